@@ -1,0 +1,214 @@
+//! Hub settings: where to connect, how to authenticate, what to subscribe to.
+
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+use super::Secret;
+
+/// Which SignalR dialect a hub speaks.
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Dialect {
+    /// ASP.NET Core SignalR.
+    Core,
+    /// Classic ASP.NET SignalR 2.x.
+    Classic,
+}
+
+/// The hub protocol (ASP.NET Core only).
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum HubProtocol {
+    #[default]
+    Json,
+}
+
+/// What a hub's messages mean.
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum ProfileKind {
+    /// Any hub: every invocation becomes a generic invocation event.
+    Generic,
+    /// The RedMist timing and scoring StatusHub.
+    Redmist,
+}
+
+/// One hub connection.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct HubConfig {
+    /// A short unique name, used in metrics, logs, subjects and topics.
+    pub name: String,
+    /// The hub URL (http/https; ws/wss is derived).
+    pub url: url::Url,
+    /// `core` (ASP.NET Core SignalR) or `classic` (ASP.NET SignalR 2.x).
+    #[serde(default = "default_dialect")]
+    pub dialect: Dialect,
+    /// Hub protocol for the Core dialect.
+    #[serde(default)]
+    pub protocol: HubProtocol,
+    /// Connect the WebSocket directly without `/negotiate` (RedMist requires this).
+    #[serde(default)]
+    pub skip_negotiation: bool,
+    /// CloudEvents `source` for this hub's events; defaults to the URL without query.
+    #[serde(default)]
+    pub source: Option<String>,
+    /// `generic` or `redmist`.
+    #[serde(default = "default_profile")]
+    pub profile: ProfileKind,
+    /// Server methods to invoke after every connect (any profile).
+    #[serde(default)]
+    pub subscriptions: Vec<SubscriptionConfig>,
+    /// RedMist subscriptions and snapshot endpoint (profile `redmist`).
+    #[serde(default)]
+    pub redmist: Option<RedMistConfig>,
+    /// Credentials sent on negotiate and on the WebSocket upgrade.
+    #[serde(default)]
+    pub auth: AuthConfig,
+    /// TLS settings for https/wss.
+    #[serde(default)]
+    pub tls: TlsConfig,
+    /// Send a Ping after this many seconds without sending anything.
+    #[serde(default = "default_keepalive")]
+    pub keepalive_interval_secs: u64,
+    /// Close and reconnect when nothing at all was received for this many seconds.
+    #[serde(default = "default_server_timeout")]
+    pub server_timeout_secs: u64,
+    /// Give up on negotiate, upgrade and handshake after this many seconds.
+    #[serde(default = "default_handshake_timeout")]
+    pub handshake_timeout_secs: u64,
+    /// Reconnect backoff.
+    #[serde(default)]
+    pub reconnect: ReconnectConfig,
+}
+
+/// One server method invoked after every connect.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct SubscriptionConfig {
+    /// The server method name, exactly as the server declares it.
+    pub method: String,
+    /// Its arguments; give every parameter, optional ones as `null` (SignalR applies no defaults).
+    #[serde(default)]
+    pub arguments: Vec<serde_json::Value>,
+}
+
+/// RedMist subscriptions.
+#[derive(Debug, Clone, Deserialize, Serialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RedMistConfig {
+    /// Event ids to follow with `SubscribeToEventV2`.
+    #[serde(default)]
+    pub event_ids: Vec<i64>,
+    /// Also `SubscribeToControlLogs` for each event.
+    #[serde(default)]
+    pub control_logs: bool,
+    /// Car numbers for `SubscribeToCarControlLogs` in each event.
+    #[serde(default)]
+    pub car_control_logs: Vec<String>,
+    /// Car numbers for `SubscribeToInCarDriverEventV2` in each event.
+    #[serde(default)]
+    pub in_car: Vec<String>,
+    /// Access code for private events; sent as `null` when absent.
+    #[serde(default)]
+    pub access_code: Option<Secret>,
+    /// REST snapshot endpoint; `eventId=<id>` is appended. Defaults to
+    /// `<hub origin>/status/v2/Events/GetCurrentSessionStateJson`.
+    #[serde(default)]
+    pub snapshot_url: Option<url::Url>,
+}
+
+/// How the bearer token travels.
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum TokenPlacement {
+    /// `Authorization: Bearer` header (preferred: query strings end up in proxy logs).
+    #[default]
+    Header,
+    /// `access_token` query parameter on the WebSocket URL.
+    Query,
+    /// Both.
+    Both,
+}
+
+/// Credentials.
+#[derive(Debug, Clone, Deserialize, Serialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct AuthConfig {
+    /// A fixed bearer token.
+    #[serde(default)]
+    pub bearer_token: Option<Secret>,
+    /// A file holding the bearer token, re-read on every connect (for rotated tokens).
+    #[serde(default)]
+    pub bearer_token_file: Option<PathBuf>,
+    /// Where the bearer token is sent.
+    #[serde(default)]
+    pub token_placement: TokenPlacement,
+}
+
+/// TLS for https/wss. Verification is always on.
+#[derive(Debug, Clone, Deserialize, Serialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct TlsConfig {
+    /// A PEM file of extra CA certificates to trust beside the built-in roots.
+    #[serde(default)]
+    pub ca_file: Option<PathBuf>,
+}
+
+/// Capped exponential backoff with jitter between connection attempts.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ReconnectConfig {
+    /// Delay before the first retry.
+    #[serde(default = "default_initial_delay_ms")]
+    pub initial_delay_ms: u64,
+    /// The delay never grows past this.
+    #[serde(default = "default_max_delay_ms")]
+    pub max_delay_ms: u64,
+    /// Each failed attempt multiplies the delay by this.
+    #[serde(default = "default_multiplier")]
+    pub multiplier: f64,
+    /// Random spread as a fraction of the delay (0.2 = ±20%).
+    #[serde(default = "default_jitter")]
+    pub jitter: f64,
+}
+
+impl Default for ReconnectConfig {
+    fn default() -> Self {
+        ReconnectConfig {
+            initial_delay_ms: default_initial_delay_ms(),
+            max_delay_ms: default_max_delay_ms(),
+            multiplier: default_multiplier(),
+            jitter: default_jitter(),
+        }
+    }
+}
+
+fn default_dialect() -> Dialect {
+    Dialect::Core
+}
+fn default_profile() -> ProfileKind {
+    ProfileKind::Generic
+}
+fn default_keepalive() -> u64 {
+    15
+}
+fn default_server_timeout() -> u64 {
+    30
+}
+fn default_handshake_timeout() -> u64 {
+    15
+}
+fn default_initial_delay_ms() -> u64 {
+    500
+}
+fn default_max_delay_ms() -> u64 {
+    30_000
+}
+fn default_multiplier() -> f64 {
+    2.0
+}
+fn default_jitter() -> f64 {
+    0.2
+}

@@ -1,0 +1,247 @@
+//! Loading (defaults, file, environment) and the cross-field rules serde cannot express.
+
+use std::collections::HashSet;
+use std::path::Path;
+
+use super::{Config, ProfileKind, SinkKind};
+
+/// A configuration that cannot be used. The message names the key and what would fix it.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {path}: {reason}")]
+    Read { path: String, reason: String },
+    #[error("invalid config: {0}")]
+    Parse(String),
+    #[error("invalid config at `{key}`: {problem}; fix: {fix}")]
+    Invalid { key: String, problem: String, fix: String },
+}
+
+fn invalid(key: impl Into<String>, problem: impl Into<String>, fix: &str) -> ConfigError {
+    ConfigError::Invalid { key: key.into(), problem: problem.into(), fix: fix.into() }
+}
+
+/// The environment prefix: `SIGNALR_BRIDGE__SINK__KIND=nats` sets `sink.kind`.
+pub const ENV_PREFIX: &str = "SIGNALR_BRIDGE";
+
+/// Builds the config from compiled defaults, then `file`, then `SIGNALR_BRIDGE__A__B` entries of
+/// `env`, and validates it.
+pub fn load(
+    file: Option<&Path>,
+    env: impl IntoIterator<Item = (String, String)>,
+) -> Result<Config, ConfigError> {
+    let mut builder = config::Config::builder();
+    if let Some(path) = file {
+        if !path.is_file() {
+            return Err(ConfigError::Read {
+                path: path.display().to_string(),
+                reason: "no such file".into(),
+            });
+        }
+        builder = builder.add_source(config::File::from(path));
+    }
+    let prefix = format!("{ENV_PREFIX}__");
+    let env: config::Map<String, String> =
+        env.into_iter().filter(|(k, _)| k.starts_with(&prefix)).collect();
+    builder = builder.add_source(
+        config::Environment::with_prefix(ENV_PREFIX)
+            .prefix_separator("__")
+            .separator("__")
+            .try_parsing(true)
+            .source(Some(env)),
+    );
+    let raw = builder.build().map_err(|e| match e {
+        config::ConfigError::Foreign(inner) => ConfigError::Read {
+            path: file.map(|p| p.display().to_string()).unwrap_or_default(),
+            reason: inner.to_string(),
+        },
+        other => ConfigError::Parse(other.to_string()),
+    })?;
+    let config: Config = raw.try_deserialize().map_err(|e| ConfigError::Parse(explain(e)))?;
+    config.validate()?;
+    Ok(config)
+}
+
+/// Adds the fix to serde's messages, which already name the key.
+fn explain(error: config::ConfigError) -> String {
+    let text = error.to_string();
+    if text.contains("unknown field") {
+        format!("{text}; fix: remove the key or correct its spelling (keys are snake_case)")
+    } else if text.contains("missing field") {
+        format!("{text}; fix: add the key")
+    } else if text.contains("unknown variant") {
+        format!("{text}; fix: use one of the listed values")
+    } else {
+        text
+    }
+}
+
+impl Config {
+    /// The rules between fields. Returns the first problem found.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if self.hubs.is_empty() {
+            return Err(invalid("hubs", "no hub is configured", "add at least one hub"));
+        }
+        let mut names = HashSet::new();
+        for (i, hub) in self.hubs.iter().enumerate() {
+            let key = |field: &str| format!("hubs[{i}].{field}");
+            let name_ok = !hub.name.is_empty()
+                && hub.name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+            if !name_ok {
+                return Err(invalid(
+                    key("name"),
+                    "empty or has characters other than letters, digits, '-' and '_'",
+                    "use a short name such as `redmist-live`",
+                ));
+            }
+            if !names.insert(hub.name.as_str()) {
+                return Err(invalid(
+                    key("name"),
+                    format!("`{}` is used twice", hub.name),
+                    "give every hub its own name",
+                ));
+            }
+            if !matches!(hub.url.scheme(), "http" | "https" | "ws" | "wss") {
+                return Err(invalid(
+                    key("url"),
+                    format!("scheme `{}` is not supported", hub.url.scheme()),
+                    "use an http, https, ws or wss URL",
+                ));
+            }
+            if hub.dialect == super::Dialect::Classic {
+                return Err(invalid(
+                    key("dialect"),
+                    "the classic ASP.NET SignalR dialect is not available in this build yet",
+                    "use `core`",
+                ));
+            }
+            match (hub.profile, &hub.redmist) {
+                (ProfileKind::Redmist, None) => {
+                    return Err(invalid(
+                        key("redmist"),
+                        "profile `redmist` needs a `redmist` section",
+                        "add `redmist: { event_ids: [<id>] }`",
+                    ));
+                }
+                (ProfileKind::Redmist, Some(rm)) if rm.event_ids.is_empty() => {
+                    return Err(invalid(
+                        key("redmist.event_ids"),
+                        "no event id given",
+                        "list at least one RedMist event id",
+                    ));
+                }
+                (ProfileKind::Generic, Some(_)) => {
+                    return Err(invalid(
+                        key("redmist"),
+                        "a `redmist` section needs `profile: redmist`",
+                        "set `profile: redmist` or remove the section",
+                    ));
+                }
+                _ => {}
+            }
+            if hub.auth.bearer_token.is_some() && hub.auth.bearer_token_file.is_some() {
+                return Err(invalid(
+                    key("auth"),
+                    "both `bearer_token` and `bearer_token_file` are set",
+                    "keep one of them",
+                ));
+            }
+            for (field, value) in [
+                ("keepalive_interval_secs", hub.keepalive_interval_secs),
+                ("server_timeout_secs", hub.server_timeout_secs),
+                ("handshake_timeout_secs", hub.handshake_timeout_secs),
+            ] {
+                if value == 0 {
+                    return Err(invalid(
+                        key(field),
+                        "must be above 0",
+                        "use a number of seconds, e.g. 15",
+                    ));
+                }
+            }
+            if hub.server_timeout_secs <= hub.keepalive_interval_secs {
+                return Err(invalid(
+                    key("server_timeout_secs"),
+                    "must exceed keepalive_interval_secs",
+                    "use about twice the server's keep-alive interval (30 for 15)",
+                ));
+            }
+            let rc = &hub.reconnect;
+            if rc.initial_delay_ms == 0 || rc.initial_delay_ms > rc.max_delay_ms {
+                return Err(invalid(
+                    key("reconnect"),
+                    "initial_delay_ms must be above 0 and at most max_delay_ms",
+                    "e.g. initial_delay_ms: 500, max_delay_ms: 30000",
+                ));
+            }
+            if !(rc.multiplier >= 1.0 && rc.multiplier.is_finite()) {
+                return Err(invalid(key("reconnect.multiplier"), "must be at least 1", "use 2"));
+            }
+            if !(0.0..=1.0).contains(&rc.jitter) {
+                return Err(invalid(key("reconnect.jitter"), "must be between 0 and 1", "use 0.2"));
+            }
+        }
+        self.validate_sink()
+    }
+
+    fn validate_sink(&self) -> Result<(), ConfigError> {
+        let sink = &self.sink;
+        if sink.max_in_flight == 0 {
+            return Err(invalid("sink.max_in_flight", "must be above 0", "use e.g. 1024"));
+        }
+        if self.queue.capacity == 0 {
+            return Err(invalid("queue.capacity", "must be above 0", "use e.g. 10000"));
+        }
+        match sink.kind {
+            SinkKind::File if sink.file.is_none() => {
+                return Err(invalid(
+                    "sink.file",
+                    "sink kind `file` needs a `file` section",
+                    "add `file: { path: events.jsonl }`",
+                ));
+            }
+            SinkKind::Nats => {
+                let nats = sink.nats.clone().unwrap_or_default();
+                check_template(&nats.subject_template)?;
+                if nats.stream.is_some() && nats.mode != super::NatsMode::Jetstream {
+                    return Err(invalid(
+                        "sink.nats.stream",
+                        "stream creation needs JetStream",
+                        "set `mode: jetstream` or remove `stream`",
+                    ));
+                }
+            }
+            _ => {}
+        }
+        if self.shutdown.grace_period_secs == 0 {
+            return Err(invalid("shutdown.grace_period_secs", "must be above 0", "use e.g. 30"));
+        }
+        Ok(())
+    }
+}
+
+fn check_template(template: &str) -> Result<(), ConfigError> {
+    let key = "sink.nats.subject_template";
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        let Some(close) = rest[open..].find('}') else {
+            return Err(invalid(key, "has an unclosed `{`", "close every placeholder"));
+        };
+        let name = &rest[open + 1..open + close];
+        if !matches!(name, "hub" | "type" | "key") {
+            return Err(invalid(
+                key,
+                format!("unknown placeholder `{{{name}}}`"),
+                "use {hub}, {type} or {key}",
+            ));
+        }
+        rest = &rest[open + close + 1..];
+    }
+    if template.is_empty() || template.contains(char::is_whitespace) {
+        return Err(invalid(
+            key,
+            "empty or contains white space",
+            "use e.g. `signalr.{hub}.{type}`",
+        ));
+    }
+    Ok(())
+}

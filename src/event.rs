@@ -1,0 +1,234 @@
+//! The normalized event: a CloudEvents 1.0 envelope in JSON structured mode.
+//!
+//! Profiles build events; sinks serialize them, once, with [`Event::write_json`]. Nothing here
+//! does I/O. Ids come from the message's identity on the wire ([`WireId`]), never from content.
+
+use std::fmt::Write as _;
+use std::sync::Arc;
+
+use serde::Serialize;
+use serde_json::value::RawValue;
+use time::format_description::well_known::Rfc3339;
+use time::OffsetDateTime;
+
+/// Every event type the bridge emits. A breaking change to a type's data adds a `.v2` variant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum EventType {
+    /// Any hub invocation no profile claims, passed through as-is.
+    GenericInvocation,
+    /// RedMist `ReceiveSessionPatch`: changed session fields.
+    RedMistSessionPatched,
+    /// RedMist `ReceiveCarPatches`: changed fields of one car (one event per car).
+    RedMistCarPatched,
+    /// RedMist `ReceiveReset`: consumers must discard state; a snapshot follows.
+    RedMistReset,
+    /// RedMist full session state from the REST snapshot (after subscribe and after reset).
+    RedMistSessionSnapshot,
+    /// RedMist `ReceiveControlLog`: race-control log entries of one car.
+    RedMistControlLog,
+    /// RedMist `ReceiveInCarUpdateV2`: the in-car driver display payload.
+    RedMistInCarUpdated,
+    /// RedMist legacy `ReceiveMessage` full status (V1 `Payload`).
+    RedMistLegacyStatus,
+}
+
+impl EventType {
+    /// All types, for schema checks and docs.
+    pub const ALL: [EventType; 8] = [
+        EventType::GenericInvocation,
+        EventType::RedMistSessionPatched,
+        EventType::RedMistCarPatched,
+        EventType::RedMistReset,
+        EventType::RedMistSessionSnapshot,
+        EventType::RedMistControlLog,
+        EventType::RedMistInCarUpdated,
+        EventType::RedMistLegacyStatus,
+    ];
+
+    /// The CloudEvents `type`: reverse-DNS with a version suffix.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventType::GenericInvocation => "io.signalr_bridge.hub.invocation.v1",
+            EventType::RedMistSessionPatched => "racing.redmist.session.patched.v1",
+            EventType::RedMistCarPatched => "racing.redmist.car.patched.v1",
+            EventType::RedMistReset => "racing.redmist.session.reset.v1",
+            EventType::RedMistSessionSnapshot => "racing.redmist.session.snapshot.v1",
+            EventType::RedMistControlLog => "racing.redmist.car.control_log.v1",
+            EventType::RedMistInCarUpdated => "racing.redmist.car.in_car_updated.v1",
+            EventType::RedMistLegacyStatus => "racing.redmist.legacy.status.v1",
+        }
+    }
+
+    /// The `dataschema` URI; the schema file is `schemas/<type>.json` in the repository.
+    pub fn schema_uri(self) -> &'static str {
+        match self {
+            EventType::GenericInvocation => {
+                "urn:signalr-bridge:schema:io.signalr_bridge.hub.invocation.v1"
+            }
+            EventType::RedMistSessionPatched => {
+                "urn:signalr-bridge:schema:racing.redmist.session.patched.v1"
+            }
+            EventType::RedMistCarPatched => {
+                "urn:signalr-bridge:schema:racing.redmist.car.patched.v1"
+            }
+            EventType::RedMistReset => "urn:signalr-bridge:schema:racing.redmist.session.reset.v1",
+            EventType::RedMistSessionSnapshot => {
+                "urn:signalr-bridge:schema:racing.redmist.session.snapshot.v1"
+            }
+            EventType::RedMistControlLog => {
+                "urn:signalr-bridge:schema:racing.redmist.car.control_log.v1"
+            }
+            EventType::RedMistInCarUpdated => {
+                "urn:signalr-bridge:schema:racing.redmist.car.in_car_updated.v1"
+            }
+            EventType::RedMistLegacyStatus => {
+                "urn:signalr-bridge:schema:racing.redmist.legacy.status.v1"
+            }
+        }
+    }
+}
+
+/// Where a hub message came from on the wire: the connection and the record's position in it.
+///
+/// Two records with identical content get different ids; the same record read again (a replay
+/// of the same connection and position) gets the same id, so brokers can de-duplicate it.
+#[derive(Debug, Clone)]
+pub struct WireId {
+    /// The connection: the negotiated connection id, or a UUID minted at connect when the
+    /// server gives none (skipNegotiation).
+    pub connection: Arc<str>,
+    /// 1-based sequence of the record within the connection.
+    pub record: u64,
+}
+
+impl WireId {
+    /// The event id for the `index`-th event built from this record.
+    ///
+    /// A record that yields one event uses index 0 and gets the shorter `conn:record` form.
+    pub fn event_id(&self, index: usize) -> String {
+        let mut id = String::with_capacity(self.connection.len() + 24);
+        id.push_str(&self.connection);
+        let _ = write!(id, ":{}", self.record);
+        if index > 0 {
+            let _ = write!(id, ":{index}");
+        }
+        id
+    }
+}
+
+/// One normalized event, ready for a sink.
+#[derive(Debug, Clone)]
+pub struct Event {
+    /// CloudEvents `id`, fixed when the hub message was read.
+    pub id: String,
+    /// CloudEvents `source`: the configured hub's source URI.
+    pub source: Arc<str>,
+    /// The configured hub's name, for routing and metrics (not serialized).
+    pub hub: Arc<str>,
+    /// CloudEvents `type`.
+    pub kind: EventType,
+    /// CloudEvents `subject`, e.g. `events/42/cars/7`.
+    pub subject: String,
+    /// When the bridge read the hub message.
+    pub time: OffsetDateTime,
+    /// The `partitionkey` extension: Kafka key and ordering unit.
+    pub partition_key: String,
+    /// The event's data, already JSON.
+    pub data: Box<RawValue>,
+}
+
+#[derive(Serialize)]
+struct Envelope<'a> {
+    specversion: &'static str,
+    id: &'a str,
+    source: &'a str,
+    #[serde(rename = "type")]
+    kind: &'static str,
+    subject: &'a str,
+    time: &'a str,
+    datacontenttype: &'static str,
+    dataschema: &'static str,
+    partitionkey: &'a str,
+    data: &'a RawValue,
+}
+
+impl Event {
+    /// Appends the structured-mode JSON envelope to `out` (no trailing newline).
+    pub fn write_json(&self, out: &mut Vec<u8>) {
+        let time = self.time.format(&Rfc3339).unwrap_or_default();
+        let envelope = Envelope {
+            specversion: "1.0",
+            id: &self.id,
+            source: &self.source,
+            kind: self.kind.as_str(),
+            subject: &self.subject,
+            time: &time,
+            datacontenttype: "application/json",
+            dataschema: self.kind.schema_uri(),
+            partitionkey: &self.partition_key,
+            data: &self.data,
+        };
+        // Serializing borrowed strings and raw JSON into a Vec cannot fail.
+        serde_json::to_writer(out, &envelope).expect("envelope serializes");
+    }
+
+    /// The envelope as a new byte vector.
+    pub fn to_json(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(256 + self.data.get().len());
+        self.write_json(&mut out);
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> Event {
+        Event {
+            id: WireId { connection: "c1".into(), record: 7 }.event_id(2),
+            source: "http://127.0.0.1/event-status".into(),
+            hub: "redmist".into(),
+            kind: EventType::RedMistCarPatched,
+            subject: "events/42/cars/7".into(),
+            time: time::macros::datetime!(2026-11-22 10:00:00.5 UTC),
+            partition_key: "42/7".into(),
+            data: RawValue::from_string(r#"{"number":"7"}"#.into()).unwrap(),
+        }
+    }
+
+    #[test]
+    fn event_id_single_and_indexed() {
+        let wire = WireId { connection: "abc".into(), record: 12 };
+        assert_eq!(wire.event_id(0), "abc:12");
+        assert_eq!(wire.event_id(3), "abc:12:3");
+    }
+
+    #[test]
+    fn event_id_differs_for_identical_content_in_other_records() {
+        let a = WireId { connection: "abc".into(), record: 1 }.event_id(0);
+        let b = WireId { connection: "abc".into(), record: 2 }.event_id(0);
+        assert_ne!(a, b);
+    }
+
+    #[test]
+    fn write_json_is_cloudevents_structured() {
+        let json: serde_json::Value = serde_json::from_slice(&sample().to_json()).unwrap();
+        assert_eq!(json["specversion"], "1.0");
+        assert_eq!(json["id"], "c1:7:2");
+        assert_eq!(json["type"], "racing.redmist.car.patched.v1");
+        assert_eq!(json["time"], "2026-11-22T10:00:00.5Z");
+        assert_eq!(json["partitionkey"], "42/7");
+        assert_eq!(json["data"]["number"], "7");
+        assert_eq!(json["datacontenttype"], "application/json");
+    }
+
+    #[test]
+    fn every_type_has_versioned_name_and_schema() {
+        for kind in EventType::ALL {
+            let name = kind.as_str();
+            assert!(name.rsplit('.').next().unwrap().starts_with('v'), "{name}");
+            assert!(kind.schema_uri().ends_with(name));
+        }
+    }
+}

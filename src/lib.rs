@@ -1,0 +1,20 @@
+//! signalr-bridge: SignalR hubs in, versioned CloudEvents out to NATS, Kafka, files or stdout.
+//!
+//! The data path, one line per module:
+//! - [`signalr`]: one task per hub: connect, subscribe, read, decode frames (pure), reconnect.
+//! - [`profile`]: what a hub's invocations mean; turns each into [`event::Event`]s (pure).
+//! - [`event`]: the CloudEvents 1.0 envelope and id derivation.
+//! - [`sink`]: the publisher loop over one bounded queue, and the brokers it writes to.
+//! - [`admin`]: /livez, /readyz, /metrics, /status.
+//! - [`app`]: wiring and ordered shutdown.
+//! - [`config`], [`telemetry`], [`status`]: settings, logs and metrics, shared state.
+//! - [`simulate`]: the built-in simulator hub for the demo, tests and benchmarks.
+#![forbid(unsafe_code)]
+
+pub mod config;
+pub mod event;
+pub mod profile;
+pub mod simulate;
+pub mod sink;
+pub mod status;
+pub mod telemetry;

@@ -1,0 +1,186 @@
+//! What a hub's messages mean: which methods to invoke after connecting, and how each
+//! invocation becomes events. Pure: no I/O; follow-ups that need I/O (a REST snapshot) are
+//! returned to the hub task as [`Normalized::RefreshSnapshots`] and [`SnapshotRequest`]s.
+
+mod generic;
+mod redmist;
+
+use std::sync::Arc;
+
+use serde_json::value::RawValue;
+use time::OffsetDateTime;
+
+use crate::config::{HubConfig, ProfileKind};
+use crate::event::{Event, WireId};
+
+pub use generic::Generic;
+pub use redmist::RedMist;
+
+/// Where and when a hub message was read; every event built from it carries this identity.
+#[derive(Debug, Clone)]
+pub struct MessageContext {
+    /// The configured hub name.
+    pub hub: Arc<str>,
+    /// The hub's CloudEvents `source`.
+    pub source: Arc<str>,
+    /// The message's identity on the wire.
+    pub wire: WireId,
+    /// When the bridge read it.
+    pub received: OffsetDateTime,
+}
+
+impl MessageContext {
+    /// An event from this message with the common fields filled in.
+    pub fn event(
+        &self,
+        index: usize,
+        kind: crate::event::EventType,
+        subject: String,
+        partition_key: String,
+        data: Box<RawValue>,
+    ) -> Event {
+        Event {
+            id: self.wire.event_id(index),
+            source: self.source.clone(),
+            hub: self.hub.clone(),
+            kind,
+            subject,
+            time: self.received,
+            partition_key,
+            data,
+        }
+    }
+}
+
+/// A server method the bridge invokes after every connect.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Invocation {
+    /// The server method, case as the server declares it.
+    pub method: String,
+    /// Every argument, optional ones as explicit `null`.
+    pub arguments: Vec<serde_json::Value>,
+    /// How `/status` and logs show it: secrets (access codes) replaced.
+    pub display: String,
+}
+
+/// A REST snapshot the hub task should fetch and hand back to [`Profile::normalize_snapshot`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct SnapshotRequest {
+    /// The RedMist event the snapshot is for.
+    pub event_id: i64,
+    /// The full URL to GET.
+    pub url: url::Url,
+}
+
+/// What [`Profile::normalize`] made of an invocation, besides the events it pushed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Normalized {
+    /// A target the profile knows.
+    Known,
+    /// A target the profile does not know; a generic event was pushed (count it).
+    UnknownTarget,
+    /// Consumers must rebuild: fetch every snapshot again (RedMist `ReceiveReset`).
+    RefreshSnapshots,
+}
+
+/// Input that could not be made into events.
+#[derive(Debug, thiserror::Error)]
+pub enum DecodeError {
+    #[error("argument {index} of {target}: {source}")]
+    Argument { target: String, index: usize, source: serde_json::Error },
+    #[error("{target} expects {expected} argument(s), got {got}")]
+    Arity { target: String, expected: usize, got: usize },
+    #[error("invalid base64 in {target}")]
+    Base64 { target: String },
+    #[error("invalid gzip in {target}: {source}")]
+    Gzip { target: String, source: std::io::Error },
+    #[error("snapshot: {0}")]
+    Snapshot(serde_json::Error),
+}
+
+impl DecodeError {
+    /// A bounded label for the decode-errors metric.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            DecodeError::Argument { .. } => "argument_type",
+            DecodeError::Arity { .. } => "argument_count",
+            DecodeError::Base64 { .. } => "base64",
+            DecodeError::Gzip { .. } => "gzip",
+            DecodeError::Snapshot(_) => "snapshot",
+        }
+    }
+}
+
+/// The closed set of profiles.
+#[derive(Debug, Clone)]
+pub enum Profile {
+    Generic(Generic),
+    RedMist(RedMist),
+}
+
+impl Profile {
+    pub fn from_config(hub: &HubConfig) -> Profile {
+        match hub.profile {
+            ProfileKind::Generic => Profile::Generic(Generic),
+            ProfileKind::Redmist => Profile::RedMist(RedMist::from_config(hub)),
+        }
+    }
+
+    /// Methods to invoke after every connect: the hub's configured `subscriptions`, then the
+    /// profile's own.
+    pub fn subscriptions(&self, hub: &HubConfig) -> Vec<Invocation> {
+        let mut all: Vec<Invocation> = hub
+            .subscriptions
+            .iter()
+            .map(|s| Invocation {
+                method: s.method.clone(),
+                arguments: s.arguments.clone(),
+                display: format!("{}({} argument(s))", s.method, s.arguments.len()),
+            })
+            .collect();
+        if let Profile::RedMist(rm) = self {
+            all.extend(rm.subscriptions());
+        }
+        all
+    }
+
+    /// Snapshots to fetch after every successful subscribe round and after each reset.
+    pub fn snapshot_requests(&self) -> Vec<SnapshotRequest> {
+        match self {
+            Profile::Generic(_) => Vec::new(),
+            Profile::RedMist(rm) => rm.snapshot_requests(),
+        }
+    }
+
+    /// Turns one server-to-client invocation into events pushed onto `out`.
+    ///
+    /// On error nothing is pushed for this invocation; the caller counts and logs it.
+    pub fn normalize(
+        &self,
+        ctx: &MessageContext,
+        target: &str,
+        arguments: &RawValue,
+        out: &mut Vec<Event>,
+    ) -> Result<Normalized, DecodeError> {
+        match self {
+            Profile::Generic(g) => {
+                g.normalize(ctx, target, arguments, out).map(|_| Normalized::Known)
+            }
+            Profile::RedMist(rm) => rm.normalize(ctx, target, arguments, out),
+        }
+    }
+
+    /// Turns a fetched snapshot body into events.
+    pub fn normalize_snapshot(
+        &self,
+        ctx: &MessageContext,
+        request: &SnapshotRequest,
+        body: &[u8],
+        out: &mut Vec<Event>,
+    ) -> Result<(), DecodeError> {
+        match self {
+            Profile::Generic(_) => Ok(()),
+            Profile::RedMist(rm) => rm.normalize_snapshot(ctx, request, body, out),
+        }
+    }
+}

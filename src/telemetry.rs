@@ -1,0 +1,284 @@
+//! Logs and metrics. Each occurrence worth counting has one method on [`Metrics`] that counts
+//! it (and logs it where a log line is due), so call sites stay one line.
+
+use std::io::IsTerminal;
+use std::time::Duration;
+
+use prometheus::{
+    Encoder, Histogram, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts,
+    Registry, TextEncoder,
+};
+use tracing::{debug, warn};
+use tracing_subscriber::EnvFilter;
+
+use crate::config::{LogConfig, LogFormat};
+
+/// Starts the global tracing subscriber. `RUST_LOG` overrides the configured level.
+pub fn init_logging(config: &LogConfig) {
+    let filter = EnvFilter::try_from_default_env()
+        .or_else(|_| EnvFilter::try_new(&config.level))
+        .unwrap_or_else(|_| EnvFilter::new("info"));
+    let json = match config.format {
+        LogFormat::Json => true,
+        LogFormat::Pretty => false,
+        LogFormat::Auto => !std::io::stderr().is_terminal(),
+    };
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    // A second init (tests start several apps in one process) keeps the first subscriber.
+    let _ = if json { builder.json().try_init() } else { builder.try_init() };
+}
+
+/// Connection states a hub can be in, as the `state` gauge reports them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HubState {
+    Connecting,
+    Connected,
+    Subscribed,
+    Backoff,
+    Stopped,
+}
+
+impl HubState {
+    pub const ALL: [HubState; 5] = [
+        HubState::Connecting,
+        HubState::Connected,
+        HubState::Subscribed,
+        HubState::Backoff,
+        HubState::Stopped,
+    ];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HubState::Connecting => "connecting",
+            HubState::Connected => "connected",
+            HubState::Subscribed => "subscribed",
+            HubState::Backoff => "backoff",
+            HubState::Stopped => "stopped",
+        }
+    }
+}
+
+/// All metrics, prefixed `signalr_bridge_`, in their own registry.
+pub struct Metrics {
+    registry: Registry,
+    frames: IntCounterVec,
+    invocations: IntCounterVec,
+    unknown_targets: IntCounterVec,
+    decode_errors: IntCounterVec,
+    completions: IntCounterVec,
+    hub_state: IntGaugeVec,
+    reconnects: IntCounterVec,
+    events_enqueued: IntCounterVec,
+    published: IntCounterVec,
+    publish_failed: IntCounterVec,
+    publish_latency: HistogramVec,
+    queue_depth: IntGauge,
+    snapshots: IntCounterVec,
+    undelivered: IntCounterVec,
+    end_to_end: Histogram,
+}
+
+fn counter(registry: &Registry, name: &str, help: &str, labels: &[&str]) -> IntCounterVec {
+    let c = IntCounterVec::new(Opts::new(format!("signalr_bridge_{name}"), help), labels)
+        .expect("valid metric");
+    registry.register(Box::new(c.clone())).expect("unique metric");
+    c
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Metrics {
+    pub fn new() -> Metrics {
+        let r = Registry::new();
+        let hub_state = IntGaugeVec::new(
+            Opts::new("signalr_bridge_hub_state", "1 for the hub's current connection state."),
+            &["hub", "state"],
+        )
+        .expect("valid metric");
+        r.register(Box::new(hub_state.clone())).expect("unique metric");
+        let queue_depth =
+            IntGauge::new("signalr_bridge_queue_depth", "Events waiting for the publisher.")
+                .expect("valid metric");
+        r.register(Box::new(queue_depth.clone())).expect("unique metric");
+        let buckets = vec![
+            0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+        ];
+        let publish_latency = HistogramVec::new(
+            HistogramOpts::new(
+                "signalr_bridge_publish_latency_seconds",
+                "From publish to broker acknowledgement.",
+            )
+            .buckets(buckets.clone()),
+            &["sink"],
+        )
+        .expect("valid metric");
+        r.register(Box::new(publish_latency.clone())).expect("unique metric");
+        let end_to_end = Histogram::with_opts(
+            HistogramOpts::new(
+                "signalr_bridge_event_delivery_seconds",
+                "From reading the hub message to broker acknowledgement.",
+            )
+            .buckets(buckets),
+        )
+        .expect("valid metric");
+        r.register(Box::new(end_to_end.clone())).expect("unique metric");
+        Metrics {
+            frames: counter(&r, "frames_received_total", "WebSocket frames received.", &["hub"]),
+            invocations: counter(
+                &r,
+                "invocations_received_total",
+                "Hub invocations received.",
+                &["hub", "target"],
+            ),
+            unknown_targets: counter(
+                &r,
+                "unknown_targets_total",
+                "Invocations the profile does not know, published as generic events.",
+                &["hub", "target"],
+            ),
+            decode_errors: counter(
+                &r,
+                "decode_errors_total",
+                "Hub input that could not be decoded.",
+                &["hub", "reason"],
+            ),
+            completions: counter(
+                &r,
+                "completions_total",
+                "Results of the bridge's own hub invocations.",
+                &["hub", "method", "outcome"],
+            ),
+            reconnects: counter(
+                &r,
+                "reconnects_total",
+                "Hub connections lost or refused, by reason.",
+                &["hub", "reason"],
+            ),
+            events_enqueued: counter(
+                &r,
+                "events_enqueued_total",
+                "Events handed to the queue.",
+                &["hub", "type"],
+            ),
+            published: counter(
+                &r,
+                "events_published_total",
+                "Events the broker acknowledged.",
+                &["sink"],
+            ),
+            publish_failed: counter(
+                &r,
+                "publish_failed_total",
+                "Publish attempts that failed (retried).",
+                &["sink", "reason"],
+            ),
+            snapshots: counter(
+                &r,
+                "snapshots_total",
+                "REST snapshot fetches.",
+                &["hub", "outcome"],
+            ),
+            undelivered: counter(
+                &r,
+                "undelivered_total",
+                "Events not delivered when shutdown ended.",
+                &["sink"],
+            ),
+            hub_state,
+            queue_depth,
+            publish_latency,
+            end_to_end,
+            registry: r,
+        }
+    }
+
+    /// The text exposition for `/metrics`.
+    pub fn render(&self) -> String {
+        let mut buf = Vec::new();
+        TextEncoder::new().encode(&self.registry.gather(), &mut buf).expect("text encoding");
+        String::from_utf8(buf).expect("prometheus text is UTF-8")
+    }
+
+    pub fn frame_received(&self, hub: &str) {
+        self.frames.with_label_values(&[hub]).inc();
+    }
+
+    pub fn invocation_received(&self, hub: &str, target: &str) {
+        self.invocations.with_label_values(&[hub, target]).inc();
+    }
+
+    /// An invocation no profile knows; it is still published, as a generic event.
+    pub fn unknown_target(&self, hub: &str, target: &str) {
+        debug!(hub, target, "Invocation target unknown to the profile; published as generic.");
+        self.unknown_targets.with_label_values(&[hub, target]).inc();
+    }
+
+    /// Bad input: counted and logged, never the payload itself.
+    pub fn decode_error(&self, hub: &str, reason: &'static str, error: &dyn std::fmt::Display) {
+        warn!(hub, reason, %error, "Hub input could not be decoded; skipped.");
+        self.decode_errors.with_label_values(&[hub, reason]).inc();
+    }
+
+    pub fn completion(&self, hub: &str, method: &str, outcome: &'static str) {
+        self.completions.with_label_values(&[hub, method, outcome]).inc();
+    }
+
+    pub fn set_hub_state(&self, hub: &str, state: HubState) {
+        for s in HubState::ALL {
+            self.hub_state.with_label_values(&[hub, s.as_str()]).set(i64::from(s == state));
+        }
+    }
+
+    pub fn reconnect(&self, hub: &str, reason: &'static str) {
+        self.reconnects.with_label_values(&[hub, reason]).inc();
+    }
+
+    pub fn event_enqueued(&self, hub: &str, kind: &'static str) {
+        self.events_enqueued.with_label_values(&[hub, kind]).inc();
+        self.queue_depth.inc();
+    }
+
+    /// The publisher took an event off the queue.
+    pub fn event_dequeued(&self) {
+        self.queue_depth.dec();
+    }
+
+    pub fn published(&self, sink: &'static str, latency: Duration, since_read: Duration) {
+        self.published.with_label_values(&[sink]).inc();
+        self.publish_latency.with_label_values(&[sink]).observe(latency.as_secs_f64());
+        self.end_to_end.observe(since_read.as_secs_f64());
+    }
+
+    pub fn publish_failed(&self, sink: &'static str, reason: &'static str) {
+        self.publish_failed.with_label_values(&[sink, reason]).inc();
+    }
+
+    pub fn snapshot(&self, hub: &str, outcome: &'static str) {
+        self.snapshots.with_label_values(&[hub, outcome]).inc();
+    }
+
+    pub fn undelivered(&self, sink: &'static str, count: u64) {
+        self.undelivered.with_label_values(&[sink]).inc_by(count);
+    }
+
+    /// A counter's value, for tests and `/status`.
+    pub fn counter_value(&self, name: &str, labels: &[(&str, &str)]) -> u64 {
+        let full = format!("signalr_bridge_{name}");
+        self.registry
+            .gather()
+            .iter()
+            .filter(|f| f.name() == full)
+            .flat_map(|f| f.get_metric().iter())
+            .filter(|m| {
+                labels
+                    .iter()
+                    .all(|(k, v)| m.get_label().iter().any(|l| l.name() == *k && l.value() == *v))
+            })
+            .map(|m| m.get_counter().get_value() as u64)
+            .sum()
+    }
+}
