@@ -11,9 +11,12 @@
 //! - [`simulate`]: the built-in simulator hub for the demo, tests and benchmarks.
 #![forbid(unsafe_code)]
 
+pub mod admin;
+pub mod app;
 pub mod config;
 pub mod event;
 pub mod profile;
+pub mod signalr;
 pub mod simulate;
 pub mod sink;
 pub mod status;

@@ -1,1 +1,114 @@
-fn main() {}
+//! The `signalr-bridge` command: run the bridge, check a config, or run the simulator hub.
+#![forbid(unsafe_code)]
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use signalr_bridge::config::{self, Config, SimulatorConfig, EXIT_CONFIG};
+
+#[derive(Parser)]
+#[command(version, about = "Bridges SignalR hubs into NATS, Kafka, files or stdout as CloudEvents.")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Connect to every configured hub and publish to the configured sink until SIGTERM.
+    Run {
+        /// The config file (YAML, TOML or JSON); `SIGNALR_BRIDGE__A__B` variables override it.
+        #[arg(long, short)]
+        config: PathBuf,
+    },
+    /// Validate a config and print it resolved, secrets redacted.
+    CheckConfig {
+        #[arg(long, short)]
+        config: PathBuf,
+    },
+    /// Run the simulator hub alone (ASP.NET Core SignalR, RedMist personality) for others to use.
+    Simulate {
+        /// Listen address (loopback).
+        #[arg(long, default_value = "127.0.0.1:5080")]
+        listen: std::net::SocketAddr,
+        /// Car updates per second.
+        #[arg(long, default_value_t = 20)]
+        rate: u32,
+        /// Cars in the race.
+        #[arg(long, default_value_t = 12)]
+        cars: u32,
+        /// The RedMist event id served.
+        #[arg(long, default_value_t = 42)]
+        event_id: i64,
+        /// Require this bearer token (read from the environment, never from argv).
+        #[arg(long, env = "SIGNALR_BRIDGE_SIM_TOKEN", hide_env_values = true)]
+        token: Option<String>,
+    },
+}
+
+fn load(path: &std::path::Path) -> Result<Config, ExitCode> {
+    Config::from_file(path).map_err(|e| {
+        eprintln!("signalr-bridge: {e}");
+        ExitCode::from(EXIT_CONFIG as u8)
+    })
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build();
+    let runtime = match runtime {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("signalr-bridge: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match cli.command {
+        Command::CheckConfig { config } => match load(&config) {
+            Ok(cfg) => {
+                println!("{}", serde_json::to_string_pretty(&cfg).expect("config serializes"));
+                eprintln!("signalr-bridge: {} is valid", config.display());
+                ExitCode::SUCCESS
+            }
+            Err(code) => code,
+        },
+        Command::Run { config } => {
+            let cfg = match load(&config) {
+                Ok(cfg) => cfg,
+                Err(code) => return code,
+            };
+            signalr_bridge::telemetry::init_logging(&cfg.log);
+            match runtime.block_on(signalr_bridge::app::run(cfg)) {
+                Ok(_) => ExitCode::SUCCESS,
+                Err(e) => {
+                    tracing::error!(error = format!("{e:#}"), "The bridge stopped with an error.");
+                    ExitCode::FAILURE
+                }
+            }
+        }
+        Command::Simulate { listen, rate, cars, event_id, token } => {
+            signalr_bridge::telemetry::init_logging(&config::LogConfig::default());
+            let sim = SimulatorConfig {
+                listen,
+                rate_per_sec: rate,
+                cars,
+                event_id,
+                required_token: token.map(config::Secret::new),
+            };
+            runtime.block_on(async {
+                match signalr_bridge::simulate::Simulator::start(sim).await {
+                    Ok(s) => {
+                        tracing::info!(url = %s.hub_url(), "Simulator hub listening; Ctrl-C stops it.");
+                        let _ = tokio::signal::ctrl_c().await;
+                        ExitCode::SUCCESS
+                    }
+                    Err(e) => {
+                        eprintln!("signalr-bridge: cannot start the simulator on {listen}: {e}");
+                        ExitCode::FAILURE
+                    }
+                }
+            })
+        }
+    }
+}

@@ -68,7 +68,7 @@ fn explain(error: config::ConfigError) -> String {
         format!("{text}; fix: remove the key or correct its spelling (keys are snake_case)")
     } else if text.contains("missing field") {
         format!("{text}; fix: add the key")
-    } else if text.contains("unknown variant") {
+    } else if text.contains("unknown variant") || text.contains("does not have variant") {
         format!("{text}; fix: use one of the listed values")
     } else {
         text
@@ -245,3 +245,7 @@ fn check_template(template: &str) -> Result<(), ConfigError> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+#[path = "load_tests.rs"]
+mod tests;

@@ -1,0 +1,70 @@
+//! The admin HTTP server: `/livez`, `/readyz`, `/metrics`, `/status`. Read-only views of
+//! [`AppStatus`] and [`Metrics`]; it changes nothing.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::extract::State;
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use serde::Serialize;
+use tokio_util::sync::CancellationToken;
+
+use crate::status::{AppStatus, HubView};
+use crate::telemetry::Metrics;
+
+#[derive(Clone)]
+struct AdminState {
+    status: Arc<AppStatus>,
+    metrics: Arc<Metrics>,
+}
+
+/// Binds the admin server and serves it until `stop`. Returns the bound address.
+pub async fn serve(
+    listen: SocketAddr,
+    status: Arc<AppStatus>,
+    metrics: Arc<Metrics>,
+    stop: CancellationToken,
+) -> std::io::Result<(SocketAddr, tokio::task::JoinHandle<()>)> {
+    let router = Router::new()
+        .route("/livez", get(|| async { "ok\n" }))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics_text))
+        .route("/status", get(status_json))
+        .with_state(AdminState { status, metrics });
+    let listener = tokio::net::TcpListener::bind(listen).await?;
+    let addr = listener.local_addr()?;
+    let task = tokio::spawn(async move {
+        let _ = axum::serve(listener, router).with_graceful_shutdown(stop.cancelled_owned()).await;
+    });
+    Ok((addr, task))
+}
+
+async fn readyz(State(s): State<AdminState>) -> Response {
+    if s.status.ready() {
+        (StatusCode::OK, "ready\n").into_response()
+    } else {
+        (StatusCode::SERVICE_UNAVAILABLE, "not ready\n").into_response()
+    }
+}
+
+async fn metrics_text(State(s): State<AdminState>) -> Response {
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], s.metrics.render()).into_response()
+}
+
+#[derive(Serialize)]
+struct StatusBody {
+    ready: bool,
+    sink_connected: bool,
+    hubs: Vec<HubView>,
+}
+
+async fn status_json(State(s): State<AdminState>) -> Json<StatusBody> {
+    Json(StatusBody {
+        ready: s.status.ready(),
+        sink_connected: s.status.sink_connected(),
+        hubs: s.status.hubs.iter().map(|h| h.snapshot()).collect(),
+    })
+}

@@ -1,0 +1,145 @@
+//! Wiring: the simulator (if embedded), the sink and its publisher, one task per hub, the admin
+//! server; and the ordered shutdown: stop reading hubs, drain the queue, wait for acks within the
+//! grace period, stop the admin server last.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+use tracing::{error, info};
+
+use crate::config::Config;
+use crate::signalr::{run_hub, Hub};
+use crate::sink::{run_publisher, PublisherReport, Sink};
+use crate::status::AppStatus;
+use crate::telemetry::Metrics;
+
+/// A started bridge.
+pub struct App {
+    pub status: Arc<AppStatus>,
+    pub metrics: Arc<Metrics>,
+    /// The admin server's bound address, when enabled.
+    pub admin_addr: Option<SocketAddr>,
+    hubs_stop: CancellationToken,
+    hard_stop: CancellationToken,
+    admin_stop: CancellationToken,
+    grace: Duration,
+    hub_tasks: Vec<JoinHandle<()>>,
+    publisher: JoinHandle<PublisherReport>,
+    admin_task: Option<JoinHandle<()>>,
+    _simulator: Option<crate::simulate::Simulator>,
+}
+
+impl App {
+    /// Starts everything the config names. Fails when the sink or a hub cannot be set up.
+    pub async fn start(config: Config) -> anyhow::Result<App> {
+        let metrics = Arc::new(Metrics::new());
+        let status = Arc::new(AppStatus::new(config.hubs.iter().map(|h| h.name.clone())));
+        let simulator = match &config.simulator {
+            Some(sim) => {
+                let s = crate::simulate::Simulator::start(sim.clone())
+                    .await
+                    .with_context(|| format!("starting the embedded simulator on {}", sim.listen))?;
+                info!(url = %s.hub_url(), "Embedded simulator hub started.");
+                Some(s)
+            }
+            None => None,
+        };
+        let sink = Sink::connect(&config.sink).await.context("connecting the sink")?;
+        let label = sink.label();
+        status.set_sink_connected(true);
+        let (tx, rx) = mpsc::channel(config.queue.capacity);
+        let hard_stop = CancellationToken::new();
+        let publisher = tokio::spawn(run_publisher(
+            sink,
+            rx,
+            metrics.clone(),
+            status.clone(),
+            hard_stop.clone(),
+        ));
+        let hubs_stop = CancellationToken::new();
+        let mut hub_tasks = Vec::new();
+        for (config, hub_status) in config.hubs.iter().zip(&status.hubs) {
+            let hub = Hub::new(config.clone(), tx.clone(), metrics.clone(), hub_status.clone(), hubs_stop.clone())
+                .with_context(|| format!("setting up hub `{}`", config.name))?;
+            hub_tasks.push(tokio::spawn(run_hub(Arc::new(hub), hubs_stop.clone())));
+        }
+        drop(tx);
+        let admin_stop = CancellationToken::new();
+        let (admin_addr, admin_task) = if config.admin.enabled {
+            let (addr, task) =
+                crate::admin::serve(config.admin.listen, status.clone(), metrics.clone(), admin_stop.clone())
+                    .await
+                    .with_context(|| format!("binding the admin server to {}", config.admin.listen))?;
+            info!(%addr, "Admin server listening (/livez /readyz /metrics /status).");
+            (Some(addr), Some(task))
+        } else {
+            (None, None)
+        };
+        info!(hubs = config.hubs.len(), sink = label, "Bridge started.");
+        Ok(App {
+            status,
+            metrics,
+            admin_addr,
+            hubs_stop,
+            hard_stop,
+            admin_stop,
+            grace: Duration::from_secs(config.shutdown.grace_period_secs),
+            hub_tasks,
+            publisher,
+            admin_task,
+            _simulator: simulator,
+        })
+    }
+
+    /// Ordered shutdown; returns what the publisher delivered and what it could not.
+    pub async fn shutdown(self) -> PublisherReport {
+        info!(grace_secs = self.grace.as_secs(), "Shutting down: closing hubs, draining the queue.");
+        self.status.begin_shutdown();
+        self.hubs_stop.cancel();
+        let hard_stop = self.hard_stop.clone();
+        let grace = self.grace;
+        let timer = tokio::spawn(async move {
+            tokio::time::sleep(grace).await;
+            hard_stop.cancel();
+        });
+        for task in self.hub_tasks {
+            let _ = task.await;
+        }
+        let report = match self.publisher.await {
+            Ok(report) => report,
+            Err(e) => {
+                error!(error = %e, "Publisher task failed.");
+                PublisherReport::default()
+            }
+        };
+        timer.abort();
+        self.admin_stop.cancel();
+        if let Some(task) = self.admin_task {
+            let _ = task.await;
+        }
+        info!(delivered = report.delivered, undelivered = report.undelivered, "Shutdown complete.");
+        report
+    }
+}
+
+/// Runs until SIGTERM or SIGINT, then shuts down. What could not be delivered within the grace
+/// period has already been logged with its count and counted in a metric.
+pub async fn run(config: Config) -> anyhow::Result<PublisherReport> {
+    let app = App::start(config).await?;
+    wait_for_signal().await;
+    Ok(app.shutdown().await)
+}
+
+async fn wait_for_signal() {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut term = signal(SignalKind::terminate()).expect("SIGTERM handler installs");
+    tokio::select! {
+        _ = term.recv() => info!("SIGTERM received."),
+        _ = tokio::signal::ctrl_c() => info!("SIGINT received."),
+    }
+}

@@ -1,0 +1,119 @@
+//! Tests for config loading: layering, unknown keys, cross-field rules, redaction.
+
+use std::io::Write;
+
+use super::*;
+use crate::config::{NatsMode, SinkKind};
+
+const MINIMAL: &str = "
+hubs:
+  - name: live
+    url: https://api.example/status/event-status
+    skip_negotiation: true
+    profile: redmist
+    redmist: { event_ids: [42], access_code: code-123 }
+    auth: { bearer_token: tok-456 }
+sink:
+  kind: stdout
+";
+
+fn file(text: &str) -> tempfile::NamedTempFile {
+    let mut f = tempfile::Builder::new().suffix(".yaml").tempfile().unwrap();
+    f.write_all(text.as_bytes()).unwrap();
+    f
+}
+
+fn load_text(text: &str, env: &[(&str, &str)]) -> Result<Config, ConfigError> {
+    let f = file(text);
+    load(Some(f.path()), env.iter().map(|(k, v)| (k.to_string(), v.to_string())))
+}
+
+#[test]
+fn defaults_fill_what_the_file_omits() {
+    let c = load_text(MINIMAL, &[]).unwrap();
+    let hub = &c.hubs[0];
+    assert_eq!(hub.keepalive_interval_secs, 15);
+    assert_eq!(hub.server_timeout_secs, 30);
+    assert_eq!(hub.reconnect.max_delay_ms, 30_000);
+    assert_eq!(c.queue.capacity, 10_000);
+    assert_eq!(c.shutdown.grace_period_secs, 30);
+}
+
+#[test]
+fn environment_overrides_the_file() {
+    let env = [
+        ("SIGNALR_BRIDGE__SINK__KIND", "nats"),
+        ("SIGNALR_BRIDGE__SINK__NATS__MODE", "core"),
+        ("SIGNALR_BRIDGE__QUEUE__CAPACITY", "7"),
+        ("OTHER__QUEUE__CAPACITY", "9"),
+    ];
+    let c = load_text(MINIMAL, &env).unwrap();
+    assert_eq!(c.sink.kind, SinkKind::Nats);
+    assert_eq!(c.sink.nats.unwrap().mode, NatsMode::Core);
+    assert_eq!(c.queue.capacity, 7);
+}
+
+#[test]
+fn unknown_keys_are_named() {
+    let err = load_text(&MINIMAL.replace("kind: stdout", "kind: stdout\n  colour: red"), &[])
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("`colour`") && err.contains("sink") && err.contains("fix:"), "{err}");
+    let err = load_text(MINIMAL, &[("SIGNALR_BRIDGE__QUEUE__SIZE", "3")]).unwrap_err().to_string();
+    assert!(err.contains("`size`"), "{err}");
+}
+
+#[test]
+fn bad_enum_values_say_how_to_fix() {
+    let err = load_text(&MINIMAL.replace("kind: stdout", "kind: kafkaa"), &[]).unwrap_err().to_string();
+    assert!(err.contains("sink.kind") && err.contains("fix:"), "{err}");
+}
+
+#[test]
+fn cross_field_rules() {
+    let cases = [
+        (MINIMAL.replace("event_ids: [42]", "event_ids: []"), "hubs[0].redmist.event_ids"),
+        (MINIMAL.replace("profile: redmist", "profile: generic"), "hubs[0].redmist"),
+        (MINIMAL.replace("name: live", "name: 'bad name'"), "hubs[0].name"),
+        (MINIMAL.replace("kind: stdout", "kind: file"), "sink.file"),
+        (
+            MINIMAL.replace("kind: stdout", "kind: nats\n  nats: { subject_template: 'a.{nope}' }"),
+            "sink.nats.subject_template",
+        ),
+        (MINIMAL.replace("skip_negotiation: true", "server_timeout_secs: 10"), "hubs[0].server_timeout_secs"),
+        (MINIMAL.replace("https://", "ftp://"), "hubs[0].url"),
+        (format!("{MINIMAL}old: 1\n"), "`old`"),
+        (MINIMAL.replace("hubs:\n  - name: live", "hubs: []\nx:\n  - name: live"), "`x`"),
+    ];
+    for (text, key) in cases {
+        let err = load_text(&text, &[]).unwrap_err().to_string();
+        assert!(err.contains(key), "expected `{key}` in: {err}");
+    }
+}
+
+#[test]
+fn duplicate_hub_names_are_refused() {
+    let text = MINIMAL.replace(
+        "sink:",
+        "  - name: live\n    url: http://127.0.0.1:1/h\nsink:",
+    );
+    let err = load_text(&text, &[]).unwrap_err().to_string();
+    assert!(err.contains("used twice"), "{err}");
+}
+
+#[test]
+fn secrets_never_print() {
+    let c = load_text(MINIMAL, &[]).unwrap();
+    let json = serde_json::to_string(&c).unwrap();
+    let debug = format!("{c:?}");
+    for text in [json, debug] {
+        assert!(!text.contains("tok-456") && !text.contains("code-123"), "{text}");
+        assert!(text.contains("<redacted>"));
+    }
+}
+
+#[test]
+fn missing_file_is_a_read_error() {
+    let err = load(Some(std::path::Path::new("/nonexistent.yaml")), Vec::new()).unwrap_err();
+    assert!(matches!(err, ConfigError::Read { .. }));
+}

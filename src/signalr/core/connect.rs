@@ -1,0 +1,82 @@
+//! Opening an ASP.NET Core connection: token, negotiate (unless skipped), WebSocket upgrade,
+//! handshake. Returns a socket ready for hub traffic, plus any records glued to the handshake.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use tokio_tungstenite::tungstenite::Message;
+
+use super::json;
+use super::negotiate;
+use crate::config::TokenPlacement;
+use crate::signalr::transport::WsStream;
+use crate::signalr::{Hub, SessionError};
+
+/// A connection that finished its handshake.
+pub struct Opened {
+    pub ws: WsStream,
+    /// Bytes after the handshake response (records glued to it, maybe a partial one).
+    pub leftover: Vec<u8>,
+    /// The connection's identity for event ids: negotiated id, or a minted UUID.
+    pub connection: Arc<str>,
+    /// The bearer token used, for REST snapshot requests on this connection.
+    pub bearer: Option<crate::config::Secret>,
+}
+
+/// Token, negotiate, upgrade, handshake; each step bounded by the handshake timeout.
+pub async fn open(hub: &Hub) -> Result<Opened, SessionError> {
+    let cfg = &hub.config;
+    let timeout = Duration::from_secs(cfg.handshake_timeout_secs);
+    let bearer = crate::signalr::transport::current_token(&cfg.auth).map_err(SessionError::Token)?;
+    let token = bearer.as_ref().map(|s| s.expose());
+    let (connection, connection_token) = if cfg.skip_negotiation {
+        (Arc::from(uuid::Uuid::new_v4().to_string()), None)
+    } else {
+        let n = tokio::time::timeout(timeout, negotiate::negotiate(&hub.transport.http, &cfg.url, token))
+            .await
+            .map_err(|_| SessionError::Timeout("negotiate"))?
+            .map_err(SessionError::Negotiate)?;
+        (Arc::from(n.connection_id), Some(n.connection_token))
+    };
+    let placement = cfg.auth.token_placement;
+    let query_token = token.filter(|_| placement != TokenPlacement::Header);
+    let header_token = token.filter(|_| placement != TokenPlacement::Query);
+    let url = negotiate::websocket_url(&cfg.url, connection_token.as_deref(), query_token);
+    let mut ws = hub.transport.connect_ws(&url, header_token, timeout).await.map_err(SessionError::Connect)?;
+    ws.send(Message::text(json::handshake_request(1))).await.map_err(SessionError::transport)?;
+    let leftover = tokio::time::timeout(timeout, read_handshake(&mut ws))
+        .await
+        .map_err(|_| SessionError::Timeout("handshake"))??;
+    // Official clients ping right away: it tells the server we intend to keep pinging.
+    ws.send(Message::text(json::PING)).await.map_err(SessionError::transport)?;
+    Ok(Opened { ws, leftover, connection, bearer })
+}
+
+/// Reads frames until the first record (the handshake answer) is complete.
+async fn read_handshake(ws: &mut WsStream) -> Result<Vec<u8>, SessionError> {
+    let mut buf = Vec::new();
+    loop {
+        let frame = match ws.next().await {
+            Some(Ok(frame)) => frame,
+            Some(Err(e)) => return Err(SessionError::transport(e)),
+            None => return Err(SessionError::Transport("closed during the handshake".into())),
+        };
+        match frame {
+            Message::Text(text) => buf.extend_from_slice(text.as_bytes()),
+            Message::Binary(_) => return Err(SessionError::Transport("binary frame during a JSON handshake".into())),
+            Message::Close(close) => {
+                let reason = close.map(|c| format!("{} {}", u16::from(c.code), c.reason)).unwrap_or_default();
+                return Err(SessionError::Transport(format!("closed during the handshake: {reason}")));
+            }
+            _ => continue,
+        }
+        if let Some(end) = buf.iter().position(|b| *b == json::RS) {
+            json::parse_handshake_response(&buf[..end]).map_err(SessionError::Handshake)?;
+            return Ok(buf[end + 1..].to_vec());
+        }
+        if buf.len() > json::MAX_PENDING_BYTES {
+            return Err(SessionError::Transport("handshake answer too large".into()));
+        }
+    }
+}

@@ -1,0 +1,215 @@
+//! The ASP.NET Core SignalR JSON hub protocol: `0x1E`-terminated records, decoded into
+//! [`CoreMessage`]s that borrow from the frame (arguments stay raw JSON), and encoders for what
+//! the client sends. Pure: no I/O.
+
+use std::borrow::Cow;
+
+use serde::Deserialize;
+use serde_json::value::RawValue;
+
+/// The record separator that ends every JSON record, the handshake included.
+pub const RS: u8 = 0x1e;
+
+/// Largest record accepted while waiting for its separator; a peer that sends more without
+/// one is broken or hostile.
+pub const MAX_PENDING_BYTES: usize = 16 * 1024 * 1024;
+
+/// One decoded record.
+#[derive(Debug)]
+pub enum CoreMessage<'a> {
+    /// Type 1. Without an id the callee must not answer.
+    Invocation { invocation_id: Option<Cow<'a, str>>, target: Cow<'a, str>, arguments: &'a RawValue },
+    /// Type 2.
+    StreamItem { invocation_id: Cow<'a, str> },
+    /// Type 3: `Ok(None)` is a void result.
+    Completion { invocation_id: Cow<'a, str>, result: Result<Option<&'a RawValue>, Cow<'a, str>> },
+    /// Type 6.
+    Ping,
+    /// Type 7.
+    Close { error: Option<Cow<'a, str>>, allow_reconnect: bool },
+    /// Type 8 (stateful reconnect).
+    Ack(u64),
+    /// Type 9 (stateful reconnect).
+    Sequence(u64),
+    /// A type this client does not know: ignored, as the spec asks.
+    Unknown(u64),
+}
+
+/// A record that is not valid under the protocol.
+#[derive(Debug, thiserror::Error)]
+pub enum RecordError {
+    #[error("not a JSON object: {0}")]
+    Json(#[from] serde_json::Error),
+    #[error("record has no `type`")]
+    NoType,
+    #[error("message type {kind} lacks `{field}`")]
+    Missing { kind: u64, field: &'static str },
+    #[error("completion has both `result` and `error`")]
+    ResultAndError,
+    #[error("`arguments` is not an array")]
+    ArgumentsNotArray,
+}
+
+impl RecordError {
+    /// A bounded label for the decode-errors metric.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            RecordError::Json(_) => "json",
+            RecordError::NoType => "no_type",
+            RecordError::Missing { .. } => "missing_field",
+            RecordError::ResultAndError => "result_and_error",
+            RecordError::ArgumentsNotArray => "arguments_not_array",
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Record<'a> {
+    #[serde(rename = "type")]
+    kind: Option<u64>,
+    #[serde(borrow)]
+    invocation_id: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    target: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    arguments: Option<&'a RawValue>,
+    #[serde(borrow)]
+    result: Option<&'a RawValue>,
+    #[serde(borrow)]
+    error: Option<Cow<'a, str>>,
+    allow_reconnect: Option<bool>,
+    sequence_id: Option<u64>,
+}
+
+/// Decodes one record (without its separator).
+pub fn parse_record(bytes: &[u8]) -> Result<CoreMessage<'_>, RecordError> {
+    let r: Record<'_> = serde_json::from_slice(bytes)?;
+    let kind = r.kind.ok_or(RecordError::NoType)?;
+    let missing = |field| RecordError::Missing { kind, field };
+    Ok(match kind {
+        1 => {
+            let arguments = r.arguments.ok_or(missing("arguments"))?;
+            if !arguments.get().trim_start().starts_with('[') {
+                return Err(RecordError::ArgumentsNotArray);
+            }
+            // An empty id means "none", as in the MessagePack protocol.
+            let invocation_id = r.invocation_id.filter(|id| !id.is_empty());
+            CoreMessage::Invocation {
+                invocation_id,
+                target: r.target.ok_or(missing("target"))?,
+                arguments,
+            }
+        }
+        2 => CoreMessage::StreamItem { invocation_id: r.invocation_id.ok_or(missing("invocationId"))? },
+        3 => {
+            let invocation_id = r.invocation_id.ok_or(missing("invocationId"))?;
+            let result = match (r.result, r.error) {
+                (Some(_), Some(_)) => return Err(RecordError::ResultAndError),
+                (_, Some(error)) => Err(error),
+                (result, None) => Ok(result),
+            };
+            CoreMessage::Completion { invocation_id, result }
+        }
+        6 => CoreMessage::Ping,
+        7 => CoreMessage::Close { error: r.error, allow_reconnect: r.allow_reconnect.unwrap_or(false) },
+        8 => CoreMessage::Ack(r.sequence_id.ok_or(missing("sequenceId"))?),
+        9 => CoreMessage::Sequence(r.sequence_id.ok_or(missing("sequenceId"))?),
+        other => CoreMessage::Unknown(other),
+    })
+}
+
+/// Splits WebSocket text into records, keeping a partial record in `pending` until the next
+/// frame completes it. Calls `each` with every complete record, separator removed.
+///
+/// Returns false (and clears `pending`) when a partial record grew past [`MAX_PENDING_BYTES`].
+pub fn split_records(pending: &mut Vec<u8>, data: &[u8], mut each: impl FnMut(&[u8])) -> bool {
+    let input: &[u8] = if pending.is_empty() {
+        data
+    } else {
+        pending.extend_from_slice(data);
+        pending.as_slice()
+    };
+    let complete = match input.iter().rposition(|b| *b == RS) {
+        Some(last) => last + 1,
+        None => 0,
+    };
+    for record in input[..complete].split(|b| *b == RS) {
+        if !record.is_empty() {
+            each(record);
+        }
+    }
+    let rest_len = input.len() - complete;
+    if pending.is_empty() {
+        pending.extend_from_slice(&data[complete..]);
+    } else {
+        pending.drain(..complete);
+    }
+    if rest_len > MAX_PENDING_BYTES {
+        pending.clear();
+        return false;
+    }
+    true
+}
+
+/// How the server answered the handshake.
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+pub enum HandshakeError {
+    #[error("the server refused the handshake: {0}")]
+    Refused(String),
+    #[error("expected a handshake response from the server")]
+    NotAHandshake,
+    #[error("handshake response is not JSON")]
+    Malformed,
+}
+
+/// Checks the first record: `{}` is success, `{"error":…}` a refusal.
+pub fn parse_handshake_response(record: &[u8]) -> Result<(), HandshakeError> {
+    #[derive(Deserialize)]
+    struct Answer {
+        error: Option<String>,
+        #[serde(rename = "type")]
+        kind: Option<serde_json::Value>,
+    }
+    let answer: Answer = serde_json::from_slice(record).map_err(|_| HandshakeError::Malformed)?;
+    if answer.kind.is_some() {
+        return Err(HandshakeError::NotAHandshake);
+    }
+    match answer.error {
+        Some(error) => Err(HandshakeError::Refused(error)),
+        None => Ok(()),
+    }
+}
+
+/// `{"protocol":"json","version":N}` + separator.
+pub fn handshake_request(version: u32) -> String {
+    format!("{{\"protocol\":\"json\",\"version\":{version}}}\u{1e}")
+}
+
+/// A client Invocation with an id, so the server answers with a Completion.
+pub fn invocation(id: u64, target: &str, arguments: &[serde_json::Value]) -> String {
+    let body = serde_json::json!({
+        "type": 1,
+        "invocationId": id.to_string(),
+        "target": target,
+        "arguments": arguments,
+    });
+    format!("{body}\u{1e}")
+}
+
+/// The Completion official clients send for a server invocation they have no handler for.
+pub fn no_result_completion(invocation_id: &str) -> String {
+    let body = serde_json::json!({
+        "type": 3,
+        "invocationId": invocation_id,
+        "error": "Client didn't provide a result.",
+    });
+    format!("{body}\u{1e}")
+}
+
+pub const PING: &str = "{\"type\":6}\u{1e}";
+pub const CLOSE: &str = "{\"type\":7}\u{1e}";
+
+#[cfg(test)]
+#[path = "json_tests.rs"]
+mod tests;

@@ -1,0 +1,205 @@
+//! Hub connections: one task per configured hub owns its socket, and loops over sessions with
+//! capped exponential backoff until shutdown. Dialect code lives in submodules; this module holds
+//! the dialect-neutral loop and the reasons a session ends.
+
+pub mod backoff;
+pub mod core;
+pub mod snapshot;
+pub mod transport;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+use tracing::{error, info, warn};
+
+use crate::config::HubConfig;
+use crate::event::Event;
+use crate::profile::{Invocation, Profile};
+use crate::status::{HubStatus, SubscriptionView};
+use crate::telemetry::{HubState, Metrics};
+
+/// Everything a hub task needs; shared with the snapshot tasks it spawns.
+pub struct Hub {
+    pub config: HubConfig,
+    pub name: Arc<str>,
+    /// CloudEvents `source` of this hub's events.
+    pub source: Arc<str>,
+    pub profile: Profile,
+    /// Invoked after every connect, in order.
+    pub subscriptions: Vec<Invocation>,
+    pub transport: transport::Transport,
+    pub tx: mpsc::Sender<Event>,
+    pub metrics: Arc<Metrics>,
+    pub status: Arc<HubStatus>,
+    /// Cancelled at shutdown; side tasks (snapshots) stop with it.
+    pub shutdown: CancellationToken,
+}
+
+impl Hub {
+    pub fn new(
+        config: HubConfig,
+        tx: mpsc::Sender<Event>,
+        metrics: Arc<Metrics>,
+        status: Arc<HubStatus>,
+        shutdown: CancellationToken,
+    ) -> Result<Hub, transport::SetupError> {
+        let profile = Profile::from_config(&config);
+        let subscriptions = profile.subscriptions(&config);
+        status.update(|s| {
+            s.subscriptions = subscriptions
+                .iter()
+                .map(|i| SubscriptionView { invocation: i.display.clone(), last_result: "pending".into(), at: None })
+                .collect();
+        });
+        let timeout = Duration::from_secs(config.handshake_timeout_secs);
+        let transport = transport::Transport::new(&config.tls, timeout)?;
+        Ok(Hub {
+            name: Arc::from(config.name.as_str()),
+            source: Arc::from(source_of(&config)),
+            profile,
+            subscriptions,
+            transport,
+            tx,
+            metrics,
+            status,
+            shutdown,
+            config,
+        })
+    }
+}
+
+/// The configured source, or the hub URL without credentials, query or fragment.
+pub fn source_of(config: &HubConfig) -> String {
+    if let Some(source) = &config.source {
+        return source.clone();
+    }
+    let mut url = config.url.clone();
+    url.set_query(None);
+    url.set_fragment(None);
+    let _ = url.set_username("");
+    let _ = url.set_password(None);
+    url.to_string()
+}
+
+/// How a session ended.
+#[derive(Debug)]
+pub enum Exit {
+    /// The bridge is shutting down.
+    Shutdown,
+    /// The server sent Close.
+    Closed { allow_reconnect: bool, error: Option<String> },
+    /// The connection failed or was lost.
+    Lost(SessionError),
+}
+
+/// Why a session could not start or went away.
+#[derive(Debug, thiserror::Error)]
+pub enum SessionError {
+    #[error(transparent)]
+    Token(transport::TokenError),
+    #[error(transparent)]
+    Negotiate(core::negotiate::NegotiateError),
+    #[error(transparent)]
+    Connect(transport::ConnectError),
+    #[error(transparent)]
+    Handshake(core::json::HandshakeError),
+    #[error("{0} timed out")]
+    Timeout(&'static str),
+    #[error("nothing received for {0} s")]
+    ServerTimeout(u64),
+    #[error("transport: {0}")]
+    Transport(String),
+    #[error("the event queue is closed")]
+    QueueClosed,
+}
+
+impl SessionError {
+    pub fn transport(e: impl std::fmt::Display) -> SessionError {
+        SessionError::Transport(e.to_string())
+    }
+
+    /// Credentials were refused: an operator must act.
+    pub fn is_auth(&self) -> bool {
+        use core::negotiate::NegotiateError as N;
+        matches!(
+            self,
+            SessionError::Negotiate(N::Unauthorized(_))
+                | SessionError::Connect(transport::ConnectError::Unauthorized(_))
+                | SessionError::Token(_)
+        )
+    }
+
+    /// A bounded label for the reconnects metric.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            e if e.is_auth() => "auth",
+            SessionError::Negotiate(_) => "negotiate",
+            SessionError::Connect(_) => "connect",
+            SessionError::Handshake(_) => "handshake",
+            SessionError::Timeout(_) => "timeout",
+            SessionError::ServerTimeout(_) => "server_timeout",
+            SessionError::Transport(_) => "transport",
+            SessionError::QueueClosed => "queue_closed",
+            SessionError::Token(_) => "auth",
+        }
+    }
+}
+
+/// Runs one hub until `cancel`: connect, subscribe, read; on any end but shutdown, back off and
+/// connect again, for ever.
+pub async fn run_hub(hub: Arc<Hub>, cancel: CancellationToken) {
+    let mut attempt: u32 = 0;
+    loop {
+        set_state(&hub, HubState::Connecting);
+        let exit = match core::connect::open(&hub).await {
+            Ok(opened) => {
+                attempt = 0;
+                core::session::run(&hub, opened, &cancel).await
+            }
+            Err(e) => Exit::Lost(e),
+        };
+        let reason = match &exit {
+            Exit::Shutdown | Exit::Lost(SessionError::QueueClosed) => break,
+            Exit::Closed { allow_reconnect: true, error } => {
+                warn!(hub = %hub.name, error = error.as_deref().unwrap_or(""), "Server closed the connection and allows reconnecting.");
+                "close_allow_reconnect"
+            }
+            Exit::Closed { allow_reconnect: false, error } => {
+                warn!(hub = %hub.name, error = error.as_deref().unwrap_or(""), "Server closed the connection without allowing reconnect; reconnecting with backoff anyway.");
+                "close"
+            }
+            Exit::Lost(e) if e.is_auth() => {
+                error!(hub = %hub.name, error = %e, "Hub refused our credentials; check the hub's auth settings. Retrying with backoff.");
+                e.reason()
+            }
+            Exit::Lost(e) => {
+                warn!(hub = %hub.name, error = %e, "Hub connection lost.");
+                e.reason()
+            }
+        };
+        hub.metrics.reconnect(&hub.name, reason);
+        let message = match &exit {
+            Exit::Lost(e) => e.to_string(),
+            Exit::Closed { error, .. } => format!("server Close: {}", error.as_deref().unwrap_or("no error")),
+            Exit::Shutdown => String::new(),
+        };
+        hub.status.update(|s| s.last_error = Some(message));
+        set_state(&hub, HubState::Backoff);
+        let wait = backoff::delay(&hub.config.reconnect, attempt, rand::random::<f64>());
+        attempt = attempt.saturating_add(1);
+        info!(hub = %hub.name, delay_ms = wait.as_millis() as u64, attempt, "Reconnecting after backoff.");
+        tokio::select! {
+            _ = cancel.cancelled() => break,
+            _ = tokio::time::sleep(wait) => {}
+        }
+    }
+    set_state(&hub, HubState::Stopped);
+    info!(hub = %hub.name, "Hub task stopped.");
+}
+
+fn set_state(hub: &Hub, state: HubState) {
+    hub.status.update(|s| s.state = state);
+    hub.metrics.set_hub_state(&hub.name, state);
+}

@@ -1,0 +1,81 @@
+//! REST snapshots: the starting state a profile asks for after subscribing and after a reset
+//! (RedMist). Fetched in their own task so the hub keeps reading its socket meanwhile.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use tracing::{debug, warn};
+
+use super::Hub;
+use crate::config::Secret;
+use crate::event::WireId;
+use crate::profile::{MessageContext, SnapshotRequest};
+
+const ATTEMPTS: u32 = 3;
+
+/// Starts one fetch task per snapshot the profile wants. Each snapshot's id is the connection
+/// plus a per-connection snapshot counter, so a re-fetch is a new event, never a duplicate.
+pub fn spawn_fetches(hub: &Arc<Hub>, connection: &Arc<str>, bearer: Option<Secret>, counter: &Arc<AtomicU64>) {
+    for request in hub.profile.snapshot_requests() {
+        let wire = WireId {
+            connection: Arc::from(format!("{connection}:snapshot")),
+            record: counter.fetch_add(1, Ordering::Relaxed) + 1,
+        };
+        let hub = hub.clone();
+        let bearer = bearer.clone();
+        tokio::spawn(async move {
+            tokio::select! {
+                _ = hub.shutdown.cancelled() => {}
+                _ = fetch(&hub, request, wire, bearer) => {}
+            }
+        });
+    }
+}
+
+async fn fetch(hub: &Arc<Hub>, request: SnapshotRequest, wire: WireId, bearer: Option<Secret>) {
+    for attempt in 1..=ATTEMPTS {
+        match get(hub, &request, bearer.as_ref()).await {
+            Ok(body) => {
+                let ctx = MessageContext {
+                    hub: hub.name.clone(),
+                    source: hub.source.clone(),
+                    wire,
+                    received: time::OffsetDateTime::now_utc(),
+                };
+                let mut events = Vec::new();
+                if let Err(e) = hub.profile.normalize_snapshot(&ctx, &request, &body, &mut events) {
+                    hub.metrics.snapshot(&hub.name, "decode_error");
+                    return hub.metrics.decode_error(&hub.name, e.reason(), &e);
+                }
+                hub.metrics.snapshot(&hub.name, "ok");
+                debug!(hub = %hub.name, event_id = request.event_id, "Snapshot fetched.");
+                for event in events {
+                    let kind = event.kind.as_str();
+                    if hub.tx.send(event).await.is_err() {
+                        return;
+                    }
+                    hub.metrics.event_enqueued(&hub.name, kind);
+                }
+                return;
+            }
+            Err(error) => {
+                hub.metrics.snapshot(&hub.name, "error");
+                warn!(hub = %hub.name, event_id = request.event_id, attempt, %error, "Snapshot fetch failed.");
+                tokio::time::sleep(Duration::from_secs(u64::from(attempt))).await;
+            }
+        }
+    }
+}
+
+async fn get(hub: &Hub, request: &SnapshotRequest, bearer: Option<&Secret>) -> Result<bytes::Bytes, String> {
+    let mut call = hub.transport.http.get(request.url.clone());
+    if let Some(token) = bearer {
+        call = call.bearer_auth(token.expose());
+    }
+    let response = call.send().await.map_err(|e| e.without_url().to_string())?;
+    if !response.status().is_success() {
+        return Err(format!("HTTP {}", response.status().as_u16()));
+    }
+    response.bytes().await.map_err(|e| e.without_url().to_string())
+}

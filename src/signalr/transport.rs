@@ -1,0 +1,180 @@
+//! The thin I/O under both dialects: TLS settings, the HTTP client, bearer tokens, and the
+//! WebSocket upgrade with its failures told apart (auth, not found, network).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use rustls_pki_types::pem::PemObject;
+use rustls_pki_types::CertificateDer;
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::http::header::{HeaderValue, AUTHORIZATION, USER_AGENT};
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+use url::Url;
+
+use crate::config::{AuthConfig, Secret, TlsConfig};
+
+/// The socket a session owns.
+pub type WsStream = WebSocketStream<MaybeTlsStream<TcpStream>>;
+
+/// Sent on every request, like the official clients' user agent.
+pub const USER_AGENT_VALUE: &str = concat!("signalr-bridge/", env!("CARGO_PKG_VERSION"));
+
+/// Settings that cannot work.
+#[derive(Debug, thiserror::Error)]
+pub enum SetupError {
+    #[error("cannot read CA file {path}: {reason}")]
+    CaFile { path: String, reason: String },
+    #[error("cannot build the HTTP client: {0}")]
+    Http(String),
+}
+
+/// Why the WebSocket upgrade failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectError {
+    #[error("the upgrade was refused: credentials missing or not accepted (HTTP {0})")]
+    Unauthorized(u16),
+    #[error("the upgrade answered HTTP {0}")]
+    Status(u16),
+    #[error("connection failed: {0}")]
+    Network(String),
+    #[error("timed out")]
+    Timeout,
+}
+
+/// Why no token could be had.
+#[derive(Debug, thiserror::Error)]
+pub enum TokenError {
+    #[error("cannot read bearer token file {path}: {reason}")]
+    File { path: String, reason: String },
+}
+
+/// HTTP client and TLS configuration for one hub.
+#[derive(Clone)]
+pub struct Transport {
+    pub http: reqwest::Client,
+    tls: Arc<rustls::ClientConfig>,
+}
+
+impl Transport {
+    pub fn new(tls: &TlsConfig, request_timeout: Duration) -> Result<Transport, SetupError> {
+        let tls = Arc::new(client_tls(tls)?);
+        let http = reqwest::Client::builder()
+            .use_preconfigured_tls((*tls).clone())
+            .user_agent(USER_AGENT_VALUE)
+            .timeout(request_timeout)
+            .build()
+            .map_err(|e| SetupError::Http(e.to_string()))?;
+        Ok(Transport { http, tls })
+    }
+
+    /// Upgrades to a WebSocket, sending the bearer token as a header when given.
+    pub async fn connect_ws(
+        &self,
+        url: &Url,
+        bearer: Option<&str>,
+        timeout: Duration,
+    ) -> Result<WsStream, ConnectError> {
+        use tokio_tungstenite::tungstenite::Error as WsError;
+        let mut request = url
+            .as_str()
+            .into_client_request()
+            .map_err(|e| ConnectError::Network(e.to_string()))?;
+        let headers = request.headers_mut();
+        headers.insert(USER_AGENT, HeaderValue::from_static(USER_AGENT_VALUE));
+        if let Some(token) = bearer {
+            let value = HeaderValue::from_str(&format!("Bearer {token}"))
+                .map_err(|_| ConnectError::Network("bearer token is not a valid header".into()))?;
+            headers.insert(AUTHORIZATION, value);
+        }
+        let connector = tokio_tungstenite::Connector::Rustls(self.tls.clone());
+        let connect =
+            tokio_tungstenite::connect_async_tls_with_config(request, None, true, Some(connector));
+        match tokio::time::timeout(timeout, connect).await {
+            Err(_) => Err(ConnectError::Timeout),
+            Ok(Ok((ws, _response))) => Ok(ws),
+            Ok(Err(WsError::Http(response))) => match response.status().as_u16() {
+                code @ (401 | 403) => Err(ConnectError::Unauthorized(code)),
+                code => Err(ConnectError::Status(code)),
+            },
+            // tungstenite errors name no URL, so no token can leak through them.
+            Ok(Err(e)) => Err(ConnectError::Network(e.to_string())),
+        }
+    }
+}
+
+/// rustls with the webpki roots plus the configured CA file; verification always on.
+fn client_tls(tls: &TlsConfig) -> Result<rustls::ClientConfig, SetupError> {
+    let mut roots = rustls::RootCertStore::empty();
+    roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+    if let Some(path) = &tls.ca_file {
+        let fail = |reason: String| SetupError::CaFile { path: path.display().to_string(), reason };
+        let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(path)
+            .map_err(|e| fail(e.to_string()))?
+            .collect::<Result<_, _>>()
+            .map_err(|e| fail(e.to_string()))?;
+        if certs.is_empty() {
+            return Err(fail("no certificate in the file".into()));
+        }
+        for cert in certs {
+            roots.add(cert).map_err(|e| fail(e.to_string()))?;
+        }
+    }
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| SetupError::Http(e.to_string()))?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    Ok(config)
+}
+
+/// The bearer token for this connect: the fixed one, or the file's current content (re-read on
+/// every connect, so a rotated token is picked up).
+pub fn current_token(auth: &AuthConfig) -> Result<Option<Secret>, TokenError> {
+    if let Some(token) = &auth.bearer_token {
+        return Ok(Some(token.clone()));
+    }
+    let Some(path) = &auth.bearer_token_file else { return Ok(None) };
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| TokenError::File { path: path.display().to_string(), reason: e.to_string() })?;
+    Ok(Some(Secret::new(text.trim())))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    #[test]
+    fn token_file_is_reread_on_every_call() {
+        let mut file = tempfile::NamedTempFile::new().unwrap();
+        writeln!(file, "first").unwrap();
+        let auth = AuthConfig {
+            bearer_token_file: Some(file.path().to_path_buf()),
+            ..Default::default()
+        };
+        assert_eq!(current_token(&auth).unwrap().unwrap().expose(), "first");
+        std::fs::write(file.path(), "second\n").unwrap();
+        assert_eq!(current_token(&auth).unwrap().unwrap().expose(), "second");
+    }
+
+    #[test]
+    fn missing_token_file_is_a_clear_error() {
+        let auth = AuthConfig {
+            bearer_token_file: Some("/nonexistent/token".into()),
+            ..Default::default()
+        };
+        let err = current_token(&auth).unwrap_err().to_string();
+        assert!(err.contains("/nonexistent/token"), "{err}");
+    }
+
+    #[test]
+    fn bad_ca_file_is_a_clear_error() {
+        let mut file = tempfile::NamedTempFile::new().unwrap();
+        writeln!(file, "not a certificate").unwrap();
+        let tls = TlsConfig { ca_file: Some(file.path().to_path_buf()) };
+        let err = Transport::new(&tls, Duration::from_secs(1)).err().unwrap().to_string();
+        assert!(err.contains("no certificate"), "{err}");
+    }
+}
