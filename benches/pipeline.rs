@@ -1,1 +1,152 @@
-fn main() {}
+//! Throughput of the hot path, frame -> records -> typed decode -> CloudEvents bytes, with a null
+//! sink, against "the limit": a loop that only parses the same frames with serde_json.
+//!
+//! Run: `cargo bench --bench pipeline` (prints a Markdown table; BENCHMARKS.md records it).
+
+use std::hint::black_box;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use signalr_bridge::config::{HubConfig, RedMistConfig};
+use signalr_bridge::event::WireId;
+use signalr_bridge::profile::{MessageContext, Profile};
+use signalr_bridge::signalr::core::json;
+use signalr_bridge::simulate::race::Race;
+
+const FRAMES: usize = 20_000;
+const RUNS: usize = 5;
+
+/// `ReceiveCarPatches` frames as the simulator's race model writes them, one record per frame.
+fn car_patch_frames() -> (Vec<String>, usize) {
+    let mut race = Race::new(42, 24, 7);
+    let mut frames = Vec::with_capacity(FRAMES);
+    let mut cars = 0;
+    while frames.len() < FRAMES {
+        for inv in race.tick() {
+            if inv.target == "ReceiveCarPatches" {
+                let args: Vec<serde_json::Value> = serde_json::from_str(&inv.arguments).unwrap();
+                cars += args[0].as_array().map_or(0, |a| a.len());
+                frames.push(format!(
+                    "{{\"type\":1,\"target\":\"ReceiveCarPatches\",\"arguments\":{}}}\u{1e}",
+                    inv.arguments
+                ));
+            }
+        }
+    }
+    (frames, cars)
+}
+
+fn redmist_profile() -> Profile {
+    let hub: HubConfig = serde_json::from_value(serde_json::json!({
+        "name": "bench",
+        "url": "http://127.0.0.1:5080/status/event-status",
+        "profile": "redmist",
+    }))
+    .unwrap();
+    let hub = HubConfig {
+        redmist: Some(RedMistConfig { event_ids: vec![42], ..Default::default() }),
+        ..hub
+    };
+    Profile::from_config(&hub)
+}
+
+/// The bridge's path; returns events produced.
+fn bridge(frames: &[String], profile: &Profile) -> usize {
+    let connection: Arc<str> = Arc::from("bench-connection");
+    let (hub, source): (Arc<str>, Arc<str>) = (Arc::from("bench"), Arc::from("http://127.0.0.1/"));
+    let mut pending = Vec::new();
+    let mut events = Vec::with_capacity(64);
+    let mut bytes = Vec::with_capacity(4096);
+    let mut record_seq = 0u64;
+    let mut produced = 0;
+    for frame in frames {
+        json::split_records(&mut pending, frame.as_bytes(), |record| {
+            record_seq += 1;
+            if let Ok(json::CoreMessage::Invocation { target, arguments, .. }) =
+                json::parse_record(record)
+            {
+                let ctx = MessageContext {
+                    hub: hub.clone(),
+                    source: source.clone(),
+                    wire: WireId { connection: connection.clone(), record: record_seq },
+                    received: time::OffsetDateTime::now_utc(),
+                };
+                let _ = profile.normalize(&ctx, &target, arguments, &mut events);
+            }
+        });
+        for event in events.drain(..) {
+            bytes.clear();
+            event.write_json(&mut bytes);
+            black_box(&bytes);
+            produced += 1;
+        }
+    }
+    produced
+}
+
+fn limit_value(frames: &[String]) -> usize {
+    frames
+        .iter()
+        .map(|f| black_box(serde_json::from_str::<serde_json::Value>(&f[..f.len() - 1]).unwrap()))
+        .count()
+}
+
+fn limit_ignored(frames: &[String]) -> usize {
+    frames
+        .iter()
+        .map(|f| {
+            black_box(serde_json::from_str::<serde::de::IgnoredAny>(&f[..f.len() - 1]).unwrap())
+        })
+        .count()
+}
+
+/// Median, min and max of items per second over RUNS runs.
+fn measure(mut run: impl FnMut() -> usize) -> (f64, f64, f64, usize) {
+    run(); // warm-up
+    let mut rates = Vec::new();
+    let mut items = 0;
+    for _ in 0..RUNS {
+        let start = Instant::now();
+        items = run();
+        let secs = start.elapsed().max(Duration::from_nanos(1)).as_secs_f64();
+        rates.push(items as f64 / secs);
+    }
+    rates.sort_by(f64::total_cmp);
+    (rates[RUNS / 2], rates[0], rates[RUNS - 1], items)
+}
+
+fn main() {
+    let (frames, cars) = car_patch_frames();
+    let bytes: usize = frames.iter().map(String::len).sum();
+    let profile = redmist_profile();
+    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+    println!("RedMist ReceiveCarPatches: {} frames, {cars} car patches, {bytes} bytes; 1 thread of {cpus}; median of {RUNS} runs (min-max)\n", frames.len());
+    println!("| path | frames/s | events/s | MB/s |");
+    println!("|---|---|---|---|");
+    let per_frame = cars as f64 / frames.len() as f64;
+    let mb = bytes as f64 / frames.len() as f64 / 1e6;
+    let (med, lo, hi, produced) = measure(|| bridge(&frames, &profile));
+    assert_eq!(produced, cars, "one event per car patch");
+    let fps = |ev: f64| ev / per_frame;
+    println!(
+        "| bridge: frame -> event -> bytes (null sink) | {:.0} | {:.0} ({:.0}-{:.0}) | {:.1} |",
+        fps(med),
+        med,
+        lo,
+        hi,
+        fps(med) * mb
+    );
+    let bridge_fps = fps(med);
+    for (name, f) in [
+        ("limit: serde_json -> IgnoredAny (parse only)", limit_ignored as fn(&[String]) -> usize),
+        ("limit: serde_json -> Value", limit_value),
+    ] {
+        let (med, lo, hi, _) = measure(|| f(&frames));
+        println!(
+            "| {name} | {med:.0} ({lo:.0}-{hi:.0}) | {:.0} | {:.1} | ",
+            med * per_frame,
+            med * mb
+        );
+        println!("|  bridge / this limit (frames) | {:.2} | | |", bridge_fps / med);
+    }
+}

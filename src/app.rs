@@ -41,9 +41,10 @@ impl App {
         let status = Arc::new(AppStatus::new(config.hubs.iter().map(|h| h.name.clone())));
         let simulator = match &config.simulator {
             Some(sim) => {
-                let s = crate::simulate::Simulator::start(sim.clone())
-                    .await
-                    .with_context(|| format!("starting the embedded simulator on {}", sim.listen))?;
+                let s =
+                    crate::simulate::Simulator::start(sim.clone()).await.with_context(|| {
+                        format!("starting the embedded simulator on {}", sim.listen)
+                    })?;
                 info!(url = %s.hub_url(), "Embedded simulator hub started.");
                 Some(s)
             }
@@ -64,17 +65,27 @@ impl App {
         let hubs_stop = CancellationToken::new();
         let mut hub_tasks = Vec::new();
         for (config, hub_status) in config.hubs.iter().zip(&status.hubs) {
-            let hub = Hub::new(config.clone(), tx.clone(), metrics.clone(), hub_status.clone(), hubs_stop.clone())
-                .with_context(|| format!("setting up hub `{}`", config.name))?;
+            let hub = Hub::new(
+                config.clone(),
+                tx.clone(),
+                metrics.clone(),
+                hub_status.clone(),
+                hubs_stop.clone(),
+            )
+            .with_context(|| format!("setting up hub `{}`", config.name))?;
             hub_tasks.push(tokio::spawn(run_hub(Arc::new(hub), hubs_stop.clone())));
         }
         drop(tx);
         let admin_stop = CancellationToken::new();
         let (admin_addr, admin_task) = if config.admin.enabled {
-            let (addr, task) =
-                crate::admin::serve(config.admin.listen, status.clone(), metrics.clone(), admin_stop.clone())
-                    .await
-                    .with_context(|| format!("binding the admin server to {}", config.admin.listen))?;
+            let (addr, task) = crate::admin::serve(
+                config.admin.listen,
+                status.clone(),
+                metrics.clone(),
+                admin_stop.clone(),
+            )
+            .await
+            .with_context(|| format!("binding the admin server to {}", config.admin.listen))?;
             info!(%addr, "Admin server listening (/livez /readyz /metrics /status).");
             (Some(addr), Some(task))
         } else {
@@ -98,7 +109,10 @@ impl App {
 
     /// Ordered shutdown; returns what the publisher delivered and what it could not.
     pub async fn shutdown(self) -> PublisherReport {
-        info!(grace_secs = self.grace.as_secs(), "Shutting down: closing hubs, draining the queue.");
+        info!(
+            grace_secs = self.grace.as_secs(),
+            "Shutting down: closing hubs, draining the queue."
+        );
         self.status.begin_shutdown();
         self.hubs_stop.cancel();
         let hard_stop = self.hard_stop.clone();

@@ -8,7 +8,10 @@ use clap::{Parser, Subcommand};
 use signalr_bridge::config::{self, Config, SimulatorConfig, EXIT_CONFIG};
 
 #[derive(Parser)]
-#[command(version, about = "Bridges SignalR hubs into NATS, Kafka, files or stdout as CloudEvents.")]
+#[command(
+    version,
+    about = "Bridges SignalR hubs into NATS, Kafka, files or stdout as CloudEvents."
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

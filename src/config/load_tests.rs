@@ -65,7 +65,8 @@ fn unknown_keys_are_named() {
 
 #[test]
 fn bad_enum_values_say_how_to_fix() {
-    let err = load_text(&MINIMAL.replace("kind: stdout", "kind: kafkaa"), &[]).unwrap_err().to_string();
+    let err =
+        load_text(&MINIMAL.replace("kind: stdout", "kind: kafkaa"), &[]).unwrap_err().to_string();
     assert!(err.contains("sink.kind") && err.contains("fix:"), "{err}");
 }
 
@@ -80,7 +81,10 @@ fn cross_field_rules() {
             MINIMAL.replace("kind: stdout", "kind: nats\n  nats: { subject_template: 'a.{nope}' }"),
             "sink.nats.subject_template",
         ),
-        (MINIMAL.replace("skip_negotiation: true", "server_timeout_secs: 10"), "hubs[0].server_timeout_secs"),
+        (
+            MINIMAL.replace("skip_negotiation: true", "server_timeout_secs: 10"),
+            "hubs[0].server_timeout_secs",
+        ),
         (MINIMAL.replace("https://", "ftp://"), "hubs[0].url"),
         (format!("{MINIMAL}old: 1\n"), "`old`"),
         (MINIMAL.replace("hubs:\n  - name: live", "hubs: []\nx:\n  - name: live"), "`x`"),
@@ -93,10 +97,7 @@ fn cross_field_rules() {
 
 #[test]
 fn duplicate_hub_names_are_refused() {
-    let text = MINIMAL.replace(
-        "sink:",
-        "  - name: live\n    url: http://127.0.0.1:1/h\nsink:",
-    );
+    let text = MINIMAL.replace("sink:", "  - name: live\n    url: http://127.0.0.1:1/h\nsink:");
     let err = load_text(&text, &[]).unwrap_err().to_string();
     assert!(err.contains("used twice"), "{err}");
 }

@@ -50,7 +50,11 @@ impl Hub {
         status.update(|s| {
             s.subscriptions = subscriptions
                 .iter()
-                .map(|i| SubscriptionView { invocation: i.display.clone(), last_result: "pending".into(), at: None })
+                .map(|i| SubscriptionView {
+                    invocation: i.display.clone(),
+                    last_result: "pending".into(),
+                    at: None,
+                })
                 .collect();
         });
         let timeout = Duration::from_secs(config.handshake_timeout_secs);
@@ -182,7 +186,9 @@ pub async fn run_hub(hub: Arc<Hub>, cancel: CancellationToken) {
         hub.metrics.reconnect(&hub.name, reason);
         let message = match &exit {
             Exit::Lost(e) => e.to_string(),
-            Exit::Closed { error, .. } => format!("server Close: {}", error.as_deref().unwrap_or("no error")),
+            Exit::Closed { error, .. } => {
+                format!("server Close: {}", error.as_deref().unwrap_or("no error"))
+            }
             Exit::Shutdown => String::new(),
         };
         hub.status.update(|s| s.last_error = Some(message));

@@ -16,7 +16,12 @@ const ATTEMPTS: u32 = 3;
 
 /// Starts one fetch task per snapshot the profile wants. Each snapshot's id is the connection
 /// plus a per-connection snapshot counter, so a re-fetch is a new event, never a duplicate.
-pub fn spawn_fetches(hub: &Arc<Hub>, connection: &Arc<str>, bearer: Option<Secret>, counter: &Arc<AtomicU64>) {
+pub fn spawn_fetches(
+    hub: &Arc<Hub>,
+    connection: &Arc<str>,
+    bearer: Option<Secret>,
+    counter: &Arc<AtomicU64>,
+) {
     for request in hub.profile.snapshot_requests() {
         let wire = WireId {
             connection: Arc::from(format!("{connection}:snapshot")),
@@ -51,11 +56,10 @@ async fn fetch(hub: &Arc<Hub>, request: SnapshotRequest, wire: WireId, bearer: O
                 hub.metrics.snapshot(&hub.name, "ok");
                 debug!(hub = %hub.name, event_id = request.event_id, "Snapshot fetched.");
                 for event in events {
-                    let kind = event.kind.as_str();
+                    hub.metrics.event_enqueued(&hub.name, event.kind.as_str());
                     if hub.tx.send(event).await.is_err() {
                         return;
                     }
-                    hub.metrics.event_enqueued(&hub.name, kind);
                 }
                 return;
             }
@@ -68,7 +72,11 @@ async fn fetch(hub: &Arc<Hub>, request: SnapshotRequest, wire: WireId, bearer: O
     }
 }
 
-async fn get(hub: &Hub, request: &SnapshotRequest, bearer: Option<&Secret>) -> Result<bytes::Bytes, String> {
+async fn get(
+    hub: &Hub,
+    request: &SnapshotRequest,
+    bearer: Option<&Secret>,
+) -> Result<bytes::Bytes, String> {
     let mut call = hub.transport.http.get(request.url.clone());
     if let Some(token) = bearer {
         call = call.bearer_auth(token.expose());

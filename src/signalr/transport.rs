@@ -76,10 +76,8 @@ impl Transport {
         timeout: Duration,
     ) -> Result<WsStream, ConnectError> {
         use tokio_tungstenite::tungstenite::Error as WsError;
-        let mut request = url
-            .as_str()
-            .into_client_request()
-            .map_err(|e| ConnectError::Network(e.to_string()))?;
+        let mut request =
+            url.as_str().into_client_request().map_err(|e| ConnectError::Network(e.to_string()))?;
         let headers = request.headers_mut();
         headers.insert(USER_AGENT, HeaderValue::from_static(USER_AGENT_VALUE));
         if let Some(token) = bearer {
@@ -136,8 +134,10 @@ pub fn current_token(auth: &AuthConfig) -> Result<Option<Secret>, TokenError> {
         return Ok(Some(token.clone()));
     }
     let Some(path) = &auth.bearer_token_file else { return Ok(None) };
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| TokenError::File { path: path.display().to_string(), reason: e.to_string() })?;
+    let text = std::fs::read_to_string(path).map_err(|e| TokenError::File {
+        path: path.display().to_string(),
+        reason: e.to_string(),
+    })?;
     Ok(Some(Secret::new(text.trim())))
 }
 
@@ -150,10 +150,8 @@ mod tests {
     fn token_file_is_reread_on_every_call() {
         let mut file = tempfile::NamedTempFile::new().unwrap();
         writeln!(file, "first").unwrap();
-        let auth = AuthConfig {
-            bearer_token_file: Some(file.path().to_path_buf()),
-            ..Default::default()
-        };
+        let auth =
+            AuthConfig { bearer_token_file: Some(file.path().to_path_buf()), ..Default::default() };
         assert_eq!(current_token(&auth).unwrap().unwrap().expose(), "first");
         std::fs::write(file.path(), "second\n").unwrap();
         assert_eq!(current_token(&auth).unwrap().unwrap().expose(), "second");

@@ -28,22 +28,30 @@ pub struct Opened {
 pub async fn open(hub: &Hub) -> Result<Opened, SessionError> {
     let cfg = &hub.config;
     let timeout = Duration::from_secs(cfg.handshake_timeout_secs);
-    let bearer = crate::signalr::transport::current_token(&cfg.auth).map_err(SessionError::Token)?;
+    let bearer =
+        crate::signalr::transport::current_token(&cfg.auth).map_err(SessionError::Token)?;
     let token = bearer.as_ref().map(|s| s.expose());
     let (connection, connection_token) = if cfg.skip_negotiation {
         (Arc::from(uuid::Uuid::new_v4().to_string()), None)
     } else {
-        let n = tokio::time::timeout(timeout, negotiate::negotiate(&hub.transport.http, &cfg.url, token))
-            .await
-            .map_err(|_| SessionError::Timeout("negotiate"))?
-            .map_err(SessionError::Negotiate)?;
+        let n = tokio::time::timeout(
+            timeout,
+            negotiate::negotiate(&hub.transport.http, &cfg.url, token),
+        )
+        .await
+        .map_err(|_| SessionError::Timeout("negotiate"))?
+        .map_err(SessionError::Negotiate)?;
         (Arc::from(n.connection_id), Some(n.connection_token))
     };
     let placement = cfg.auth.token_placement;
     let query_token = token.filter(|_| placement != TokenPlacement::Header);
     let header_token = token.filter(|_| placement != TokenPlacement::Query);
     let url = negotiate::websocket_url(&cfg.url, connection_token.as_deref(), query_token);
-    let mut ws = hub.transport.connect_ws(&url, header_token, timeout).await.map_err(SessionError::Connect)?;
+    let mut ws = hub
+        .transport
+        .connect_ws(&url, header_token, timeout)
+        .await
+        .map_err(SessionError::Connect)?;
     ws.send(Message::text(json::handshake_request(1))).await.map_err(SessionError::transport)?;
     let leftover = tokio::time::timeout(timeout, read_handshake(&mut ws))
         .await
@@ -64,10 +72,16 @@ async fn read_handshake(ws: &mut WsStream) -> Result<Vec<u8>, SessionError> {
         };
         match frame {
             Message::Text(text) => buf.extend_from_slice(text.as_bytes()),
-            Message::Binary(_) => return Err(SessionError::Transport("binary frame during a JSON handshake".into())),
+            Message::Binary(_) => {
+                return Err(SessionError::Transport("binary frame during a JSON handshake".into()))
+            }
             Message::Close(close) => {
-                let reason = close.map(|c| format!("{} {}", u16::from(c.code), c.reason)).unwrap_or_default();
-                return Err(SessionError::Transport(format!("closed during the handshake: {reason}")));
+                let reason = close
+                    .map(|c| format!("{} {}", u16::from(c.code), c.reason))
+                    .unwrap_or_default();
+                return Err(SessionError::Transport(format!(
+                    "closed during the handshake: {reason}"
+                )));
             }
             _ => continue,
         }

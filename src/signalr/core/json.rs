@@ -18,7 +18,11 @@ pub const MAX_PENDING_BYTES: usize = 16 * 1024 * 1024;
 #[derive(Debug)]
 pub enum CoreMessage<'a> {
     /// Type 1. Without an id the callee must not answer.
-    Invocation { invocation_id: Option<Cow<'a, str>>, target: Cow<'a, str>, arguments: &'a RawValue },
+    Invocation {
+        invocation_id: Option<Cow<'a, str>>,
+        target: Cow<'a, str>,
+        arguments: &'a RawValue,
+    },
     /// Type 2.
     StreamItem { invocation_id: Cow<'a, str> },
     /// Type 3: `Ok(None)` is a void result.
@@ -101,7 +105,9 @@ pub fn parse_record(bytes: &[u8]) -> Result<CoreMessage<'_>, RecordError> {
                 arguments,
             }
         }
-        2 => CoreMessage::StreamItem { invocation_id: r.invocation_id.ok_or(missing("invocationId"))? },
+        2 => CoreMessage::StreamItem {
+            invocation_id: r.invocation_id.ok_or(missing("invocationId"))?,
+        },
         3 => {
             let invocation_id = r.invocation_id.ok_or(missing("invocationId"))?;
             let result = match (r.result, r.error) {
@@ -112,7 +118,10 @@ pub fn parse_record(bytes: &[u8]) -> Result<CoreMessage<'_>, RecordError> {
             CoreMessage::Completion { invocation_id, result }
         }
         6 => CoreMessage::Ping,
-        7 => CoreMessage::Close { error: r.error, allow_reconnect: r.allow_reconnect.unwrap_or(false) },
+        7 => CoreMessage::Close {
+            error: r.error,
+            allow_reconnect: r.allow_reconnect.unwrap_or(false),
+        },
         8 => CoreMessage::Ack(r.sequence_id.ok_or(missing("sequenceId"))?),
         9 => CoreMessage::Sequence(r.sequence_id.ok_or(missing("sequenceId"))?),
         other => CoreMessage::Unknown(other),

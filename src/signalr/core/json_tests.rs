@@ -52,7 +52,9 @@ fn vector_4_handshake_glued_to_first_record() {
 #[test]
 fn vector_5_and_13_non_blocking_invocation_with_headers() {
     let m = parse_record(br#"{"type":1,"target":"Send","arguments":[42,"Test Message"]}"#).unwrap();
-    assert!(matches!(m, CoreMessage::Invocation { invocation_id: None, ref target, .. } if target == "Send"));
+    assert!(
+        matches!(m, CoreMessage::Invocation { invocation_id: None, ref target, .. } if target == "Send")
+    );
     let m = parse_record(
         br#"{"type":1,"headers":{"Foo":"Bar"},"invocationId":"123","target":"Send","arguments":[42,"Test Message"]}"#,
     )
@@ -121,7 +123,10 @@ fn vector_10_to_12_ping_close_ack_sequence() {
         parse_record(br#"{"type":7}"#).unwrap(),
         CoreMessage::Close { error: None, allow_reconnect: false }
     ));
-    assert!(matches!(parse_record(br#"{"type":8,"sequenceId":1394}"#).unwrap(), CoreMessage::Ack(1394)));
+    assert!(matches!(
+        parse_record(br#"{"type":8,"sequenceId":1394}"#).unwrap(),
+        CoreMessage::Ack(1394)
+    ));
     assert!(matches!(
         parse_record(br#"{"type":9,"sequenceId":1234}"#).unwrap(),
         CoreMessage::Sequence(1234)
@@ -137,7 +142,10 @@ fn vector_14_unknown_type_is_not_an_error() {
 fn bad_records_are_errors_with_reasons() {
     assert_eq!(parse_record(b"{not json").unwrap_err().reason(), "json");
     assert_eq!(parse_record(br#"{"target":"x"}"#).unwrap_err().reason(), "no_type");
-    assert_eq!(parse_record(br#"{"type":1,"arguments":[]}"#).unwrap_err().reason(), "missing_field");
+    assert_eq!(
+        parse_record(br#"{"type":1,"arguments":[]}"#).unwrap_err().reason(),
+        "missing_field"
+    );
     assert_eq!(
         parse_record(br#"{"type":1,"target":"x","arguments":{}}"#).unwrap_err().reason(),
         "arguments_not_array"
@@ -172,7 +180,10 @@ fn split_records_refuses_endless_partial_record() {
 
 #[test]
 fn ping_and_close_constants_are_framed() {
-    assert!(matches!(parse_record(PING.trim_end_matches('\u{1e}').as_bytes()).unwrap(), CoreMessage::Ping));
+    assert!(matches!(
+        parse_record(PING.trim_end_matches('\u{1e}').as_bytes()).unwrap(),
+        CoreMessage::Ping
+    ));
     assert!(CLOSE.ends_with('\u{1e}'));
     let v: serde_json::Value =
         serde_json::from_str(no_result_completion("7").trim_end_matches('\u{1e}')).unwrap();

@@ -21,7 +21,9 @@ pub enum NegotiateError {
     Unauthorized(u16),
     #[error("the server refused the connection: {0}")]
     Refused(String),
-    #[error("this is a classic ASP.NET SignalR server (ProtocolVersion {0}); set `dialect: classic`")]
+    #[error(
+        "this is a classic ASP.NET SignalR server (ProtocolVersion {0}); set `dialect: classic`"
+    )]
     ClassicServer(String),
     #[error("the server offers no WebSockets transport")]
     NoWebSockets,
@@ -123,14 +125,16 @@ pub async fn negotiate(
         request = request.bearer_auth(token);
     }
     // Never show the URL's query: it may hold a token.
-    let response = request.send().await.map_err(|e| NegotiateError::Http(e.without_url().to_string()))?;
+    let response =
+        request.send().await.map_err(|e| NegotiateError::Http(e.without_url().to_string()))?;
     let status = response.status().as_u16();
     match status {
         200 => {}
         401 | 403 => return Err(NegotiateError::Unauthorized(status)),
         _ => return Err(NegotiateError::Status(status)),
     }
-    let body = response.bytes().await.map_err(|e| NegotiateError::Http(e.without_url().to_string()))?;
+    let body =
+        response.bytes().await.map_err(|e| NegotiateError::Http(e.without_url().to_string()))?;
     parse_answer(&body)
 }
 
@@ -141,7 +145,10 @@ mod tests {
     #[test]
     fn negotiate_url_inserts_into_path_and_keeps_query() {
         let hub = Url::parse("https://x/client/?hub=chat").unwrap();
-        assert_eq!(negotiate_url(&hub).as_str(), "https://x/client/negotiate?hub=chat&negotiateVersion=1");
+        assert_eq!(
+            negotiate_url(&hub).as_str(),
+            "https://x/client/negotiate?hub=chat&negotiateVersion=1"
+        );
         let hub = Url::parse("https://api.redmist.racing/status/event-status").unwrap();
         assert_eq!(
             negotiate_url(&hub).as_str(),

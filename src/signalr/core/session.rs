@@ -16,6 +16,7 @@ use super::connect::Opened;
 use super::json::{self, CoreMessage};
 use crate::event::{Event, WireId};
 use crate::profile::{MessageContext, Normalized};
+use crate::signalr::transport::WsStream;
 use crate::signalr::{snapshot, Exit, Hub, SessionError};
 use crate::telemetry::HubState;
 
@@ -79,6 +80,12 @@ pub async fn run(hub: &Arc<Hub>, opened: Opened, cancel: &CancellationToken) -> 
         live.feed(&mut pending, &[]);
     }
     loop {
+        match live.deliver(&mut ws, &mut last_sent, keepalive).await {
+            // While we waited on a full queue we were not reading: that was not server silence.
+            Ok(true) => last_received = Instant::now(),
+            Ok(false) => {}
+            Err(exit) => return exit,
+        }
         live.send_subscriptions();
         if let Err(e) = live.flush(&mut ws, &mut last_sent).await {
             return e;
@@ -99,6 +106,9 @@ pub async fn run(hub: &Arc<Hub>, opened: Opened, cancel: &CancellationToken) -> 
                 live.outgoing.push(json::PING.to_string());
             }
             frame = ws.next() => {
+                // Any frame is a sign of life; measured after decoding, so time spent waiting
+                // on a full queue is not counted as the server's silence.
+                last_received = Instant::now();
                 hub.metrics.frame_received(&hub.name);
                 match frame {
                     Some(Ok(Message::Text(text))) => live.feed(&mut pending, text.as_bytes()),
@@ -116,11 +126,6 @@ pub async fn run(hub: &Arc<Hub>, opened: Opened, cancel: &CancellationToken) -> 
                 hub.status.update(|s| s.last_message_at = Some(time::OffsetDateTime::now_utc()));
             }
         }
-        if let Err(exit) = live.deliver().await {
-            return exit;
-        }
-        // Time spent waiting on a full queue is not the server's silence.
-        last_received = Instant::now();
     }
 }
 
@@ -129,7 +134,11 @@ impl Live<'_> {
         let ok = json::split_records(pending, data, |record| self.record(record));
         if !ok {
             let hub = &self.hub.name;
-            self.hub.metrics.decode_error(hub, "record_too_large", &"record without separator exceeds the limit");
+            self.hub.metrics.decode_error(
+                hub,
+                "record_too_large",
+                &"record without separator exceeds the limit",
+            );
         }
     }
 
@@ -143,7 +152,8 @@ impl Live<'_> {
         match message {
             CoreMessage::Invocation { invocation_id, target, arguments } => {
                 hub.metrics.invocation_received(&hub.name, &target);
-                let ctx = self.context(WireId { connection: self.connection.clone(), record: self.records });
+                let ctx = self
+                    .context(WireId { connection: self.connection.clone(), record: self.records });
                 let before = self.events.len();
                 match hub.profile.normalize(&ctx, &target, arguments, &mut self.events) {
                     Ok(Normalized::Known) => {}
@@ -163,13 +173,16 @@ impl Live<'_> {
                 self.completed(&invocation_id, outcome);
             }
             CoreMessage::Close { error, allow_reconnect } => {
-                self.exit = Some(Exit::Closed { allow_reconnect, error: error.map(|e| e.into_owned()) });
+                self.exit =
+                    Some(Exit::Closed { allow_reconnect, error: error.map(|e| e.into_owned()) });
             }
             CoreMessage::Ping | CoreMessage::StreamItem { .. } => {}
             CoreMessage::Ack(_) | CoreMessage::Sequence(_) => {
                 debug!(hub = %hub.name, "Stateful-reconnect message on a connection that did not negotiate it; ignored.");
             }
-            CoreMessage::Unknown(kind) => debug!(hub = %hub.name, kind, "Unknown message type ignored."),
+            CoreMessage::Unknown(kind) => {
+                debug!(hub = %hub.name, kind, "Unknown message type ignored.")
+            }
         }
     }
 
@@ -197,7 +210,11 @@ impl Live<'_> {
     fn completed(&mut self, invocation_id: &str, outcome: Result<(), String>) {
         let Some(index) = self.outstanding.remove(invocation_id) else {
             let hub = &self.hub.name;
-            return self.hub.metrics.decode_error(hub, "unexpected_completion", &format!("completion for unknown invocation {invocation_id}"));
+            return self.hub.metrics.decode_error(
+                hub,
+                "unexpected_completion",
+                &format!("completion for unknown invocation {invocation_id}"),
+            );
         };
         let hub = self.hub;
         let sub = &hub.subscriptions[index];
@@ -230,28 +247,62 @@ impl Live<'_> {
         self.refresh_snapshots = true;
     }
 
-    async fn flush(&mut self, ws: &mut crate::signalr::transport::WsStream, last_sent: &mut Instant) -> Result<(), Exit> {
+    async fn flush(&mut self, ws: &mut WsStream, last_sent: &mut Instant) -> Result<(), Exit> {
         if self.outgoing.is_empty() {
             return Ok(());
         }
         for text in self.outgoing.drain(..) {
-            ws.feed(Message::text(text)).await.map_err(|e| Exit::Lost(SessionError::transport(e)))?;
+            ws.feed(Message::text(text))
+                .await
+                .map_err(|e| Exit::Lost(SessionError::transport(e)))?;
         }
         ws.flush().await.map_err(|e| Exit::Lost(SessionError::transport(e)))?;
         *last_sent = Instant::now();
         Ok(())
     }
 
-    /// Hands decoded events to the queue (waiting while it is full) and starts snapshot fetches.
-    async fn deliver(&mut self) -> Result<(), Exit> {
+    /// Hands decoded events to the queue and starts snapshot fetches; returns whether it had to
+    /// wait for room. While the queue is full the socket is not read (backpressure), but Pings
+    /// still go out so the server keeps the connection.
+    async fn deliver(
+        &mut self,
+        ws: &mut WsStream,
+        last_sent: &mut Instant,
+        keepalive: Duration,
+    ) -> Result<bool, Exit> {
+        use tokio::sync::mpsc::error::TrySendError;
+        let tx = &self.hub.tx;
+        let closed = || Exit::Lost(SessionError::QueueClosed);
+        let mut waited = false;
         for event in self.events.drain(..) {
-            let kind = event.kind.as_str();
-            self.hub.tx.send(event).await.map_err(|_| Exit::Lost(SessionError::QueueClosed))?;
-            self.hub.metrics.event_enqueued(&self.hub.name, kind);
+            // Counted first so the depth gauge never dips below zero when the publisher is fast.
+            self.hub.metrics.event_enqueued(&self.hub.name, event.kind.as_str());
+            match tx.try_send(event) {
+                Ok(()) => {}
+                Err(TrySendError::Closed(_)) => return Err(closed()),
+                Err(TrySendError::Full(event)) => {
+                    waited = true;
+                    let permit = loop {
+                        tokio::select! {
+                            permit = tx.reserve() => break permit.map_err(|_| closed())?,
+                            _ = tokio::time::sleep_until(*last_sent + keepalive) => {
+                                ws.send(Message::text(json::PING)).await.map_err(|e| Exit::Lost(SessionError::transport(e)))?;
+                                *last_sent = Instant::now();
+                            }
+                        }
+                    };
+                    permit.send(event);
+                }
+            }
         }
         if std::mem::take(&mut self.refresh_snapshots) {
-            snapshot::spawn_fetches(self.hub, &self.connection, self.bearer.clone(), &self.snapshots);
+            snapshot::spawn_fetches(
+                self.hub,
+                &self.connection,
+                self.bearer.clone(),
+                &self.snapshots,
+            );
         }
-        Ok(())
+        Ok(waited)
     }
 }

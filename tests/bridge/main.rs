@@ -1,0 +1,260 @@
+//! End to end: the bridge in-process against the simulator hub, publishing to real NATS
+//! JetStream (127.0.0.1:4222) or to a real file.
+
+mod support;
+
+use std::collections::HashSet;
+use std::time::Duration;
+
+use support::*;
+
+const WAIT: Duration = Duration::from_secs(20);
+
+fn file_sink(path: &std::path::Path, extra: &str) -> String {
+    format!(
+        "sink:\n  kind: file\n  file: {{ path: '{}' }}\n{extra}admin: {{ listen: '127.0.0.1:0' }}\nshutdown: {{ grace_period_secs: 5 }}\n",
+        path.display()
+    )
+}
+
+fn lines(path: &std::path::Path) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(path)
+        .unwrap_or_default()
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("every line is a JSON event"))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redmist_events_reach_jetstream_with_wire_ids() {
+    let sim = simulator(200, None).await;
+    let stream = unique("IT_FLOW");
+    let cfg = config(&format!("hubs:\n{}{}", redmist_hub("rm", &sim, ""), jetstream_sink(&stream)));
+    let app = start(cfg).await;
+    let js = jetstream().await;
+    let messages = stream_messages(&js, &stream, 60, WAIT).await;
+
+    let mut ids = HashSet::new();
+    for (msg_id, event) in &messages {
+        assert_eq!(event["specversion"], "1.0");
+        assert_eq!(msg_id, event["id"].as_str().unwrap(), "Nats-Msg-Id is the event id");
+        assert!(ids.insert(msg_id.clone()), "ids are unique: {msg_id}");
+        assert!(event["type"].as_str().unwrap().ends_with(".v1"));
+        assert_eq!(event["source"], sim.hub_url().as_str());
+    }
+    let types: HashSet<&str> = messages.iter().map(|(_, e)| e["type"].as_str().unwrap()).collect();
+    assert!(types.contains("racing.redmist.session.snapshot.v1"), "{types:?}");
+    assert!(types.contains("racing.redmist.car.patched.v1"), "{types:?}");
+    let car = messages
+        .iter()
+        .map(|(_, e)| e)
+        .find(|e| e["type"] == "racing.redmist.car.patched.v1")
+        .unwrap();
+    let number = car["data"]["number"].as_str().expect("car patches carry the car number");
+    assert_eq!(car["subject"], format!("events/42/cars/{number}"));
+    assert_eq!(car["partitionkey"], format!("42/{number}"));
+
+    let admin = format!("http://{}", app.admin_addr.unwrap());
+    let http = reqwest::Client::new();
+    eventually(WAIT, "readyz 200", || app.status.ready()).await;
+    assert_eq!(http.get(format!("{admin}/readyz")).send().await.unwrap().status(), 200);
+    assert_eq!(http.get(format!("{admin}/livez")).send().await.unwrap().status(), 200);
+    let metrics = http.get(format!("{admin}/metrics")).send().await.unwrap().text().await.unwrap();
+    for name in [
+        "events_published_total",
+        "frames_received_total",
+        "invocations_received_total",
+        "publish_latency_seconds",
+        "queue_depth",
+        "hub_state",
+    ] {
+        assert!(metrics.contains(&format!("signalr_bridge_{name}")), "{name} missing");
+    }
+    let status: serde_json::Value =
+        http.get(format!("{admin}/status")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(status["hubs"][0]["state"], "subscribed");
+    assert_eq!(status["hubs"][0]["subscriptions"][0]["last_result"], "ok");
+
+    let report = app.shutdown().await;
+    assert_eq!(report.undelivered, 0);
+    delete_stream(&js, &stream).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reconnect_resubscribes_refetches_snapshot_and_readiness_dips() {
+    let sim = simulator(50, None).await;
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("events.jsonl");
+    let app =
+        start(config(&format!("hubs:\n{}{}", redmist_hub("rm", &sim, ""), file_sink(&out, ""))))
+            .await;
+    eventually(WAIT, "ready", || app.status.ready()).await;
+    let subscribes = |sim: &signalr_bridge::simulate::Simulator| {
+        sim.control()
+            .invocations_received()
+            .iter()
+            .filter(|(m, _)| m == "SubscribeToEventV2")
+            .count()
+    };
+    assert_eq!(subscribes(&sim), 1);
+    let snapshots_before = counter(&app, "snapshots_total", &[("outcome", "ok")]);
+
+    sim.control().drop_connections();
+    eventually(WAIT, "readiness false after the drop", || !app.status.ready()).await;
+    eventually(WAIT, "ready again", || app.status.ready()).await;
+    assert_eq!(subscribes(&sim), 2, "every subscription is invoked again");
+    let control = sim.control().invocations_received();
+    let (_, args) = control.iter().find(|(m, _)| m == "SubscribeToControlLogs").unwrap();
+    let args: serde_json::Value = serde_json::from_str(args).unwrap();
+    assert_eq!(args, serde_json::json!([42, null]), "exact arity, explicit null");
+    eventually(WAIT, "snapshot fetched again", || {
+        counter(&app, "snapshots_total", &[("outcome", "ok")]) > snapshots_before
+    })
+    .await;
+    assert!(counter(&app, "reconnects_total", &[("hub", "rm")]) >= 1);
+    assert_eq!(app.status.hubs[0].snapshot().connects, 2);
+    assert_eq!(app.shutdown().await.undelivered, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_token_is_a_clear_error_retried_until_the_token_file_is_fixed() {
+    let sim = simulator(20, Some("good-token")).await;
+    let dir = tempfile::tempdir().unwrap();
+    let token = dir.path().join("token");
+    std::fs::write(&token, "wrong-token\n").unwrap();
+    let auth = format!("    auth: {{ bearer_token_file: '{}' }}\n", token.display());
+    let out = dir.path().join("events.jsonl");
+    let app =
+        start(config(&format!("hubs:\n{}{}", redmist_hub("rm", &sim, &auth), file_sink(&out, ""))))
+            .await;
+    eventually(WAIT, "two refused attempts", || {
+        counter(&app, "reconnects_total", &[("reason", "auth")]) >= 2
+    })
+    .await;
+    let error = app.status.hubs[0].snapshot().last_error.unwrap_or_default();
+    assert!(error.contains("credentials"), "{error}");
+    assert!(!error.contains("wrong-token"), "no secret in status: {error}");
+    assert!(!app.status.ready());
+
+    std::fs::write(&token, "good-token\n").unwrap();
+    eventually(WAIT, "ready with the fixed token", || app.status.ready()).await;
+    assert_eq!(app.shutdown().await.undelivered, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn malformed_frames_are_counted_and_nothing_received_is_lost() {
+    let sim = simulator(20, None).await;
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("events.jsonl");
+    let app =
+        start(config(&format!("hubs:\n{}{}", redmist_hub("rm", &sim, ""), file_sink(&out, ""))))
+            .await;
+    eventually(WAIT, "ready", || app.status.ready()).await;
+
+    let good = r#"{"type":1,"target":"ReceiveCarPatches","arguments":[[{"number":"999","overallPosition":3}]]}"#;
+    let frames = [
+        format!("{good}\u{1e}{{not json\u{1e}"),
+        "{\"type\":1,\"target\":\"ReceiveCarPatches\",\"arguments\":[\"oops\"]}\u{1e}".to_string(),
+        "{\"type\":1,\"target\":\"ReceiveCarPatches\"}\u{1e}".to_string(),
+        "{\"type\":99}\u{1e}".to_string(),
+        "{\"type\":1,\"target\":\"SomethingNew\",\"arguments\":[1]}\u{1e}".to_string(),
+    ];
+    for f in frames {
+        sim.control().inject_raw(f);
+    }
+    eventually(WAIT, "decode errors counted", || {
+        counter(&app, "decode_errors_total", &[("reason", "json")]) >= 1
+            && counter(&app, "decode_errors_total", &[("reason", "argument_type")]) >= 1
+            && counter(&app, "decode_errors_total", &[("reason", "missing_field")]) >= 1
+            && counter(&app, "unknown_targets_total", &[("target", "SomethingNew")]) >= 1
+    })
+    .await;
+    let published = counter(&app, "events_published_total", &[]);
+    eventually(WAIT, "events keep flowing", || {
+        counter(&app, "events_published_total", &[]) > published + 5
+    })
+    .await;
+    assert_eq!(app.status.hubs[0].snapshot().connects, 1, "the session survived");
+    let report = app.shutdown().await;
+    assert_eq!(report.undelivered, 0);
+
+    let events = lines(&out);
+    assert!(
+        events.iter().any(|e| e["subject"] == "events/42/cars/999"),
+        "the good record before the bad one was kept"
+    );
+    assert!(events.iter().any(|e| e["type"] == "io.signalr_bridge.hub.invocation.v1"
+        && e["data"]["target"] == "SomethingNew"));
+    assert_eq!(events.len() as u64, report.delivered);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn server_close_and_silence_reconnect_with_distinct_reasons() {
+    let sim = simulator(0, None).await;
+    let dir = tempfile::tempdir().unwrap();
+    let app = start(config(&format!(
+        "hubs:\n{}{}",
+        redmist_hub("rm", &sim, ""),
+        file_sink(&dir.path().join("e.jsonl"), "")
+    )))
+    .await;
+    eventually(WAIT, "ready", || app.status.ready()).await;
+    sim.control().close(true);
+    eventually(WAIT, "close_allow_reconnect", || {
+        counter(&app, "reconnects_total", &[("reason", "close_allow_reconnect")]) == 1
+    })
+    .await;
+    eventually(WAIT, "ready", || app.status.ready()).await;
+    sim.control().close(false);
+    eventually(WAIT, "close", || counter(&app, "reconnects_total", &[("reason", "close")]) == 1)
+        .await;
+    eventually(WAIT, "ready", || app.status.ready()).await;
+    sim.control().go_silent(Duration::from_secs(5));
+    eventually(WAIT, "server_timeout", || {
+        counter(&app, "reconnects_total", &[("reason", "server_timeout")]) >= 1
+    })
+    .await;
+    eventually(WAIT, "ready", || app.status.ready()).await;
+    assert_eq!(app.shutdown().await.undelivered, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutdown_drains_a_full_queue_into_the_file() {
+    let sim = simulator(2000, None).await;
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("events.jsonl");
+    let extra = "queue: { capacity: 4 }\n";
+    let app =
+        start(config(&format!("hubs:\n{}{}", redmist_hub("rm", &sim, ""), file_sink(&out, extra))))
+            .await;
+    eventually(WAIT, "some events", || counter(&app, "events_published_total", &[]) > 200).await;
+    let report = app.shutdown().await;
+    assert_eq!(report.undelivered, 0);
+    let enqueued = counter(&app, "events_enqueued_total", &[]);
+    assert_eq!(report.delivered, enqueued, "everything read was delivered");
+    assert_eq!(lines(&out).len() as u64, enqueued);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn generic_profile_publishes_every_invocation() {
+    let sim = simulator(100, None).await;
+    let stream = unique("IT_GENERIC");
+    let hub = format!(
+        "  - name: gen\n    url: {}\n    subscriptions:\n      - {{ method: SubscribeToEventV2, arguments: [42] }}\n",
+        sim.hub_url()
+    );
+    let app = start(config(&format!("hubs:\n{hub}{}", jetstream_sink(&stream)))).await;
+    let js = jetstream().await;
+    let messages = stream_messages(&js, &stream, 10, WAIT).await;
+    for (_, e) in &messages {
+        assert_eq!(e["type"], "io.signalr_bridge.hub.invocation.v1");
+        assert_eq!(e["partitionkey"], "gen");
+        assert!(e["data"]["arguments"].is_array());
+    }
+    assert!(
+        app.status.hubs[0].snapshot().connection.unwrap().len() > 8,
+        "negotiated connection id"
+    );
+    assert_eq!(app.shutdown().await.undelivered, 0);
+    delete_stream(&js, &stream).await;
+}
