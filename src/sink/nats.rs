@@ -187,7 +187,7 @@ impl NatsSink {
             match self.client.publish_with_headers(subject, route::headers(event), payload).await {
                 Ok(()) => {}
                 Err(e) if e.kind() == PublishErrorKind::MaxPayloadExceeded => {
-                    error!(id = %event.id, error = %e, "Event exceeds the NATS max payload; dropped.");
+                    error!(id = %event.id, error = %e, "Event too large for NATS; dropped.");
                     rejected.push(index);
                 }
                 Err(e) => return Err(Failure::new("publish", &e)),

@@ -195,7 +195,8 @@ impl Run<'_> {
             Err(e) if e.kind() == PublishErrorKind::MaxPayloadExceeded => {
                 // Retrying cannot help and would stall every later event.
                 if let Some(flight) = w.pop_oldest() {
-                    error!(id = %flight.event.id, error = %e, "Event exceeds the NATS max payload; dropped.");
+                    let id = &flight.event.id;
+                    error!(%id, error = %e, "Event too large for NATS; dropped.");
                 }
                 self.metrics.publish_failed(self.label, "too_large");
                 0

@@ -55,13 +55,13 @@ pub fn validate_template(template: &str) -> Result<(), String> {
     let sample = template.replace("{hub}", "h").replace("{type}", "t.v1").replace("{key}", "k");
     if sample.contains(['{', '}']) {
         return Err(format!(
-            "subject template {template:?} has an unknown placeholder (use {{hub}}, {{type}}, {{key}})"
+            "subject template {template:?}: unknown placeholder (known: {{hub}} {{type}} {{key}})"
         ));
     }
     let bad_token = |t: &str| t.is_empty() || t == "*" || t == ">";
     if sample.chars().any(|c| c.is_whitespace()) || sample.split('.').any(bad_token) {
         return Err(format!(
-            "subject template {template:?} does not make a valid subject (empty token, space or wildcard)"
+            "subject template {template:?}: empty token, space or wildcard in the subject"
         ));
     }
     Ok(())
