@@ -82,9 +82,11 @@ pub async fn connect(config: &NatsSinkConfig, max_in_flight: usize) -> Result<Na
         NatsMode::Core => NatsPublisher::Core,
         NatsMode::Jetstream => {
             // Room for a window re-published after a failure while the abandoned acks of the
-            // previous attempt still hold their permits (until they time out).
+            // previous attempt still hold their permits; those are released after the same
+            // ack timeout, not the client's 30 s default.
             let js = jetstream::ContextBuilder::new()
                 .timeout(ack_timeout)
+                .ack_timeout(ack_timeout)
                 .max_ack_inflight((max_in_flight * 4).max(64))
                 .build(client.clone());
             if let Some(stream) = &config.stream {
@@ -179,6 +181,9 @@ fn is_not_found(error: &GetStreamError) -> bool {
 impl NatsSink {
     /// Publishes `batch` on core NATS and waits for the flush. Returns the indexes of events
     /// the server can never take (larger than its max payload), already logged.
+    ///
+    /// After a failure the caller publishes the whole batch again: core NATS has no
+    /// de-duplication, so an outage can deliver some events twice (at least once).
     pub async fn commit_core(&self, batch: &[Event]) -> Result<Vec<usize>, Failure> {
         let mut rejected = Vec::new();
         for (index, event) in batch.iter().enumerate() {
