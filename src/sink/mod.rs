@@ -1,30 +1,94 @@
-//! Sinks and the publisher loop (INTERFACE STUB: to be implemented).
+//! Sinks and the publisher loop: where normalized events go, and the one task that moves them
+//! off the bounded queue and counts them delivered only once acknowledged.
+//!
+//! - `route`: NATS subject and headers for an event (pure).
+//! - `stream`: JSON lines to stdout or a file.
+//! - `nats`: connecting to NATS, stream setup, core-NATS batches.
+//! - `jetstream`: the JetStream in-flight window (go-back-N on failure).
+//! - `publisher`: the loop, retries, and hard-stop accounting.
 
-use std::sync::Arc;
+mod jetstream;
+mod nats;
+mod publisher;
+pub mod route;
+mod stream;
 
-use tokio::sync::mpsc;
-use tokio_util::sync::CancellationToken;
+use std::path::PathBuf;
 
-use crate::config::SinkConfig;
-use crate::event::Event;
-use crate::status::AppStatus;
-use crate::telemetry::Metrics;
+pub use publisher::run_publisher;
 
-/// The closed set of sinks.
-pub enum Sink {}
+use crate::config::{SinkConfig, SinkKind};
+use nats::{NatsPublisher, NatsSink};
+use stream::StreamSink;
 
+/// A connected sink, ready for [`run_publisher`].
+pub struct Sink {
+    target: Target,
+    /// Events published before waiting for acknowledgements.
+    max_in_flight: usize,
+}
+
+/// The closed set of places events go.
+enum Target {
+    Stdout(StreamSink),
+    File(StreamSink),
+    Nats(Box<NatsSink>),
+}
+
+/// Why a sink could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum SinkError {
+    /// The broker could not be reached; the message names the URL.
     #[error("{0}")]
     Connect(String),
+    /// The sink's settings cannot work (bad subject template, unreadable credentials).
+    #[error("sink configuration: {0}")]
+    Config(String),
+    /// The JetStream stream could not be created or updated.
+    #[error("JetStream {0}")]
+    Stream(String),
+    /// The output file could not be opened.
+    #[error("cannot open {path}: {source}")]
+    File {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
 }
 
 impl Sink {
-    pub async fn connect(_config: &SinkConfig) -> Result<Sink, SinkError> {
-        todo!()
+    /// Opens the configured sink: connects to the broker (bounded), or opens the file.
+    pub async fn connect(config: &SinkConfig) -> Result<Sink, SinkError> {
+        let max_in_flight = config.max_in_flight.max(1);
+        let target = match config.kind {
+            SinkKind::Stdout => Target::Stdout(StreamSink::stdout()),
+            SinkKind::File => {
+                let file = config.file.as_ref().ok_or_else(|| {
+                    SinkError::Config("sink kind `file` needs a `file` section".into())
+                })?;
+                let sink = StreamSink::file(&file.path, file.fsync)
+                    .await
+                    .map_err(|source| SinkError::File { path: file.path.clone(), source })?;
+                Target::File(sink)
+            }
+            SinkKind::Nats => {
+                let nats = config.nats.clone().unwrap_or_default();
+                Target::Nats(Box::new(nats::connect(&nats, max_in_flight).await?))
+            }
+        };
+        Ok(Sink { target, max_in_flight })
     }
+
+    /// The `sink` metric label.
     pub fn label(&self) -> &'static str {
-        todo!()
+        match &self.target {
+            Target::Stdout(_) => "stdout",
+            Target::File(_) => "file",
+            Target::Nats(n) => match n.publisher {
+                NatsPublisher::Core => "nats",
+                NatsPublisher::JetStream(_) => "jetstream",
+            },
+        }
     }
 }
 
@@ -33,15 +97,4 @@ impl Sink {
 pub struct PublisherReport {
     pub delivered: u64,
     pub undelivered: u64,
-}
-
-/// Publishes until `rx` is closed and drained and every ack arrived, or until `hard_stop`.
-pub async fn run_publisher(
-    _sink: Sink,
-    _rx: mpsc::Receiver<Event>,
-    _metrics: Arc<Metrics>,
-    _status: Arc<AppStatus>,
-    _hard_stop: CancellationToken,
-) -> PublisherReport {
-    todo!()
 }

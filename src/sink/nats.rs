@@ -1,0 +1,207 @@
+//! The NATS sink: connecting (auth, bounded timeout, connection-state tracking), ensuring the
+//! configured JetStream stream, and committing core-NATS batches. The JetStream in-flight
+//! window lives in `jetstream.rs`; the loop that drives both lives in `publisher.rs`.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use async_nats::client::PublishErrorKind;
+use async_nats::jetstream::context::{GetStreamError, GetStreamErrorKind};
+use async_nats::jetstream::stream::Config as StreamConfig;
+use async_nats::jetstream::{self, ErrorCode};
+use async_nats::{Client, ConnectOptions, Event as NatsEvent};
+use bytes::Bytes;
+use tracing::{error, info, warn};
+
+use super::publisher::Failure;
+use super::{route, SinkError};
+use crate::config::{NatsMode, NatsSinkConfig, NatsStreamConfig};
+use crate::event::Event;
+use crate::status::AppStatus;
+
+/// How long the first connection may take before start-up fails.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Core NATS or JetStream.
+pub enum NatsPublisher {
+    Core,
+    JetStream(Box<jetstream::Context>),
+}
+
+/// A connected NATS sink.
+pub struct NatsSink {
+    pub(super) client: Client,
+    pub(super) publisher: NatsPublisher,
+    pub(super) template: String,
+    pub(super) ack_timeout: Duration,
+    pub(super) link: Arc<Link>,
+}
+
+/// Whether the connection is up, mirrored into [`AppStatus`] once the publisher attaches it.
+///
+/// async-nats reports state changes from its own task; the lock keeps the last state and the
+/// status in step however the callback and `attach` interleave.
+#[derive(Debug, Default)]
+pub struct Link {
+    state: Mutex<(bool, Option<Arc<AppStatus>>)>,
+}
+
+impl Link {
+    pub fn set_connected(&self, connected: bool) {
+        let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        state.0 = connected;
+        if let Some(status) = &state.1 {
+            status.set_sink_connected(connected);
+        }
+    }
+
+    pub fn attach(&self, status: Arc<AppStatus>) {
+        let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        status.set_sink_connected(state.0);
+        state.1 = Some(status);
+    }
+}
+
+/// Connects, checks the subject template, and ensures the stream (JetStream mode).
+pub async fn connect(config: &NatsSinkConfig, max_in_flight: usize) -> Result<NatsSink, SinkError> {
+    route::validate_template(&config.subject_template).map_err(SinkError::Config)?;
+    let link = Arc::new(Link::default());
+    let url = config.url.as_str();
+    let servers: Vec<&str> = url.split(',').map(str::trim).filter(|s| !s.is_empty()).collect();
+    let options = options(config, link.clone()).await?;
+    let client = tokio::time::timeout(CONNECT_TIMEOUT, options.connect(servers))
+        .await
+        .map_err(|_| {
+            SinkError::Connect(format!("NATS at {url}: no connection within {CONNECT_TIMEOUT:?}"))
+        })?
+        .map_err(|e| SinkError::Connect(format!("NATS at {url}: {e}")))?;
+    link.set_connected(true);
+    info!(url, mode = ?config.mode, "Connected to NATS.");
+    let ack_timeout = Duration::from_secs(config.ack_timeout_secs.max(1));
+    let publisher = match config.mode {
+        NatsMode::Core => NatsPublisher::Core,
+        NatsMode::Jetstream => {
+            // Room for a window re-published after a failure while the abandoned acks of the
+            // previous attempt still hold their permits; those are released after the same
+            // ack timeout, not the client's 30 s default.
+            let js = jetstream::ContextBuilder::new()
+                .timeout(ack_timeout)
+                .ack_timeout(ack_timeout)
+                .max_ack_inflight((max_in_flight * 4).max(64))
+                .build(client.clone());
+            if let Some(stream) = &config.stream {
+                ensure_stream(&js, stream).await?;
+            }
+            NatsPublisher::JetStream(Box::new(js))
+        }
+    };
+    Ok(NatsSink { client, publisher, template: config.subject_template.clone(), ack_timeout, link })
+}
+
+/// Connect options: auth from config and the connection-state callback.
+async fn options(config: &NatsSinkConfig, link: Arc<Link>) -> Result<ConnectOptions, SinkError> {
+    let mut options = ConnectOptions::new()
+        .name("signalr-bridge")
+        .connection_timeout(CONNECT_TIMEOUT)
+        .event_callback(move |event| {
+            let link = link.clone();
+            async move { on_event(&link, event) }
+        });
+    if let Some(path) = &config.credentials_file {
+        options = options.credentials_file(path).await.map_err(|e| {
+            SinkError::Config(format!("NATS credentials file {}: {e}", path.display()))
+        })?;
+    }
+    if let Some(token) = &config.token {
+        options = options.token(token.expose().to_owned());
+    }
+    if let Some(user) = &config.user {
+        let password = config.password.as_ref().map(|p| p.expose().to_owned());
+        options = options.user_and_password(user.clone(), password.unwrap_or_default());
+    }
+    Ok(options)
+}
+
+fn on_event(link: &Link, event: NatsEvent) {
+    match event {
+        NatsEvent::Connected => {
+            info!("NATS connection is up.");
+            link.set_connected(true);
+        }
+        NatsEvent::Disconnected => {
+            warn!("NATS connection lost; reconnecting.");
+            link.set_connected(false);
+        }
+        NatsEvent::Closed => link.set_connected(false),
+        other => warn!(event = %other, "NATS client event."),
+    }
+}
+
+/// Creates the stream if missing, or brings its subjects in line with the config.
+async fn ensure_stream(
+    js: &jetstream::Context,
+    wanted: &NatsStreamConfig,
+) -> Result<(), SinkError> {
+    let name = wanted.name.as_str();
+    let fail = |e: &dyn std::fmt::Display| SinkError::Stream(format!("stream {name}: {e}"));
+    match js.get_stream(name).await {
+        Ok(stream) => {
+            let mut config = stream.cached_info().config.clone();
+            if config.subjects == wanted.subjects {
+                info!(stream = name, "JetStream stream exists with the configured subjects.");
+                return Ok(());
+            }
+            config.subjects = wanted.subjects.clone();
+            js.update_stream(config).await.map_err(|e| fail(&e))?;
+            info!(stream = name, subjects = ?wanted.subjects, "Updated JetStream stream subjects.");
+        }
+        Err(e) if is_not_found(&e) => {
+            let config = StreamConfig {
+                name: name.to_owned(),
+                subjects: wanted.subjects.clone(),
+                duplicate_window: Duration::from_secs(wanted.duplicate_window_secs),
+                max_bytes: if wanted.max_bytes == 0 { -1 } else { wanted.max_bytes },
+                ..Default::default()
+            };
+            js.create_stream(config).await.map_err(|e| fail(&e))?;
+            info!(stream = name, subjects = ?wanted.subjects, "Created JetStream stream.");
+        }
+        Err(e) => return Err(fail(&e)),
+    }
+    Ok(())
+}
+
+fn is_not_found(error: &GetStreamError) -> bool {
+    match error.kind() {
+        GetStreamErrorKind::JetStream(e) => e.error_code() == ErrorCode::STREAM_NOT_FOUND,
+        _ => false,
+    }
+}
+
+impl NatsSink {
+    /// Publishes `batch` on core NATS and waits for the flush. Returns the indexes of events
+    /// the server can never take (larger than its max payload), already logged.
+    ///
+    /// After a failure the caller publishes the whole batch again: core NATS has no
+    /// de-duplication, so an outage can deliver some events twice (at least once).
+    pub async fn commit_core(&self, batch: &[Event]) -> Result<Vec<usize>, Failure> {
+        let mut rejected = Vec::new();
+        for (index, event) in batch.iter().enumerate() {
+            let subject = route::subject(&self.template, event);
+            let payload = Bytes::from(event.to_json());
+            match self.client.publish_with_headers(subject, route::headers(event), payload).await {
+                Ok(()) => {}
+                Err(e) if e.kind() == PublishErrorKind::MaxPayloadExceeded => {
+                    error!(id = %event.id, error = %e, "Event too large for NATS; dropped.");
+                    rejected.push(index);
+                }
+                Err(e) => return Err(Failure::new("publish", &e)),
+            }
+        }
+        match tokio::time::timeout(self.ack_timeout, self.client.flush()).await {
+            Ok(Ok(())) => Ok(rejected),
+            Ok(Err(e)) => Err(Failure::new("flush", &e)),
+            Err(_) => Err(Failure::new("flush_timeout", &"no flush within the ack timeout")),
+        }
+    }
+}

@@ -1,0 +1,284 @@
+//! The publisher loop: takes events off the one bounded queue, keeps at most `max_in_flight`
+//! unacknowledged, counts an event delivered only once the sink acknowledged it, retries
+//! failures with capped backoff without dropping or reordering, and accounts for everything
+//! still pending when a hard stop ends it. What "acknowledged" means is each sink's business.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use async_nats::jetstream::context::{PublishError, PublishErrorKind};
+use async_nats::jetstream::publish::PublishAck;
+use time::OffsetDateTime;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+use tracing::{error, info, warn};
+
+use super::jetstream::{self, Window};
+use super::nats::{NatsPublisher, NatsSink};
+use super::stream::StreamSink;
+use super::{PublisherReport, Sink, Target};
+use crate::event::Event;
+use crate::status::AppStatus;
+use crate::telemetry::Metrics;
+
+/// How long a hard stop still gives a file or stdout to take what it was writing.
+const FINAL_FLUSH: Duration = Duration::from_secs(1);
+
+/// A failed attempt: the metric reason and what went wrong.
+#[derive(Debug)]
+pub struct Failure {
+    pub reason: &'static str,
+    pub detail: String,
+}
+
+impl Failure {
+    pub fn new(reason: &'static str, detail: &dyn std::fmt::Display) -> Failure {
+        Failure { reason, detail: detail.to_string() }
+    }
+}
+
+/// The delay before retry number `attempt` (0-based): doubling from 100 ms, capped at 5 s.
+pub fn backoff(attempt: u32) -> Duration {
+    let millis = 100u64.saturating_mul(1u64 << attempt.min(16));
+    Duration::from_millis(millis.min(5_000))
+}
+
+/// Sinks that acknowledge a whole batch at once (write + flush).
+enum BatchTarget {
+    Stream(StreamSink),
+    Core(Box<NatsSink>),
+}
+
+/// How a sink is driven: whole batches, or a JetStream window of individual acks.
+enum Engine {
+    Batch { target: BatchTarget, batch: Vec<Event> },
+    Window(Window),
+}
+
+impl Engine {
+    fn new(target: Target) -> Engine {
+        let batch = |target| Engine::Batch { target, batch: Vec::new() };
+        match target {
+            Target::Stdout(s) | Target::File(s) => batch(BatchTarget::Stream(s)),
+            Target::Nats(n) => match &n.publisher {
+                NatsPublisher::Core => batch(BatchTarget::Core(n)),
+                NatsPublisher::JetStream(js) => {
+                    Engine::Window(Window::new((**js).clone(), n.template.clone()))
+                }
+            },
+        }
+    }
+}
+
+/// Publishes until `rx` is closed and drained and every ack arrived, or until `hard_stop`.
+pub async fn run_publisher(
+    sink: Sink,
+    mut rx: mpsc::Receiver<Event>,
+    metrics: Arc<Metrics>,
+    status: Arc<AppStatus>,
+    hard_stop: CancellationToken,
+) -> PublisherReport {
+    let label = sink.label();
+    match &sink.target {
+        Target::Nats(nats) => nats.link.attach(status),
+        Target::Stdout(_) | Target::File(_) => status.set_sink_connected(true),
+    }
+    let run = Run { metrics: &metrics, label, max_in_flight: sink.max_in_flight.max(1) };
+    let mut delivered = 0;
+    let mut engine = Engine::new(sink.target);
+    let finished = tokio::select! {
+        biased;
+        () = hard_stop.cancelled() => false,
+        () = run.drive(&mut engine, &mut rx, &mut delivered) => true,
+    };
+    if finished {
+        info!(sink = label, delivered, "Publisher finished; every event delivered.");
+        return PublisherReport { delivered, undelivered: 0 };
+    }
+    run.stop(engine, rx, delivered).await
+}
+
+/// The loop's fixed context.
+struct Run<'a> {
+    metrics: &'a Metrics,
+    label: &'static str,
+    max_in_flight: usize,
+}
+
+impl Run<'_> {
+    async fn drive(&self, engine: &mut Engine, rx: &mut mpsc::Receiver<Event>, done: &mut u64) {
+        match engine {
+            Engine::Batch { target, batch } => {
+                while let Some(first) = rx.recv().await {
+                    self.metrics.event_dequeued();
+                    batch.push(first);
+                    while batch.len() < self.max_in_flight {
+                        let Ok(event) = rx.try_recv() else { break };
+                        self.metrics.event_dequeued();
+                        batch.push(event);
+                    }
+                    *done += self.commit(target, batch).await;
+                }
+            }
+            Engine::Window(window) => self.drive_window(window, rx, done).await,
+        }
+    }
+
+    /// Commits one batch, retrying until it is acknowledged; returns how many were delivered.
+    async fn commit(&self, target: &mut BatchTarget, batch: &mut Vec<Event>) -> u64 {
+        let started = Instant::now();
+        let mut attempt = 0;
+        let rejected = loop {
+            let result = match target {
+                BatchTarget::Stream(s) => s
+                    .commit(batch)
+                    .await
+                    .map(|()| Vec::new())
+                    .map_err(|e| Failure::new("write", &e)),
+                BatchTarget::Core(n) => n.commit_core(batch).await,
+            };
+            match result {
+                Ok(rejected) => break rejected,
+                Err(failure) => self.retry_after(failure, &mut attempt).await,
+            }
+        };
+        let now = OffsetDateTime::now_utc();
+        let latency = started.elapsed();
+        for (index, event) in batch.iter().enumerate() {
+            if rejected.contains(&index) {
+                self.metrics.publish_failed(self.label, "too_large");
+            } else {
+                self.metrics.published(self.label, latency, since(now, event.time));
+            }
+        }
+        let delivered = (batch.len() - rejected.len()) as u64;
+        batch.clear();
+        delivered
+    }
+
+    async fn drive_window(&self, w: &mut Window, rx: &mut mpsc::Receiver<Event>, done: &mut u64) {
+        let mut closed = false;
+        let mut attempt = 0;
+        while !(closed && w.is_empty()) {
+            let room = w.len() < self.max_in_flight;
+            tokio::select! {
+                biased;
+                ack = w.oldest_ack(), if !w.is_empty() => {
+                    *done += self.on_ack(w, ack, &mut attempt).await;
+                }
+                event = rx.recv(), if room && !closed => match event {
+                    Some(event) => {
+                        self.metrics.event_dequeued();
+                        w.publish(event).await;
+                    }
+                    None => closed = true,
+                },
+            }
+        }
+    }
+
+    /// Settles the oldest flight: delivered, dropped as too large, or the window re-published.
+    async fn on_ack(
+        &self,
+        w: &mut Window,
+        ack: Result<PublishAck, PublishError>,
+        attempt: &mut u32,
+    ) -> u64 {
+        match ack {
+            Ok(_) => {
+                *attempt = 0;
+                let Some(flight) = w.pop_oldest() else { return 0 };
+                let since_read = since(OffsetDateTime::now_utc(), flight.event.time);
+                self.metrics.published(self.label, flight.started.elapsed(), since_read);
+                1
+            }
+            Err(e) if e.kind() == PublishErrorKind::MaxPayloadExceeded => {
+                // Retrying cannot help and would stall every later event.
+                if let Some(flight) = w.pop_oldest() {
+                    let id = &flight.event.id;
+                    error!(%id, error = %e, "Event too large for NATS; dropped.");
+                }
+                self.metrics.publish_failed(self.label, "too_large");
+                0
+            }
+            Err(e) => {
+                self.retry_after(Failure::new(jetstream::reason(&e), &e), attempt).await;
+                w.republish_all().await;
+                0
+            }
+        }
+    }
+
+    /// Counts and logs a failed attempt, then waits out the backoff.
+    async fn retry_after(&self, failure: Failure, attempt: &mut u32) {
+        self.metrics.publish_failed(self.label, failure.reason);
+        let delay = backoff(*attempt);
+        warn!(
+            sink = self.label,
+            reason = failure.reason,
+            error = %failure.detail,
+            retry_in = ?delay,
+            "Publish failed; retrying."
+        );
+        *attempt = attempt.saturating_add(1);
+        tokio::time::sleep(delay).await;
+    }
+
+    /// After a hard stop: counts what was queued or unacknowledged as undelivered.
+    async fn stop(
+        &self,
+        engine: Engine,
+        mut rx: mpsc::Receiver<Event>,
+        mut delivered: u64,
+    ) -> PublisherReport {
+        rx.close();
+        let mut undelivered = 0;
+        while rx.try_recv().is_ok() {
+            self.metrics.event_dequeued();
+            undelivered += 1;
+        }
+        undelivered += match engine {
+            Engine::Batch { target: BatchTarget::Stream(mut s), mut batch }
+                if !batch.is_empty() =>
+            {
+                // A local write is cheap to finish; a broker that is down is not waited for.
+                let flushed = tokio::time::timeout(FINAL_FLUSH, s.commit(&batch)).await;
+                if matches!(flushed, Ok(Ok(()))) {
+                    let now = OffsetDateTime::now_utc();
+                    for event in batch.drain(..) {
+                        self.metrics.published(self.label, Duration::ZERO, since(now, event.time));
+                        delivered += 1;
+                    }
+                }
+                batch.len() as u64
+            }
+            Engine::Batch { batch, .. } => batch.len() as u64,
+            Engine::Window(w) => w.len() as u64,
+        };
+        if undelivered > 0 {
+            error!(sink = self.label, undelivered, delivered, "Hard stop: events not delivered.");
+            self.metrics.undelivered(self.label, undelivered);
+        } else {
+            warn!(sink = self.label, delivered, "Hard stop with nothing pending.");
+        }
+        PublisherReport { delivered, undelivered }
+    }
+}
+
+/// Time since the hub message was read; zero if the clocks disagree.
+fn since(now: OffsetDateTime, read_at: OffsetDateTime) -> Duration {
+    (now - read_at).try_into().unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_then_caps() {
+        let table = [(0, 100), (1, 200), (2, 400), (5, 3_200), (6, 5_000), (40, 5_000)];
+        for (attempt, millis) in table {
+            assert_eq!(backoff(attempt), Duration::from_millis(millis), "attempt {attempt}");
+        }
+    }
+}
