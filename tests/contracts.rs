@@ -1,0 +1,139 @@
+//! Event contracts: every event type has a JSON Schema and a golden event; goldens validate
+//! against their schemas and equal what the normalizer makes of their recorded input today, so
+//! neither can drift silently. Regenerate goldens with `UPDATE_GOLDENS=1 cargo test --test
+//! contracts -- --test-threads=1` and review the diff.
+
+use std::path::PathBuf;
+
+use serde_json::{json, value::RawValue, Value};
+use signalr_bridge::config::HubConfig;
+use signalr_bridge::event::{EventType, WireId};
+use signalr_bridge::profile::{MessageContext, Profile};
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn read_json(path: PathBuf) -> Value {
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+fn schema(kind: EventType) -> Value {
+    read_json(root().join(format!("schemas/{}.json", kind.as_str())))
+}
+
+fn golden_path(kind: EventType) -> PathBuf {
+    root().join(format!("tests/fixtures/events/{}.json", kind.as_str()))
+}
+
+fn validator(kind: EventType) -> jsonschema::Validator {
+    jsonschema::options()
+        .should_validate_formats(true)
+        .build(&schema(kind))
+        .unwrap_or_else(|e| panic!("{}: {e}", kind.as_str()))
+}
+
+/// The event the normalizer makes of the type's recorded input, with fixed identity and time.
+fn regenerate(kind: EventType) -> Value {
+    let input = read_json(root().join(format!("tests/fixtures/inputs/{}.json", kind.as_str())));
+    let hub: HubConfig = serde_json::from_value(json!({
+        "name": "redmist-live",
+        "url": "https://api.redmist.racing/status/event-status",
+        "profile": "redmist",
+        "redmist": {"event_ids": [42]},
+    }))
+    .unwrap();
+    let profile = Profile::from_config(&hub);
+    let ctx = MessageContext {
+        hub: "redmist-live".into(),
+        source: "https://api.redmist.racing/status/event-status".into(),
+        wire: WireId { connection: "Hq3vZ0cG8pQ2".into(), record: 1042 },
+        received: time::macros::datetime!(2026-05-01 15:18:48.25 UTC),
+    };
+    let mut out = Vec::new();
+    if let Some(body) = input.get("snapshot") {
+        let request = profile.snapshot_requests().remove(0);
+        let body = body.to_string();
+        profile.normalize_snapshot(&ctx, &request, body.as_bytes(), &mut out).unwrap();
+    } else {
+        let target = input["target"].as_str().unwrap();
+        let arguments = RawValue::from_string(input["arguments"].to_string()).unwrap();
+        profile.normalize(&ctx, target, &arguments, &mut out).unwrap();
+    }
+    let event = out.iter().find(|e| e.kind == kind).expect("input yields an event of its type");
+    serde_json::from_slice(&event.to_json()).unwrap()
+}
+
+#[test]
+fn every_type_has_a_schema_and_a_golden() {
+    for kind in EventType::ALL {
+        assert_eq!(schema(kind)["properties"]["type"]["const"], kind.as_str());
+        assert_eq!(schema(kind)["$id"], kind.schema_uri());
+        assert!(golden_path(kind).exists(), "no golden for {}", kind.as_str());
+    }
+}
+
+#[test]
+fn goldens_validate_against_their_schemas() {
+    for kind in EventType::ALL {
+        let golden = read_json(golden_path(kind));
+        let errors: Vec<String> = validator(kind)
+            .iter_errors(&golden)
+            .map(|e| format!("{e} at {}", e.instance_path))
+            .collect();
+        assert!(errors.is_empty(), "{}: {errors:?}", kind.as_str());
+    }
+}
+
+#[test]
+fn goldens_equal_what_their_inputs_normalize_to() {
+    let update = std::env::var_os("UPDATE_GOLDENS").is_some();
+    for kind in EventType::ALL {
+        let fresh = regenerate(kind);
+        if update {
+            let text = serde_json::to_string_pretty(&fresh).unwrap() + "\n";
+            std::fs::write(golden_path(kind), text).unwrap();
+        }
+        assert_eq!(read_json(golden_path(kind)), fresh, "{} drifted", kind.as_str());
+    }
+}
+
+#[test]
+fn golden_without_a_required_field_fails_validation() {
+    for kind in EventType::ALL {
+        let golden = read_json(golden_path(kind));
+        let schema = schema(kind);
+        // The car type's data is a `$ref` to its car definition.
+        let data = match schema["properties"]["data"].get("$ref") {
+            Some(_) => &schema["$defs"]["car"],
+            None => &schema["properties"]["data"],
+        };
+        // Remove an identifying data field where the type has one, else the envelope's id.
+        let mut broken = golden.clone();
+        match data["required"].as_array().and_then(|r| r.first().cloned()) {
+            Some(Value::String(field)) => {
+                broken["data"].as_object_mut().unwrap().remove(&field).expect("golden has it");
+            }
+            _ => {
+                broken.as_object_mut().unwrap().remove("id");
+            }
+        }
+        assert!(validator(kind).is_valid(&golden));
+        assert!(!validator(kind).is_valid(&broken), "{} accepted {broken}", kind.as_str());
+    }
+}
+
+#[test]
+fn schemas_reject_the_wrong_type_and_short_names_stay_out() {
+    let car = read_json(golden_path(EventType::RedMistCarPatched));
+    let mut wrong = car.clone();
+    wrong["type"] = json!(EventType::RedMistSessionPatched.as_str());
+    assert!(!validator(EventType::RedMistCarPatched).is_valid(&wrong));
+    let mut mistyped = car.clone();
+    mistyped["data"]["overallPosition"] = json!("3");
+    assert!(!validator(EventType::RedMistCarPatched).is_valid(&mistyped));
+    let snapshot = read_json(golden_path(EventType::RedMistSessionSnapshot));
+    let first = &snapshot["data"]["carPositions"][0];
+    assert!(first.get("n").is_none() && first["number"] == "7", "{first}");
+}
