@@ -137,6 +137,9 @@ fn main() {
         fps(med) * mb
     );
     let bridge_fps = fps(med);
+    if std::env::var_os("BENCH_BRIDGE_ONLY").is_some() {
+        return; // for profiling the bridge path alone
+    }
     for (name, f) in [
         ("limit: serde_json -> IgnoredAny (parse only)", limit_ignored as fn(&[String]) -> usize),
         ("limit: serde_json -> Value", limit_value),

@@ -6,9 +6,7 @@
 use std::fmt::Write as _;
 use std::sync::Arc;
 
-use serde::Serialize;
 use serde_json::value::RawValue;
-use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
 /// Every event type the bridge emits. A breaking change to a type's data adds a `.v2` variant.
@@ -137,47 +135,91 @@ pub struct Event {
     pub data: Box<RawValue>,
 }
 
-#[derive(Serialize)]
-struct Envelope<'a> {
-    specversion: &'static str,
-    id: &'a str,
-    source: &'a str,
-    #[serde(rename = "type")]
-    kind: &'static str,
-    subject: &'a str,
-    time: &'a str,
-    datacontenttype: &'static str,
-    dataschema: &'static str,
-    partitionkey: &'a str,
-    data: &'a RawValue,
-}
-
 impl Event {
     /// Appends the structured-mode JSON envelope to `out` (no trailing newline).
+    ///
+    /// Written by hand because it is the hot path: constant names are copied, and strings that
+    /// need no escaping (nearly all) are copied without serde_json's byte-by-byte escaper. The
+    /// output is byte-for-byte what serde_json would write (a test holds it to that).
     pub fn write_json(&self, out: &mut Vec<u8>) {
-        let time = self.time.format(&Rfc3339).unwrap_or_default();
-        let envelope = Envelope {
-            specversion: "1.0",
-            id: &self.id,
-            source: &self.source,
-            kind: self.kind.as_str(),
-            subject: &self.subject,
-            time: &time,
-            datacontenttype: "application/json",
-            dataschema: self.kind.schema_uri(),
-            partitionkey: &self.partition_key,
-            data: &self.data,
-        };
-        // Serializing borrowed strings and raw JSON into a Vec cannot fail.
-        serde_json::to_writer(out, &envelope).expect("envelope serializes");
+        out.reserve(
+            192 + self.id.len() + self.source.len() + self.subject.len() + self.data.get().len(),
+        );
+        out.extend_from_slice(b"{\"specversion\":\"1.0\",\"id\":");
+        write_str(out, &self.id);
+        out.extend_from_slice(b",\"source\":");
+        write_str(out, &self.source);
+        out.extend_from_slice(b",\"type\":\"");
+        // Types and schema URIs are constants without characters that need escaping.
+        out.extend_from_slice(self.kind.as_str().as_bytes());
+        out.extend_from_slice(b"\",\"subject\":");
+        write_str(out, &self.subject);
+        out.extend_from_slice(b",\"time\":\"");
+        write_rfc3339(out, self.time);
+        out.extend_from_slice(b"\",\"datacontenttype\":\"application/json\",\"dataschema\":\"");
+        out.extend_from_slice(self.kind.schema_uri().as_bytes());
+        out.extend_from_slice(b"\",\"partitionkey\":");
+        write_str(out, &self.partition_key);
+        out.extend_from_slice(b",\"data\":");
+        out.extend_from_slice(self.data.get().as_bytes());
+        out.push(b'}');
     }
 
     /// The envelope as a new byte vector.
     pub fn to_json(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(256 + self.data.get().len());
+        let mut out = Vec::new();
         self.write_json(&mut out);
         out
     }
+}
+
+/// A JSON string: copied as-is when nothing in it needs escaping (what serde_json escapes:
+/// `"`, `\\` and control characters), else through serde_json.
+fn write_str(out: &mut Vec<u8>, s: &str) {
+    if s.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
+        out.push(b'"');
+        out.extend_from_slice(s.as_bytes());
+        out.push(b'"');
+    } else {
+        // Writing a &str into a Vec cannot fail.
+        let _ = serde_json::to_writer(&mut *out, s);
+    }
+}
+
+/// RFC 3339 in UTC, `2026-11-22T10:00:00.5Z`: the fraction without trailing zeros, none when
+/// zero, as the `time` crate formats it.
+fn write_rfc3339(out: &mut Vec<u8>, time: OffsetDateTime) {
+    let t = time.to_offset(time::UtcOffset::UTC);
+    let two = |out: &mut Vec<u8>, v: u8| out.extend_from_slice(&[b'0' + v / 10, b'0' + v % 10]);
+    let year = t.year().rem_euclid(10_000) as u16;
+    out.extend_from_slice(&[
+        b'0' + (year / 1000) as u8,
+        b'0' + (year / 100 % 10) as u8,
+        b'0' + (year / 10 % 10) as u8,
+        b'0' + (year % 10) as u8,
+        b'-',
+    ]);
+    two(out, t.month() as u8);
+    out.push(b'-');
+    two(out, t.day());
+    out.push(b'T');
+    two(out, t.hour());
+    out.push(b':');
+    two(out, t.minute());
+    out.push(b':');
+    two(out, t.second());
+    let mut nanos = t.nanosecond();
+    if nanos > 0 {
+        out.push(b'.');
+        let mut digits = [0u8; 9];
+        for d in digits.iter_mut().rev() {
+            *d = b'0' + (nanos % 10) as u8;
+            nanos /= 10;
+        }
+        let len = 9 - digits.iter().rev().take_while(|d| **d == b'0').count();
+        out.extend_from_slice(&digits[..len]);
+    }
+    out.push(b'Z');
 }
 
 #[cfg(test)]
@@ -221,6 +263,64 @@ mod tests {
         assert_eq!(json["partitionkey"], "42/7");
         assert_eq!(json["data"]["number"], "7");
         assert_eq!(json["datacontenttype"], "application/json");
+    }
+
+    /// The reference: what serde_json writes for the same envelope.
+    fn reference_json(e: &Event) -> Vec<u8> {
+        use time::format_description::well_known::Rfc3339;
+        #[derive(serde::Serialize)]
+        struct Envelope<'a> {
+            specversion: &'static str,
+            id: &'a str,
+            source: &'a str,
+            #[serde(rename = "type")]
+            kind: &'static str,
+            subject: &'a str,
+            time: &'a str,
+            datacontenttype: &'static str,
+            dataschema: &'static str,
+            partitionkey: &'a str,
+            data: &'a RawValue,
+        }
+        let time = e.time.to_offset(time::UtcOffset::UTC).format(&Rfc3339).unwrap();
+        serde_json::to_vec(&Envelope {
+            specversion: "1.0",
+            id: &e.id,
+            source: &e.source,
+            kind: e.kind.as_str(),
+            subject: &e.subject,
+            time: &time,
+            datacontenttype: "application/json",
+            dataschema: e.kind.schema_uri(),
+            partitionkey: &e.partition_key,
+            data: &e.data,
+        })
+        .unwrap()
+    }
+
+    #[test]
+    fn write_json_matches_serde_json_byte_for_byte() {
+        let times = [
+            time::macros::datetime!(2026-11-22 10:00:00 UTC),
+            time::macros::datetime!(2026-01-02 03:04:05.000000001 UTC),
+            time::macros::datetime!(0999-12-31 23:59:59.123456789 UTC),
+            time::macros::datetime!(2026-11-22 10:00:00.25 +02:00),
+        ];
+        let odd = ["plain", "quote\"s", "back\\slash", "tab\tnew\nline", "ctl\u{1}", "ünï ✓", ""];
+        for (i, time) in times.into_iter().enumerate() {
+            for text in odd {
+                let mut e = sample();
+                e.time = time;
+                e.subject = format!("events/{text}");
+                e.partition_key = text.to_string();
+                e.id = format!("{text}:{i}");
+                e.source = format!("http://h/{text}").into();
+                assert_eq!(
+                    String::from_utf8(e.to_json()).unwrap(),
+                    String::from_utf8(reference_json(&e)).unwrap()
+                );
+            }
+        }
     }
 
     #[test]

@@ -133,8 +133,16 @@ impl RedMist {
         let is = |name: &str| target.eq_ignore_ascii_case(name);
         // The hot path first: car patches are most of the traffic.
         if is("ReceiveCarPatches") {
-            let [arg] = split_args::<1>(target, arguments)?;
-            let cars: Vec<CarPatch> = decode(target, 0, arg)?;
+            // One pass over the bytes: the argument array straight into a typed 1-tuple. The
+            // two-pass path below runs only on failure, to name the error exactly.
+            let cars: Vec<CarPatch> =
+                match serde_json::from_str::<(Vec<CarPatch>,)>(arguments.get()) {
+                    Ok((cars,)) => cars,
+                    Err(_) => {
+                        let [arg] = split_args::<1>(target, arguments)?;
+                        decode(target, 0, arg)?
+                    }
+                };
             self.push_cars(ctx, target, &cars, None, out)?;
         } else if is("ReceiveSessionPatch") {
             let [arg] = split_args::<1>(target, arguments)?;
@@ -216,8 +224,15 @@ impl RedMist {
                     return Err(error);
                 }
             };
-            let subject = format!("events/{event}/cars/{number}");
-            let key = format!("{event}/{number}");
+            let mut key = String::with_capacity(event.len() + number.len() + 1);
+            key.push_str(&event);
+            key.push('/');
+            key.push_str(number);
+            let mut subject = String::with_capacity(key.len() + 12);
+            subject.push_str("events/");
+            subject.push_str(&event);
+            subject.push_str("/cars/");
+            subject.push_str(number);
             out.push(ctx.event(index, EventType::RedMistCarPatched, subject, key, data));
         }
         Ok(())
