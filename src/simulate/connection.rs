@@ -213,12 +213,14 @@ impl Conn {
     async fn on_message(&mut self, handle: &ConnHandle, message: ClientMessage<'_>) -> Flow {
         match message {
             ClientMessage::Invocation { invocation_id, target, arguments } => {
-                let joined: Vec<&str> = arguments.iter().map(|a| a.get()).collect();
-                self.shared.record_invocation(&target, format!("[{}]", joined.join(",")));
                 let outcome = hub::bind(&target, &arguments);
                 if let Ok(call) = &outcome {
                     apply(handle, call.clone());
                 }
+                // Recorded after the join, so a test that waits for this invocation and then
+                // broadcasts cannot beat the group membership.
+                let joined: Vec<&str> = arguments.iter().map(|a| a.get()).collect();
+                self.shared.record_invocation(&target, format!("[{}]", joined.join(",")));
                 match (invocation_id, outcome) {
                     (None, _) => Flow::Continue,
                     (Some(id), Ok(_)) => self.send_flow(frame::completion_ok(&id)).await,
