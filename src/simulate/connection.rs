@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use axum::extract::ws::{CloseFrame, Message, WebSocket};
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 use tokio::time::{sleep_until, Instant};
 use tokio_util::sync::CancellationToken;
 
@@ -49,6 +49,9 @@ struct Conn {
     last_recv: Instant,
     /// The client timeout runs only after the client's first Ping, as in ASP.NET Core.
     client_timeout_active: bool,
+    /// Cancelled to drop this socket at once, even in the middle of a blocked write.
+    kill: CancellationToken,
+    silence: watch::Receiver<Option<Instant>>,
 }
 
 impl Conn {
@@ -56,11 +59,13 @@ impl Conn {
         let now = Instant::now();
         Conn {
             socket,
-            shared,
+            shared: shared.clone(),
             buffer: RecordBuffer::default(),
             last_send: now,
             last_recv: now,
             client_timeout_active: false,
+            kill: shared.cancel.child_token(),
+            silence: shared.watch_silence(),
         }
     }
 
@@ -105,17 +110,16 @@ impl Conn {
         let capacity = self.shared.options.queue_capacity.max(1);
         let (queue_tx, mut queue) = mpsc::channel(capacity);
         let (ctl_tx, mut ctl) = mpsc::channel(64);
-        let kill = CancellationToken::new();
         let handle = Arc::new(ConnHandle {
             queue: queue_tx,
             ctl: ctl_tx,
-            kill: kill.clone(),
+            kill: self.kill.clone(),
             groups: Default::default(),
         });
         let id = self.shared.register(handle.clone());
         let mut flow = self.on_records(&handle, leftover).await;
         while let Flow::Continue = flow {
-            flow = self.step(&handle, &mut queue, &mut ctl, &kill).await;
+            flow = self.step(&handle, &mut queue, &mut ctl).await;
         }
         self.shared.unregister(id);
         if let Flow::Close = flow {
@@ -129,17 +133,16 @@ impl Conn {
         handle: &ConnHandle,
         queue: &mut mpsc::Receiver<Arc<str>>,
         ctl: &mut mpsc::Receiver<Ctl>,
-        kill: &CancellationToken,
     ) -> Flow {
         let silent = self.shared.silent_until();
         let quiet = silent.is_some();
         let wake = silent.unwrap_or_else(|| self.next_clock());
         tokio::select! {
             biased;
-            _ = self.shared.cancel.cancelled() => Flow::Abort,
-            _ = kill.cancelled() => Flow::Abort,
-            Some(command) = ctl.recv() => self.on_ctl(command).await,
+            _ = self.kill.cancelled() => Flow::Abort,
+            _ = self.silence.changed() => Flow::Continue,
             _ = sleep_until(wake) => if quiet { Flow::Continue } else { self.on_clock().await },
+            Some(command) = ctl.recv(), if !quiet => self.on_ctl(command).await,
             message = self.socket.recv(), if !quiet => match message.and_then(frame_text) {
                 Some(text) => self.on_text(handle, &text).await,
                 None => Flow::Abort,
@@ -158,7 +161,6 @@ impl Conn {
                 }
             }
             Ctl::Raw(text) => self.send_flow(text.to_string()).await,
-            Ctl::Wake => Flow::Continue,
         }
     }
 
@@ -277,10 +279,14 @@ impl Conn {
         }
     }
 
-    /// Writes one text frame (JSON protocol never uses binary frames).
+    /// Writes one text frame (JSON protocol never uses binary frames). A write blocked by a
+    /// client that stopped reading still ends when the connection is killed.
     async fn send(&mut self, text: String) -> Result<(), ()> {
         self.last_send = Instant::now();
-        self.socket.send(Message::Text(text.into())).await.map_err(|_| ())
+        tokio::select! {
+            _ = self.kill.cancelled() => Err(()),
+            result = self.socket.send(Message::Text(text.into())) => result.map_err(|_| ()),
+        }
     }
 
     async fn close_socket(&mut self) {

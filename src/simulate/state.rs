@@ -22,8 +22,6 @@ pub enum Ctl {
     Close { error: Option<String>, allow_reconnect: bool },
     /// Send this text as one WebSocket text frame, as is.
     Raw(Arc<str>),
-    /// Re-check the silence window now.
-    Wake,
 }
 
 /// One live (handshaken) connection as the rest of the simulator sees it.
@@ -65,7 +63,8 @@ pub struct Shared {
     connection_count: watch::Sender<usize>,
     invocations: Mutex<Vec<(String, String)>>,
     invocation_count: watch::Sender<usize>,
-    silent_until: Mutex<Option<Instant>>,
+    /// The end of the current silence window; connections watch it to stop and resume.
+    silent_until: watch::Sender<Option<Instant>>,
     tokens: Mutex<HashMap<String, Pending>>,
     race: Mutex<Option<Race>>,
 }
@@ -89,7 +88,7 @@ impl Shared {
             connection_count: watch::Sender::new(0),
             invocations: Mutex::default(),
             invocation_count: watch::Sender::new(0),
-            silent_until: Mutex::default(),
+            silent_until: watch::Sender::new(None),
             tokens: Mutex::default(),
             race: Mutex::default(),
         }
@@ -156,21 +155,18 @@ impl Shared {
         self.invocation_count.subscribe()
     }
 
+    /// Starts (or, with a past instant, ends) a silence window.
     pub fn go_silent(&self, until: Instant) {
-        *lock(&self.silent_until) = Some(until);
-        self.send_ctl(Ctl::Wake);
+        self.silent_until.send_replace(Some(until));
     }
 
     /// The end of the current silence window, if one is running.
     pub fn silent_until(&self) -> Option<Instant> {
-        let mut guard = lock(&self.silent_until);
-        match *guard {
-            Some(until) if until > Instant::now() => Some(until),
-            _ => {
-                *guard = None;
-                None
-            }
-        }
+        (*self.silent_until.borrow()).filter(|until| *until > Instant::now())
+    }
+
+    pub fn watch_silence(&self) -> watch::Receiver<Option<Instant>> {
+        self.silent_until.subscribe()
     }
 
     /// Runs `f` on the race, building it on first use (tests with rate 0 never need one).
