@@ -3,5 +3,6 @@
 //! drops, silence and backpressure.
 
 mod http;
+mod race;
 mod support;
 mod ws;
