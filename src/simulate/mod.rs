@@ -124,19 +124,28 @@ impl Simulator {
 }
 
 /// Advances the race `rate_per_sec` times a second and broadcasts what each tick yields.
-/// A full client queue slows the ticker down rather than growing memory.
+/// Timers resolve to about a millisecond, so each wake runs every tick that is due; a full
+/// client queue slows the ticker down, and it never catches up more than a second's worth.
 async fn tick(shared: Arc<Shared>) {
-    let period = Duration::from_secs_f64(1.0 / f64::from(shared.config.rate_per_sec));
+    let rate = u64::from(shared.config.rate_per_sec);
+    let period = Duration::from_secs_f64(1.0 / rate as f64).max(Duration::from_millis(1));
     let mut interval = tokio::time::interval(period);
     interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let start = tokio::time::Instant::now();
+    let mut done: u64 = 0;
     loop {
         tokio::select! {
             _ = shared.cancel.cancelled() => return,
             _ = interval.tick() => {}
         }
-        let invocations = shared.with_race(|race| race.tick());
-        for invocation in &invocations {
-            shared.broadcast(invocation).await;
+        let due = (start.elapsed().as_secs_f64() * rate as f64) as u64;
+        done = done.max(due.saturating_sub(rate));
+        while done < due {
+            done += 1;
+            let invocations = shared.with_race(|race| race.tick());
+            for invocation in &invocations {
+                shared.broadcast(invocation).await;
+            }
         }
     }
 }
