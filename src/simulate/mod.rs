@@ -1,45 +1,151 @@
-//! The built-in simulator (INTERFACE STUB: to be implemented).
+//! The built-in simulator: the server side of ASP.NET Core SignalR (JSON protocol over
+//! WebSockets) with RedMist's `StatusHub` personality, for the demo, tests and benchmarks.
+//!
+//! - `server`: HTTP routes (negotiate, upgrade, REST snapshot, bearer checks).
+//! - `connection`: one task per socket (handshake, records, pings, control commands).
+//! - `frame` / `hub`: pure framing and hub-method binding.
+//! - `state`: shared state and the group fan-out; `control`: [`SimControl`] and `/_sim/*`.
+//! - `race`: the race model that yields the invocations (not the transport).
 
+mod connection;
+mod control;
+mod frame;
+mod hub;
 pub mod race;
+mod server;
+mod state;
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
+
+use tokio::net::TcpListener;
+use tokio_util::sync::DropGuard;
+
+pub use control::SimControl;
+use state::Shared;
 
 use crate::config::SimulatorConfig;
 
-/// A running simulator; dropping it stops the server.
+/// The hub path (RedMist serves `/event-status` under a `/status` path base).
+pub const HUB_PATH: &str = "/status/event-status";
+/// The RedMist REST snapshot path.
+pub const SNAPSHOT_PATH: &str = "/status/v2/Events/GetCurrentSessionStateJson";
+
+/// Clocks and limits; the defaults are ASP.NET Core's. Tests shorten them.
+#[derive(Debug, Clone)]
+pub struct SimOptions {
+    /// A Ping goes out after this long without sending anything.
+    pub keep_alive: Duration,
+    /// A client silent this long after its first Ping is dropped.
+    pub client_timeout: Duration,
+    /// A client that has not completed its handshake record by then gets an error and a close.
+    pub handshake_timeout: Duration,
+    /// A negotiated token not used by a WebSocket within this is forgotten (then 404).
+    pub negotiate_token_ttl: Duration,
+    /// Records queued per connection before broadcasting waits for it.
+    pub queue_capacity: usize,
+    /// A connection whose queue stays full this long is dropped.
+    pub slow_client_timeout: Duration,
+    /// Seed of the race model.
+    pub seed: u64,
+}
+
+impl Default for SimOptions {
+    fn default() -> Self {
+        SimOptions {
+            keep_alive: Duration::from_secs(15),
+            client_timeout: Duration::from_secs(30),
+            handshake_timeout: Duration::from_secs(15),
+            negotiate_token_ttl: Duration::from_secs(15),
+            queue_capacity: 1024,
+            slow_client_timeout: Duration::from_secs(10),
+            seed: 1,
+        }
+    }
+}
+
+/// A running simulator; dropping it stops the server, the ticker and every connection.
 pub struct Simulator {
     pub addr: SocketAddr,
+    control: SimControl,
+    _stop: DropGuard,
 }
-
-/// Commands tests (and `/_sim/*` HTTP endpoints) give a running simulator.
-#[derive(Clone)]
-pub struct SimControl {}
 
 impl Simulator {
-    pub async fn start(_config: SimulatorConfig) -> std::io::Result<Simulator> {
-        todo!()
+    /// Starts with ASP.NET Core's default clocks.
+    pub async fn start(config: SimulatorConfig) -> std::io::Result<Simulator> {
+        Simulator::start_with(config, SimOptions::default()).await
     }
+
+    /// Binds `config.listen` (port 0 picks one), serves, and ticks the race at
+    /// `config.rate_per_sec` (0: no ticker; tests broadcast through [`SimControl`]).
+    pub async fn start_with(
+        config: SimulatorConfig,
+        options: SimOptions,
+    ) -> std::io::Result<Simulator> {
+        let listener = TcpListener::bind(config.listen).await?;
+        let addr = listener.local_addr()?;
+        let shared = Arc::new(Shared::new(config, options));
+        let cancel = shared.cancel.clone();
+        let app = server::router(shared.clone());
+        tokio::spawn(async move {
+            tokio::select! {
+                _ = cancel.cancelled() => {}
+                result = axum::serve(listener, app) => {
+                    if let Err(error) = result {
+                        tracing::error!(%error, "Simulator server stopped.");
+                    }
+                }
+            }
+        });
+        if shared.config.rate_per_sec > 0 {
+            tokio::spawn(tick(shared.clone()));
+        }
+        let base = url::Url::parse(&format!("http://{addr}/")).map_err(std::io::Error::other)?;
+        tracing::info!(%addr, "Simulator listening.");
+        let stop = shared.cancel.clone().drop_guard();
+        Ok(Simulator { addr, control: SimControl { shared, base }, _stop: stop })
+    }
+
     /// `http://<addr>/status/event-status`.
     pub fn hub_url(&self) -> url::Url {
-        todo!()
+        self.control.hub_url()
     }
+
+    /// `http://<addr>/status/v2/Events/GetCurrentSessionStateJson?eventId=<event>`.
+    pub fn snapshot_url(&self) -> url::Url {
+        self.control.snapshot_url()
+    }
+
     pub fn control(&self) -> SimControl {
-        todo!()
+        self.control.clone()
     }
 }
 
-impl SimControl {
-    pub fn drop_connections(&self) {}
-    pub fn go_silent(&self, _for: Duration) {}
-    pub fn close(&self, _allow_reconnect: bool) {}
-    pub fn reset(&self) {}
-    pub fn set_required_token(&self, _token: Option<String>) {}
-    pub fn inject_raw(&self, _text: String) {}
-    pub fn connection_count(&self) -> usize {
-        0
-    }
-    pub fn invocations_received(&self) -> Vec<(String, String)> {
-        Vec::new()
+/// Advances the race `rate_per_sec` times a second and broadcasts what each tick yields.
+/// Timers resolve to about a millisecond, so each wake runs every tick that is due; a full
+/// client queue slows the ticker down, and it never catches up more than a second's worth.
+async fn tick(shared: Arc<Shared>) {
+    let rate = u64::from(shared.config.rate_per_sec);
+    let period = Duration::from_secs_f64(1.0 / rate as f64).max(Duration::from_millis(1));
+    let mut interval = tokio::time::interval(period);
+    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let start = tokio::time::Instant::now();
+    let mut done: u64 = 0;
+    loop {
+        tokio::select! {
+            _ = shared.cancel.cancelled() => return,
+            _ = interval.tick() => {}
+        }
+        let due = (start.elapsed().as_secs_f64() * rate as f64) as u64;
+        done = done.max(due.saturating_sub(rate));
+        while done < due {
+            done += 1;
+            let invocations = shared.with_race(|race| race.tick());
+            for invocation in &invocations {
+                shared.broadcast(invocation).await;
+            }
+        }
     }
 }

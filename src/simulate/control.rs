@@ -1,0 +1,161 @@
+//! Steering a running simulator: [`SimControl`] for in-process tests, and the same commands
+//! over HTTP under `/_sim/*` for the CLI, the demo and clients in other languages.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+use tokio::time::Instant;
+
+use super::race::SimInvocation;
+use super::state::{Ctl, Shared};
+use super::{HUB_PATH, SNAPSHOT_PATH};
+
+/// Commands tests (and `/_sim/*` HTTP endpoints) give a running simulator. Cheap to clone.
+#[derive(Clone)]
+pub struct SimControl {
+    pub(super) shared: Arc<Shared>,
+    pub(super) base: url::Url,
+}
+
+impl SimControl {
+    /// Drops every connection abruptly: no Close record, no WebSocket close frame.
+    pub fn drop_connections(&self) {
+        self.shared.drop_all();
+    }
+    /// Sends nothing at all (not even pings) and reads nothing for `for_`.
+    pub fn go_silent(&self, for_: Duration) {
+        self.shared.go_silent(Instant::now() + for_);
+    }
+    /// Sends `{"type":7}` (with `"allowReconnect":true` when asked) and closes each connection.
+    pub fn close(&self, allow_reconnect: bool) {
+        self.shared.send_ctl(Ctl::Close { error: None, allow_reconnect });
+    }
+    /// Like [`SimControl::close`], with an `error` in the Close record.
+    pub fn close_with_error(&self, error: &str, allow_reconnect: bool) {
+        self.shared.send_ctl(Ctl::Close { error: Some(error.to_string()), allow_reconnect });
+    }
+    /// Restarts the race and broadcasts what that produces (`ReceiveReset`).
+    pub fn reset(&self) {
+        self.shared.spawn_reset();
+    }
+    /// Sets or clears the bearer token negotiate, upgrade and snapshot requests must carry.
+    pub fn set_required_token(&self, token: Option<String>) {
+        self.shared.set_required_token(token);
+    }
+    /// Sends `text` as is, as one WebSocket text frame, to every connection.
+    pub fn inject_raw(&self, text: String) {
+        self.shared.send_ctl(Ctl::Raw(text.into()));
+    }
+    /// Handshaken connections now open.
+    pub fn connection_count(&self) -> usize {
+        self.shared.connection_count()
+    }
+    /// Waits until exactly `n` connections are open.
+    pub async fn wait_for_connections(&self, n: usize) {
+        let mut rx = self.shared.watch_connection_count();
+        // The sender lives as long as `shared`, which we hold, so this cannot fail.
+        let _ = rx.wait_for(|count| *count == n).await;
+    }
+    /// Every client-to-server invocation so far, in order: (target, arguments JSON array).
+    pub fn invocations_received(&self) -> Vec<(String, String)> {
+        self.shared.invocations()
+    }
+    /// Waits until at least `n` client invocations have arrived.
+    pub async fn wait_for_invocations(&self, n: usize) {
+        let mut rx = self.shared.watch_invocation_count();
+        let _ = rx.wait_for(|count| *count >= n).await;
+    }
+    /// Queues `invocation` for its group's connections, waiting while a queue is full.
+    pub async fn broadcast(&self, invocation: SimInvocation) {
+        self.shared.broadcast(&invocation).await;
+    }
+    /// `http://<addr>/status/event-status`.
+    pub fn hub_url(&self) -> url::Url {
+        self.base.join(HUB_PATH.trim_start_matches('/')).unwrap_or_else(|_| self.base.clone())
+    }
+    /// `http://<addr>/status/v2/Events/GetCurrentSessionStateJson?eventId=<configured event>`.
+    pub fn snapshot_url(&self) -> url::Url {
+        let mut url = self
+            .base
+            .join(SNAPSHOT_PATH.trim_start_matches('/'))
+            .unwrap_or_else(|_| self.base.clone());
+        url.query_pairs_mut().append_pair("eventId", &self.shared.config.event_id.to_string());
+        url
+    }
+}
+
+/// The `/_sim/*` routes; each mirrors one [`SimControl`] method.
+pub fn routes() -> Router<Arc<Shared>> {
+    Router::new()
+        .route("/drop", post(drop_all))
+        .route("/silent", post(silent))
+        .route("/close", post(close))
+        .route("/reset", post(reset))
+        .route("/token", post(token))
+        .route("/inject", post(inject))
+        .route("/connections", get(connections))
+        .route("/invocations", get(invocations))
+}
+
+async fn drop_all(State(shared): State<Arc<Shared>>) -> StatusCode {
+    shared.drop_all();
+    StatusCode::NO_CONTENT
+}
+
+#[derive(Deserialize)]
+struct SilentParams {
+    secs: f64,
+}
+
+async fn silent(State(shared): State<Arc<Shared>>, Query(p): Query<SilentParams>) -> StatusCode {
+    match Duration::try_from_secs_f64(p.secs) {
+        Ok(d) => {
+            shared.go_silent(Instant::now() + d);
+            StatusCode::NO_CONTENT
+        }
+        Err(_) => StatusCode::BAD_REQUEST,
+    }
+}
+
+#[derive(Deserialize)]
+struct CloseParams {
+    #[serde(default)]
+    allow_reconnect: bool,
+    #[serde(default)]
+    error: Option<String>,
+}
+
+async fn close(State(shared): State<Arc<Shared>>, Query(p): Query<CloseParams>) -> StatusCode {
+    shared.send_ctl(Ctl::Close { error: p.error, allow_reconnect: p.allow_reconnect });
+    StatusCode::NO_CONTENT
+}
+
+async fn reset(State(shared): State<Arc<Shared>>) -> StatusCode {
+    shared.spawn_reset();
+    StatusCode::NO_CONTENT
+}
+
+/// The body is the new token; an empty body clears it.
+async fn token(State(shared): State<Arc<Shared>>, body: String) -> StatusCode {
+    let token = Some(body.trim().to_string()).filter(|t| !t.is_empty());
+    shared.set_required_token(token);
+    StatusCode::NO_CONTENT
+}
+
+async fn inject(State(shared): State<Arc<Shared>>, body: String) -> StatusCode {
+    shared.send_ctl(Ctl::Raw(body.into()));
+    StatusCode::NO_CONTENT
+}
+
+async fn connections(State(shared): State<Arc<Shared>>) -> Json<usize> {
+    Json(shared.connection_count())
+}
+
+async fn invocations(State(shared): State<Arc<Shared>>) -> Json<Vec<(String, String)>> {
+    Json(shared.invocations())
+}

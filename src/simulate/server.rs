@@ -1,0 +1,155 @@
+//! The simulator's HTTP surface: negotiate, the WebSocket upgrade of the hub URL, the RedMist
+//! REST snapshot, and bearer checks. Connections themselves run in `connection.rs`; the
+//! `/_sim/*` control routes live in `control.rs`.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::extract::ws::rejection::WebSocketUpgradeRejection;
+use axum::extract::ws::WebSocketUpgrade;
+use axum::extract::{Query, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Serialize;
+
+use super::state::{ClaimError, Shared};
+use super::{connection, control, HUB_PATH, SNAPSHOT_PATH};
+
+/// Every route the simulator serves.
+pub fn router(shared: Arc<Shared>) -> Router {
+    Router::new()
+        .route(&format!("{HUB_PATH}/negotiate"), post(negotiate))
+        .route(HUB_PATH, get(upgrade))
+        .route(SNAPSHOT_PATH, get(snapshot))
+        .nest("/_sim", control::routes())
+        .with_state(shared)
+}
+
+type Params = Query<HashMap<String, String>>;
+
+/// True when no token is required, or the request carries it as a bearer header or as the
+/// `access_token` query parameter (what browsers must use for WebSockets).
+fn authorized(shared: &Shared, headers: &HeaderMap, params: &HashMap<String, String>) -> bool {
+    let Some(required) = shared.required_token() else {
+        return true;
+    };
+    let from_header = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .is_some_and(|t| t == required);
+    from_header || params.get("access_token").is_some_and(|t| *t == required)
+}
+
+#[derive(Serialize)]
+struct Transport {
+    transport: &'static str,
+    #[serde(rename = "transferFormats")]
+    transfer_formats: [&'static str; 2],
+}
+
+/// Only WebSockets, like RedMist.
+const TRANSPORTS: [Transport; 1] =
+    [Transport { transport: "WebSockets", transfer_formats: ["Text", "Binary"] }];
+
+#[derive(Serialize)]
+struct NegotiateV1 {
+    #[serde(rename = "connectionToken")]
+    connection_token: String,
+    #[serde(rename = "connectionId")]
+    connection_id: String,
+    #[serde(rename = "negotiateVersion")]
+    negotiate_version: u32,
+    #[serde(rename = "availableTransports")]
+    available_transports: &'static [Transport],
+}
+
+/// Version 0: the connection id doubles as the token (no `connectionToken` field).
+#[derive(Serialize)]
+struct NegotiateV0 {
+    #[serde(rename = "connectionId")]
+    connection_id: String,
+    #[serde(rename = "availableTransports")]
+    available_transports: &'static [Transport],
+}
+
+async fn negotiate(
+    State(shared): State<Arc<Shared>>,
+    headers: HeaderMap,
+    params: Params,
+) -> Response {
+    if !authorized(&shared, &headers, &params) {
+        return StatusCode::UNAUTHORIZED.into_response();
+    }
+    // Absent or unparsable means 0; anything above what we speak is answered with 1.
+    let version: u32 = params.get("negotiateVersion").and_then(|v| v.parse().ok()).unwrap_or(0);
+    let connection_id = uuid::Uuid::new_v4().to_string();
+    if version == 0 {
+        shared.issue_token(connection_id.clone());
+        return Json(NegotiateV0 { connection_id, available_transports: &TRANSPORTS })
+            .into_response();
+    }
+    let connection_token = uuid::Uuid::new_v4().to_string();
+    shared.issue_token(connection_token.clone());
+    Json(NegotiateV1 {
+        connection_token,
+        connection_id,
+        negotiate_version: 1,
+        available_transports: &TRANSPORTS,
+    })
+    .into_response()
+}
+
+async fn upgrade(
+    State(shared): State<Arc<Shared>>,
+    headers: HeaderMap,
+    params: Params,
+    ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
+) -> Response {
+    if !authorized(&shared, &headers, &params) {
+        return StatusCode::UNAUTHORIZED.into_response();
+    }
+    let ws = match ws {
+        Ok(ws) => ws,
+        Err(rejection) => return rejection.into_response(),
+    };
+    let token = params.get("id").cloned();
+    if let Some(token) = &token {
+        match shared.claim_token(token) {
+            Ok(()) => {}
+            Err(ClaimError::NotFound) => return StatusCode::NOT_FOUND.into_response(),
+            Err(ClaimError::InUse) => return StatusCode::CONFLICT.into_response(),
+        }
+    }
+    let failed = shared.clone();
+    let failed_token = token.clone();
+    ws.on_failed_upgrade(move |_| {
+        if let Some(token) = failed_token {
+            failed.release_token(&token);
+        }
+    })
+    .on_upgrade(move |socket| connection::run(socket, shared, token))
+}
+
+async fn snapshot(
+    State(shared): State<Arc<Shared>>,
+    headers: HeaderMap,
+    params: Params,
+) -> Response {
+    if !authorized(&shared, &headers, &params) {
+        return StatusCode::UNAUTHORIZED.into_response();
+    }
+    let Some(event_id) = params.get("eventId").and_then(|v| v.parse::<i64>().ok()) else {
+        return StatusCode::BAD_REQUEST.into_response();
+    };
+    // Only the configured event exists; answering that here keeps the race out of 404s.
+    if event_id != shared.config.event_id {
+        return StatusCode::NOT_FOUND.into_response();
+    }
+    match shared.with_race(|race| race.snapshot_json(event_id)) {
+        Some(body) => ([(header::CONTENT_TYPE, "application/json")], body).into_response(),
+        None => StatusCode::NOT_FOUND.into_response(),
+    }
+}

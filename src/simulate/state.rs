@@ -1,0 +1,245 @@
+//! The simulator's shared state: live connections and their groups, negotiated tokens, the
+//! recorded client invocations, the silence window and the lazily built race. It also fans
+//! invocations out to matching connections with per-connection backpressure. No sockets here.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use tokio::sync::{mpsc, watch};
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+use super::frame;
+use super::race::{Group, Race, SimInvocation};
+use super::SimOptions;
+use crate::config::SimulatorConfig;
+
+/// An out-of-band command for one connection, handled ahead of its queued records.
+#[derive(Debug, Clone)]
+pub enum Ctl {
+    /// Send a Close record, then a normal WebSocket close.
+    Close { error: Option<String>, allow_reconnect: bool },
+    /// Send this text as one WebSocket text frame, as is.
+    Raw(Arc<str>),
+}
+
+/// One live (handshaken) connection as the rest of the simulator sees it.
+#[derive(Debug)]
+pub struct ConnHandle {
+    /// Serialized records for this connection; bounded, so a slow reader pushes back.
+    pub queue: mpsc::Sender<Arc<str>>,
+    pub ctl: mpsc::Sender<Ctl>,
+    /// Cancelled to drop the socket abruptly: no Close record, no WebSocket close frame.
+    pub kill: CancellationToken,
+    pub groups: Mutex<HashSet<Group>>,
+}
+
+/// A token handed out by negotiate and not yet expired.
+#[derive(Debug)]
+struct Pending {
+    issued: Instant,
+    in_use: bool,
+}
+
+/// Why a WebSocket upgrade with `?id=` is refused.
+#[derive(Debug, PartialEq, Eq)]
+pub enum ClaimError {
+    /// Unknown, expired, or its connection already ended: 404.
+    NotFound,
+    /// A socket already uses it: 409.
+    InUse,
+}
+
+/// Everything the server, the connections, the ticker and [`super::SimControl`] share.
+pub struct Shared {
+    pub config: SimulatorConfig,
+    pub options: SimOptions,
+    pub cancel: CancellationToken,
+    pub runtime: tokio::runtime::Handle,
+    required_token: Mutex<Option<String>>,
+    connections: Mutex<HashMap<u64, Arc<ConnHandle>>>,
+    next_id: AtomicU64,
+    connection_count: watch::Sender<usize>,
+    invocations: Mutex<Vec<(String, String)>>,
+    invocation_count: watch::Sender<usize>,
+    /// The end of the current silence window; connections watch it to stop and resume.
+    silent_until: watch::Sender<Option<Instant>>,
+    tokens: Mutex<HashMap<String, Pending>>,
+    race: Mutex<Option<Race>>,
+}
+
+/// Locks, ignoring poisoning: every critical section here leaves the data consistent.
+pub fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl Shared {
+    pub fn new(config: SimulatorConfig, options: SimOptions) -> Shared {
+        let token = config.required_token.as_ref().map(|s| s.expose().to_string());
+        Shared {
+            config,
+            options,
+            cancel: CancellationToken::new(),
+            runtime: tokio::runtime::Handle::current(),
+            required_token: Mutex::new(token),
+            connections: Mutex::default(),
+            next_id: AtomicU64::new(1),
+            connection_count: watch::Sender::new(0),
+            invocations: Mutex::default(),
+            invocation_count: watch::Sender::new(0),
+            silent_until: watch::Sender::new(None),
+            tokens: Mutex::default(),
+            race: Mutex::default(),
+        }
+    }
+
+    pub fn required_token(&self) -> Option<String> {
+        lock(&self.required_token).clone()
+    }
+
+    pub fn set_required_token(&self, token: Option<String>) {
+        *lock(&self.required_token) = token;
+    }
+
+    /// Registers a handshaken connection; returns its id for [`Shared::unregister`].
+    pub fn register(&self, handle: Arc<ConnHandle>) -> u64 {
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let mut conns = lock(&self.connections);
+        conns.insert(id, handle);
+        self.connection_count.send_replace(conns.len());
+        id
+    }
+
+    pub fn unregister(&self, id: u64) {
+        let mut conns = lock(&self.connections);
+        conns.remove(&id);
+        self.connection_count.send_replace(conns.len());
+    }
+
+    pub fn connection_count(&self) -> usize {
+        *self.connection_count.borrow()
+    }
+
+    pub fn watch_connection_count(&self) -> watch::Receiver<usize> {
+        self.connection_count.subscribe()
+    }
+
+    /// Drops every live connection abruptly.
+    pub fn drop_all(&self) {
+        for conn in lock(&self.connections).values() {
+            conn.kill.cancel();
+        }
+    }
+
+    /// Sends a control command to every live connection.
+    pub fn send_ctl(&self, ctl: Ctl) {
+        for conn in lock(&self.connections).values() {
+            // A full control queue means the connection is already busy dying or flooded with
+            // commands; dropping one more test command there is harmless.
+            let _ = conn.ctl.try_send(ctl.clone());
+        }
+    }
+
+    pub fn record_invocation(&self, target: &str, arguments: String) {
+        let mut log = lock(&self.invocations);
+        log.push((target.to_string(), arguments));
+        self.invocation_count.send_replace(log.len());
+    }
+
+    pub fn invocations(&self) -> Vec<(String, String)> {
+        lock(&self.invocations).clone()
+    }
+
+    pub fn watch_invocation_count(&self) -> watch::Receiver<usize> {
+        self.invocation_count.subscribe()
+    }
+
+    /// Starts (or, with a past instant, ends) a silence window.
+    pub fn go_silent(&self, until: Instant) {
+        self.silent_until.send_replace(Some(until));
+    }
+
+    /// The end of the current silence window, if one is running.
+    pub fn silent_until(&self) -> Option<Instant> {
+        (*self.silent_until.borrow()).filter(|until| *until > Instant::now())
+    }
+
+    pub fn watch_silence(&self) -> watch::Receiver<Option<Instant>> {
+        self.silent_until.subscribe()
+    }
+
+    /// Runs `f` on the race, building it on first use (tests with rate 0 never need one).
+    pub fn with_race<R>(&self, f: impl FnOnce(&mut Race) -> R) -> R {
+        let mut guard = lock(&self.race);
+        let race = guard.get_or_insert_with(|| {
+            Race::new(self.config.event_id, self.config.cars, self.options.seed)
+        });
+        f(race)
+    }
+
+    /// Restarts the race and broadcasts what that yields, in the background.
+    pub fn spawn_reset(self: &Arc<Self>) {
+        let shared = self.clone();
+        self.runtime.spawn(async move {
+            let invocations = shared.with_race(|race| race.reset());
+            for invocation in &invocations {
+                shared.broadcast(invocation).await;
+            }
+        });
+    }
+
+    /// Records a fresh negotiate token, and forgets expired unused ones so the map stays small.
+    pub fn issue_token(&self, token: String) {
+        let ttl = self.options.negotiate_token_ttl;
+        let mut tokens = lock(&self.tokens);
+        tokens.retain(|_, p| p.in_use || p.issued.elapsed() <= ttl);
+        tokens.insert(token, Pending { issued: Instant::now(), in_use: false });
+    }
+
+    /// Marks a token as used by the socket being upgraded.
+    pub fn claim_token(&self, token: &str) -> Result<(), ClaimError> {
+        let mut tokens = lock(&self.tokens);
+        let pending = tokens.get_mut(token).ok_or(ClaimError::NotFound)?;
+        if pending.in_use {
+            return Err(ClaimError::InUse);
+        }
+        if pending.issued.elapsed() > self.options.negotiate_token_ttl {
+            tokens.remove(token);
+            return Err(ClaimError::NotFound);
+        }
+        pending.in_use = true;
+        Ok(())
+    }
+
+    /// The token's connection ended: a later connect with it gets 404, like a reaped connection.
+    pub fn release_token(&self, token: &str) {
+        lock(&self.tokens).remove(token);
+    }
+
+    /// Queues `invocation` for every connection in its group. Waits while a queue is full (the
+    /// backpressure a slow reader exerts) and drops a connection that stays full for
+    /// `slow_client_timeout`. While silent, nothing is queued.
+    pub async fn broadcast(&self, invocation: &SimInvocation) {
+        if self.silent_until().is_some() {
+            return;
+        }
+        let record: Arc<str> =
+            frame::invocation_record(invocation.target, &invocation.arguments).into();
+        let targets: Vec<Arc<ConnHandle>> = lock(&self.connections)
+            .values()
+            .filter(|c| lock(&c.groups).contains(&invocation.group))
+            .cloned()
+            .collect();
+        for conn in targets {
+            let send = conn.queue.send(record.clone());
+            if tokio::time::timeout(self.options.slow_client_timeout, send).await.is_err() {
+                tracing::warn!(
+                    target = invocation.target,
+                    "Simulator dropped a client that stopped reading."
+                );
+                conn.kill.cancel();
+            }
+        }
+    }
+}

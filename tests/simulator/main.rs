@@ -1,0 +1,8 @@
+//! The simulator driven at the wire level (raw WebSocket frames and HTTP), for behaviour the
+//! official client cannot provoke: malformed and partial records, token reuse, timeouts,
+//! drops, silence and backpressure.
+
+mod http;
+mod race;
+mod support;
+mod ws;
