@@ -13,15 +13,18 @@ use signalr_bridge::profile::{MessageContext, Profile};
 use signalr_bridge::signalr::core::json;
 use signalr_bridge::simulate::race::Race;
 
-const FRAMES: usize = 20_000;
-const RUNS: usize = 5;
+/// `cargo bench` passes `--bench`; under `cargo test` the binary runs as a quick smoke check
+/// (the same path and assertions, few frames, one run).
+fn full_run() -> bool {
+    std::env::args().any(|a| a == "--bench")
+}
 
 /// `ReceiveCarPatches` frames as the simulator's race model writes them, one record per frame.
-fn car_patch_frames() -> (Vec<String>, usize) {
+fn car_patch_frames(count: usize) -> (Vec<String>, usize) {
     let mut race = Race::new(42, 24, 7);
-    let mut frames = Vec::with_capacity(FRAMES);
+    let mut frames = Vec::with_capacity(count);
     let mut cars = 0;
-    while frames.len() < FRAMES {
+    while frames.len() < count {
         for inv in race.tick() {
             if inv.target == "ReceiveCarPatches" {
                 let args: Vec<serde_json::Value> = serde_json::from_str(&inv.arguments).unwrap();
@@ -98,32 +101,33 @@ fn limit_ignored(frames: &[String]) -> usize {
     frames.len()
 }
 
-/// Median, min and max of items per second over RUNS runs.
-fn measure(mut run: impl FnMut() -> usize) -> (f64, f64, f64, usize) {
+/// Median, min and max of items per second over `runs` runs.
+fn measure(runs: usize, mut run: impl FnMut() -> usize) -> (f64, f64, f64, usize) {
     run(); // warm-up
     let mut rates = Vec::new();
     let mut items = 0;
-    for _ in 0..RUNS {
+    for _ in 0..runs {
         let start = Instant::now();
         items = run();
         let secs = start.elapsed().max(Duration::from_nanos(1)).as_secs_f64();
         rates.push(items as f64 / secs);
     }
     rates.sort_by(f64::total_cmp);
-    (rates[RUNS / 2], rates[0], rates[RUNS - 1], items)
+    (rates[runs / 2], rates[0], rates[runs - 1], items)
 }
 
 fn main() {
-    let (frames, cars) = car_patch_frames();
+    let (frame_count, runs) = if full_run() { (20_000, 5) } else { (500, 1) };
+    let (frames, cars) = car_patch_frames(frame_count);
     let bytes: usize = frames.iter().map(String::len).sum();
     let profile = redmist_profile();
     let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
-    println!("RedMist ReceiveCarPatches: {} frames, {cars} car patches, {bytes} bytes; 1 thread of {cpus}; median of {RUNS} runs (min-max)\n", frames.len());
+    println!("RedMist ReceiveCarPatches: {} frames, {cars} car patches, {bytes} bytes; 1 thread of {cpus}; median of {runs} runs (min-max)\n", frames.len());
     println!("| path | frames/s | events/s | MB/s |");
     println!("|---|---|---|---|");
     let per_frame = cars as f64 / frames.len() as f64;
     let mb = bytes as f64 / frames.len() as f64 / 1e6;
-    let (med, lo, hi, produced) = measure(|| bridge(&frames, &profile));
+    let (med, lo, hi, produced) = measure(runs, || bridge(&frames, &profile));
     assert_eq!(produced, cars, "one event per car patch");
     let fps = |ev: f64| ev / per_frame;
     println!(
@@ -142,7 +146,7 @@ fn main() {
         ("limit: serde_json -> IgnoredAny (parse only)", limit_ignored as fn(&[String]) -> usize),
         ("limit: serde_json -> Value", limit_value),
     ] {
-        let (med, lo, hi, _) = measure(|| f(&frames));
+        let (med, lo, hi, _) = measure(runs, || f(&frames));
         println!(
             "| {name} | {med:.0} ({lo:.0}-{hi:.0}) | {:.0} | {:.1} | ",
             med * per_frame,

@@ -1,8 +1,4 @@
 //! The simulator together with its race model: ticker, REST snapshot and reset.
-//!
-//! Ignored on this branch, where `race.rs` is still the interface stub; the race model lives on
-//! main (src/simulate/race/). After merging, run them with `cargo test --test simulator --
-//! --include-ignored` (or drop the `ignore`s).
 
 use serde_json::Value;
 use signalr_bridge::config::SimulatorConfig;
@@ -22,7 +18,6 @@ async fn next_records(socket: &mut Socket) -> Vec<Value> {
 }
 
 #[tokio::test]
-#[ignore = "needs the race model from main"]
 async fn ticker_broadcasts_race_invocations_to_subscribers() {
     let sim = start_racing(200).await;
     let mut socket = connect_ready(&sim).await;
@@ -36,7 +31,6 @@ async fn ticker_broadcasts_race_invocations_to_subscribers() {
 }
 
 #[tokio::test]
-#[ignore = "needs the race model from main"]
 async fn snapshot_of_configured_event_is_json() {
     let sim = start_racing(0).await;
     let response = reqwest::get(sim.snapshot_url()).await.unwrap();
@@ -47,7 +41,6 @@ async fn snapshot_of_configured_event_is_json() {
 }
 
 #[tokio::test]
-#[ignore = "needs the race model from main"]
 async fn reset_broadcasts_receive_reset() {
     let sim = start_racing(0).await;
     let mut socket = connect_ready(&sim).await;
