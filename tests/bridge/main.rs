@@ -17,6 +17,19 @@ fn file_sink(path: &std::path::Path, extra: &str) -> String {
     )
 }
 
+/// The bridge on one RedMist hub at `sim`, writing JSON lines to `dir/events.jsonl`.
+async fn bridge_to_file(
+    sim: &signalr_bridge::simulate::Simulator,
+    dir: &std::path::Path,
+    hub_extra: &str,
+    sink_extra: &str,
+) -> (signalr_bridge::app::App, std::path::PathBuf) {
+    let out = dir.join("events.jsonl");
+    let yaml =
+        format!("hubs:\n{}{}", redmist_hub("rm", sim, hub_extra), file_sink(&out, sink_extra));
+    (start(config(&yaml)).await, out)
+}
+
 fn lines(path: &std::path::Path) -> Vec<serde_json::Value> {
     std::fs::read_to_string(path)
         .unwrap_or_default()
@@ -84,10 +97,7 @@ async fn redmist_events_reach_jetstream_with_wire_ids() {
 async fn reconnect_resubscribes_refetches_snapshot_and_readiness_dips() {
     let sim = simulator(50, None).await;
     let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("events.jsonl");
-    let app =
-        start(config(&format!("hubs:\n{}{}", redmist_hub("rm", &sim, ""), file_sink(&out, ""))))
-            .await;
+    let (app, out) = bridge_to_file(&sim, dir.path(), "", "").await;
     eventually(WAIT, "ready", || app.status.ready()).await;
     let subscribes = |sim: &signalr_bridge::simulate::Simulator| {
         sim.control()
@@ -123,10 +133,7 @@ async fn bad_token_is_a_clear_error_retried_until_the_token_file_is_fixed() {
     let token = dir.path().join("token");
     std::fs::write(&token, "wrong-token\n").unwrap();
     let auth = format!("    auth: {{ bearer_token_file: '{}' }}\n", token.display());
-    let out = dir.path().join("events.jsonl");
-    let app =
-        start(config(&format!("hubs:\n{}{}", redmist_hub("rm", &sim, &auth), file_sink(&out, ""))))
-            .await;
+    let (app, _out) = bridge_to_file(&sim, dir.path(), &auth, "").await;
     eventually(WAIT, "two refused attempts", || {
         counter(&app, "reconnects_total", &[("reason", "auth")]) >= 2
     })
@@ -145,10 +152,7 @@ async fn bad_token_is_a_clear_error_retried_until_the_token_file_is_fixed() {
 async fn malformed_frames_are_counted_and_nothing_received_is_lost() {
     let sim = simulator(20, None).await;
     let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("events.jsonl");
-    let app =
-        start(config(&format!("hubs:\n{}{}", redmist_hub("rm", &sim, ""), file_sink(&out, ""))))
-            .await;
+    let (app, out) = bridge_to_file(&sim, dir.path(), "", "").await;
     eventually(WAIT, "ready", || app.status.ready()).await;
 
     let good = r#"{"type":1,"target":"ReceiveCarPatches","arguments":[[{"number":"999","overallPosition":3}]]}"#;
@@ -192,12 +196,7 @@ async fn malformed_frames_are_counted_and_nothing_received_is_lost() {
 async fn server_close_and_silence_reconnect_with_distinct_reasons() {
     let sim = simulator(0, None).await;
     let dir = tempfile::tempdir().unwrap();
-    let app = start(config(&format!(
-        "hubs:\n{}{}",
-        redmist_hub("rm", &sim, ""),
-        file_sink(&dir.path().join("e.jsonl"), "")
-    )))
-    .await;
+    let (app, _out) = bridge_to_file(&sim, dir.path(), "", "").await;
     eventually(WAIT, "ready", || app.status.ready()).await;
     sim.control().close(true);
     eventually(WAIT, "close_allow_reconnect", || {
@@ -222,11 +221,7 @@ async fn server_close_and_silence_reconnect_with_distinct_reasons() {
 async fn shutdown_drains_a_full_queue_into_the_file() {
     let sim = simulator(2000, None).await;
     let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("events.jsonl");
-    let extra = "queue: { capacity: 4 }\n";
-    let app =
-        start(config(&format!("hubs:\n{}{}", redmist_hub("rm", &sim, ""), file_sink(&out, extra))))
-            .await;
+    let (app, out) = bridge_to_file(&sim, dir.path(), "", "queue: { capacity: 4 }\n").await;
     eventually(WAIT, "some events", || counter(&app, "events_published_total", &[]) > 200).await;
     let metrics = app.metrics.clone();
     let report = app.shutdown().await;
