@@ -97,7 +97,7 @@ async fn redmist_events_reach_jetstream_with_wire_ids() {
 async fn reconnect_resubscribes_refetches_snapshot_and_readiness_dips() {
     let sim = simulator(50, None).await;
     let dir = tempfile::tempdir().unwrap();
-    let (app, out) = bridge_to_file(&sim, dir.path(), "", "").await;
+    let (app, _out) = bridge_to_file(&sim, dir.path(), "", "").await;
     eventually(WAIT, "ready", || app.status.ready()).await;
     let subscribes = |sim: &signalr_bridge::simulate::Simulator| {
         sim.control()
