@@ -70,8 +70,8 @@ fn task_value(job: u32, task: &Task, name: &str) -> Option<String> {
     })
 }
 
-/// The state a `$filter` of `<field> eq <State>` asks for; `Err` for anything else.
-fn state_filter(params: &HashMap<String, String>, field: &str) -> Result<Option<String>, Response> {
+/// The state a `$filter` of `<field> eq <State>` asks for; `Err` for any other filter.
+fn state_filter(params: &HashMap<String, String>, field: &str) -> Result<Option<String>, ()> {
     let Some(filter) = params.get("$filter") else { return Ok(None) };
     let mut words = filter.split_whitespace();
     match (words.next(), words.next(), words.next(), words.next()) {
@@ -80,7 +80,7 @@ fn state_filter(params: &HashMap<String, String>, field: &str) -> Result<Option<
         {
             Ok(Some(state.to_string()))
         }
-        _ => Err((StatusCode::BAD_REQUEST, "Unsupported $filter.").into_response()),
+        _ => Err(()),
     }
 }
 
@@ -90,7 +90,7 @@ async fn jobs(State(shared): State<Arc<Shared>>, headers: HeaderMap, params: Par
     }
     let wanted = match state_filter(&params, "JobState") {
         Ok(wanted) => wanted,
-        Err(response) => return response,
+        Err(()) => return (StatusCode::BAD_REQUEST, "Unsupported $filter.").into_response(),
     };
     let names = params.get("properties").map_or(JOB_DEFAULT, String::as_str);
     let rows: Vec<Row> = shared.read_model(|model| {
@@ -131,7 +131,7 @@ async fn tasks(
     }
     let wanted = match state_filter(&params, "TaskState") {
         Ok(wanted) => wanted,
-        Err(response) => return response,
+        Err(()) => return (StatusCode::BAD_REQUEST, "Unsupported $filter.").into_response(),
     };
     let names = params.get("properties").map_or(TASK_DEFAULT, String::as_str);
     let rows: Option<Vec<Row>> = shared.read_model(|model| {

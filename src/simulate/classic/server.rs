@@ -76,10 +76,25 @@ fn session_of(
     shared: &Shared,
     headers: &HeaderMap,
     params: &HashMap<String, String>,
-) -> Result<Arc<super::session::Session>, Response> {
-    let user = basic_user(shared, headers).ok_or_else(unauthorized)?;
+) -> Result<Arc<super::session::Session>, Denied> {
+    let user = basic_user(shared, headers).ok_or(Denied::Unauthorized)?;
     let token = params.get("connectionToken").map(String::as_str);
-    shared.resolve(token, &user).map_err(token_error)
+    shared.resolve(token, &user).map_err(Denied::Token)
+}
+
+/// Why a per-connection request is refused.
+enum Denied {
+    Unauthorized,
+    Token(TokenError),
+}
+
+impl IntoResponse for Denied {
+    fn into_response(self) -> Response {
+        match self {
+            Denied::Unauthorized => unauthorized(),
+            Denied::Token(error) => token_error(error),
+        }
+    }
 }
 
 /// The declared hubs in canonical spelling, or the real server's complaint.
@@ -175,7 +190,7 @@ fn upgrade(
 ) -> Response {
     let session = match session_of(&shared, &headers, &params) {
         Ok(session) => session,
-        Err(response) => return response,
+        Err(denied) => return denied.into_response(),
     };
     let transport = params.get("transport").map(String::as_str).unwrap_or_default();
     if !transport.eq_ignore_ascii_case("webSockets") {
@@ -199,7 +214,7 @@ struct Answer {
 async fn start(State(shared): State<Arc<Shared>>, headers: HeaderMap, params: Params) -> Response {
     let session = match session_of(&shared, &headers, &params) {
         Ok(session) => session,
-        Err(response) => return response,
+        Err(denied) => return denied.into_response(),
     };
     if !session.start() {
         return (StatusCode::BAD_REQUEST, "The connection has no transport to start.")
@@ -214,7 +229,7 @@ async fn abort(State(shared): State<Arc<Shared>>, headers: HeaderMap, params: Pa
             shared.forget(&session.id);
             StatusCode::OK.into_response()
         }
-        Err(response) => response,
+        Err(denied) => denied.into_response(),
     }
 }
 
