@@ -6,7 +6,9 @@
 //! - `frame` / `hub`: pure framing and hub-method binding.
 //! - `state`: shared state and the group fan-out; `control`: [`SimControl`] and `/_sim/*`.
 //! - `race`: the race model that yields the invocations (not the transport).
+//! - `classic`: the classic ASP.NET SignalR 2.x simulator with HPC Pack's personality.
 
+pub mod classic;
 mod connection;
 mod control;
 mod frame;

@@ -1,0 +1,151 @@
+//! The HPC Pack REST API subset a bridge reconciles with: `GET /hpc/jobs` (with a `JobState`
+//! filter), `GET /hpc/jobs/{id}` and `GET /hpc/jobs/{id}/tasks`, in HPC's
+//! `{"Name":…,"Value":"…"}` property shape (every value a string), behind the same Basic auth.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use serde::Serialize;
+
+use super::hpc::{Job, Task};
+use super::server::{basic_user, unauthorized, Params};
+use super::state::Shared;
+
+const JOB_DEFAULT: &str = "Id,Owner,Name,State,Priority";
+const TASK_DEFAULT: &str = "TaskId,State";
+
+pub fn routes() -> Router<Arc<Shared>> {
+    Router::new()
+        .route("/hpc/jobs", get(jobs))
+        .route("/hpc/jobs/{id}", get(job))
+        .route("/hpc/jobs/{id}/tasks", get(tasks))
+}
+
+#[derive(Serialize)]
+struct Property {
+    #[serde(rename = "Name")]
+    name: String,
+    #[serde(rename = "Value")]
+    value: String,
+}
+
+#[derive(Serialize)]
+struct Row {
+    #[serde(rename = "Properties")]
+    properties: Vec<Property>,
+}
+
+/// The requested properties of one record; unknown names are left out.
+fn properties(names: &str, value_of: impl Fn(&str) -> Option<String>) -> Vec<Property> {
+    names
+        .split(',')
+        .map(str::trim)
+        .filter_map(|name| value_of(name).map(|value| Property { name: name.to_string(), value }))
+        .collect()
+}
+
+fn job_value(job: &Job, name: &str) -> Option<String> {
+    Some(match name {
+        "Id" => job.id.to_string(),
+        "Name" => job.name.clone(),
+        "Owner" => job.owner.clone(),
+        "State" => job.state.to_string(),
+        "Priority" => job.priority.to_string(),
+        _ => return None,
+    })
+}
+
+fn task_value(job: u32, task: &Task, name: &str) -> Option<String> {
+    Some(match name {
+        "TaskId" => task.id.to_string(),
+        "JobId" => job.to_string(),
+        "InstanceId" => task.instance.to_string(),
+        "State" => task.state.to_string(),
+        _ => return None,
+    })
+}
+
+/// The state a `$filter` of `<field> eq <State>` asks for; `Err` for any other filter.
+fn state_filter(params: &HashMap<String, String>, field: &str) -> Result<Option<String>, ()> {
+    let Some(filter) = params.get("$filter") else { return Ok(None) };
+    let mut words = filter.split_whitespace();
+    match (words.next(), words.next(), words.next(), words.next()) {
+        (Some(f), Some(op), Some(state), None)
+            if f.eq_ignore_ascii_case(field) && op.eq_ignore_ascii_case("eq") =>
+        {
+            Ok(Some(state.to_string()))
+        }
+        _ => Err(()),
+    }
+}
+
+async fn jobs(State(shared): State<Arc<Shared>>, headers: HeaderMap, params: Params) -> Response {
+    if basic_user(&shared, &headers).is_none() {
+        return unauthorized();
+    }
+    let wanted = match state_filter(&params, "JobState") {
+        Ok(wanted) => wanted,
+        Err(()) => return (StatusCode::BAD_REQUEST, "Unsupported $filter.").into_response(),
+    };
+    let names = params.get("properties").map_or(JOB_DEFAULT, String::as_str);
+    let rows: Vec<Row> = shared.read_model(|model| {
+        model
+            .jobs()
+            .filter(|j| wanted.as_ref().is_none_or(|w| w.eq_ignore_ascii_case(j.state)))
+            .map(|j| Row { properties: properties(names, |n| job_value(j, n)) })
+            .collect()
+    });
+    Json(rows).into_response()
+}
+
+/// One job as a bare property list (the "get a job" shape).
+async fn job(
+    State(shared): State<Arc<Shared>>,
+    headers: HeaderMap,
+    Path(id): Path<u32>,
+    params: Params,
+) -> Response {
+    if basic_user(&shared, &headers).is_none() {
+        return unauthorized();
+    }
+    let names = params.get("properties").map_or(JOB_DEFAULT, String::as_str);
+    match shared.read_model(|m| m.job(id).map(|j| properties(names, |n| job_value(j, n)))) {
+        Some(props) => Json(props).into_response(),
+        None => StatusCode::NOT_FOUND.into_response(),
+    }
+}
+
+async fn tasks(
+    State(shared): State<Arc<Shared>>,
+    headers: HeaderMap,
+    Path(id): Path<u32>,
+    params: Params,
+) -> Response {
+    if basic_user(&shared, &headers).is_none() {
+        return unauthorized();
+    }
+    let wanted = match state_filter(&params, "TaskState") {
+        Ok(wanted) => wanted,
+        Err(()) => return (StatusCode::BAD_REQUEST, "Unsupported $filter.").into_response(),
+    };
+    let names = params.get("properties").map_or(TASK_DEFAULT, String::as_str);
+    let rows: Option<Vec<Row>> = shared.read_model(|model| {
+        let job = model.job(id)?;
+        let rows = job
+            .tasks
+            .iter()
+            .filter(|t| wanted.as_ref().is_none_or(|w| w.eq_ignore_ascii_case(t.state)))
+            .map(|t| Row { properties: properties(names, |n| task_value(id, t, n)) })
+            .collect();
+        Some(rows)
+    });
+    match rows {
+        Some(rows) => Json(rows).into_response(),
+        None => StatusCode::NOT_FOUND.into_response(),
+    }
+}
