@@ -91,47 +91,9 @@ impl HpcPack {
     ) -> Result<Normalized, DecodeError> {
         let from = |expected: HpcHub| hub.is_none_or(|h| h.eq_ignore_ascii_case(expected.as_str()));
         if target.eq_ignore_ascii_case("JobStateChange") && from(HpcHub::JobEventHub) {
-            let (job, state, previous): JobArgs = decode(target, arguments, 3)?;
-            let (state, previous) = (JobState::parse(&state), JobState::parse(&previous));
-            let data = StateData {
-                job_id: job,
-                task_id: None,
-                instance_id: None,
-                state: state.as_str(),
-                previous_state: previous.as_str(),
-                terminal: state.is_terminal(),
-                reconciled: false,
-            };
-            let subject = format!("jobs/{job}");
-            out.push(ctx.event(
-                0,
-                EventType::HpcJobStateChanged,
-                subject,
-                job.to_string(),
-                raw(&data)?,
-            ));
-            Ok(outcome(state.unknown().or(previous.unknown())))
+            job_event(ctx, target, arguments, out)
         } else if target.eq_ignore_ascii_case("TaskStateChange") && from(HpcHub::TaskEventHub) {
-            let (job, task, instance, state, previous): TaskArgs = decode(target, arguments, 5)?;
-            let (state, previous) = (TaskState::parse(&state), TaskState::parse(&previous));
-            let data = StateData {
-                job_id: job,
-                task_id: Some(task),
-                instance_id: Some(instance),
-                state: state.as_str(),
-                previous_state: previous.as_str(),
-                terminal: state.is_terminal(),
-                reconciled: false,
-            };
-            let subject = format!("jobs/{job}/tasks/{task}");
-            out.push(ctx.event(
-                0,
-                EventType::HpcTaskStateChanged,
-                subject,
-                job.to_string(),
-                raw(&data)?,
-            ));
-            Ok(outcome(state.unknown().or(previous.unknown())))
+            task_event(ctx, target, arguments, out)
         } else {
             let shown = match hub {
                 Some(hub) => Cow::Owned(format!("{hub}.{target}")),
@@ -141,6 +103,54 @@ impl HpcPack {
             Ok(Normalized::UnknownTarget)
         }
     }
+}
+
+/// `JobStateChange(id, state, previousState)` ⇒ one event under `jobs/{id}`.
+fn job_event(
+    ctx: &MessageContext,
+    target: &str,
+    arguments: &RawValue,
+    out: &mut Vec<Event>,
+) -> Result<Normalized, DecodeError> {
+    let (job, state, previous): JobArgs = decode(target, arguments, 3)?;
+    let (state, previous) = (JobState::parse(&state), JobState::parse(&previous));
+    let data = StateData {
+        job_id: job,
+        task_id: None,
+        instance_id: None,
+        state: state.as_str(),
+        previous_state: previous.as_str(),
+        terminal: state.is_terminal(),
+        reconciled: false,
+    };
+    let kind = EventType::HpcJobStateChanged;
+    out.push(ctx.event(0, kind, format!("jobs/{job}"), job.to_string(), raw(&data)?));
+    Ok(outcome(state.unknown().or(previous.unknown())))
+}
+
+/// `TaskStateChange(id, taskId, instanceId, state, previousState)` ⇒ one event under
+/// `jobs/{id}/tasks/{taskId}`, keyed by the job so a job's tasks stay in order with it.
+fn task_event(
+    ctx: &MessageContext,
+    target: &str,
+    arguments: &RawValue,
+    out: &mut Vec<Event>,
+) -> Result<Normalized, DecodeError> {
+    let (job, task, instance, state, previous): TaskArgs = decode(target, arguments, 5)?;
+    let (state, previous) = (TaskState::parse(&state), TaskState::parse(&previous));
+    let data = StateData {
+        job_id: job,
+        task_id: Some(task),
+        instance_id: Some(instance),
+        state: state.as_str(),
+        previous_state: previous.as_str(),
+        terminal: state.is_terminal(),
+        reconciled: false,
+    };
+    let kind = EventType::HpcTaskStateChanged;
+    let subject = format!("jobs/{job}/tasks/{task}");
+    out.push(ctx.event(0, kind, subject, job.to_string(), raw(&data)?));
+    Ok(outcome(state.unknown().or(previous.unknown())))
 }
 
 fn outcome(unknown: Option<&str>) -> Normalized {

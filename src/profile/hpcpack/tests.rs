@@ -181,3 +181,14 @@ fn bad_arguments_are_errors_that_push_nothing() {
     let error = hpc.normalize(&ctx("c", 0), None, "TaskStateChange", &args, &mut Vec::new());
     assert!(matches!(error, Err(DecodeError::Argument { index: 3, .. })), "{error:?}");
 }
+
+#[test]
+fn unknown_state_metric_keeps_label_set_bounded() {
+    let metrics = crate::telemetry::Metrics::new();
+    metrics.unknown_state("hpc", "Hibernating");
+    metrics.unknown_state("hpc", "Hibernating");
+    metrics.unknown_state("hpc", "not a state\u{1}");
+    metrics.unknown_state("hpc", &"x".repeat(100));
+    let count = |state| metrics.counter_value("unknown_states_total", &[("state", state)]);
+    assert_eq!((count("Hibernating"), count("other")), (2, 2));
+}

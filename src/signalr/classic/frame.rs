@@ -1,6 +1,5 @@
 //! Classic server-to-client WebSocket frames, decoded into [`Frame`]s that borrow from the text
-//! (hub arguments stay raw JSON); the [`Cursor`] that remembers what `/reconnect` must send back;
-//! and the encoder for the client's hub invocations. Pure: no I/O.
+//! (hub arguments stay raw JSON), and the encoder for the client's hub invocations. Pure: no I/O.
 //!
 //! One JSON object per WebSocket text message. Which object it is depends on its keys: `{}` is
 //! a keep-alive; a top-level `I` is an invocation result (results are not enveloped); anything
@@ -244,43 +243,6 @@ fn flag(raw: Option<&RawValue>, name: &'static str) -> Result<bool, FrameError> 
         Some("1" | "true") => Ok(true),
         Some(_) => Err(FrameError::Type(name)),
     }
-}
-
-/// What `/reconnect` sends back: the last cursor and groups token.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Cursor {
-    message_id: Option<String>,
-    groups_token: Option<String>,
-}
-
-impl Cursor {
-    /// Takes the envelope's news. The cursor moves only when `M` is present (as the official
-    /// clients do): a frame without messages does not vouch for what was delivered.
-    pub fn observe(&mut self, envelope: &Envelope<'_>) {
-        if let (Some(_), Some(c)) = (&envelope.messages, &envelope.cursor) {
-            replace(&mut self.message_id, c);
-        }
-        if let Some(g) = &envelope.groups_token {
-            replace(&mut self.groups_token, g);
-        }
-    }
-
-    /// `messageId` for `/reconnect`.
-    pub fn message_id(&self) -> Option<&str> {
-        self.message_id.as_deref()
-    }
-
-    /// `groupsToken` for `/reconnect`.
-    pub fn groups_token(&self) -> Option<&str> {
-        self.groups_token.as_deref()
-    }
-}
-
-/// Reuses the old allocation: cursors arrive with nearly every frame.
-fn replace(slot: &mut Option<String>, value: &str) {
-    let s = slot.get_or_insert_with(String::new);
-    s.clear();
-    s.push_str(value);
 }
 
 /// `{"H":hub,"M":method,"A":[…],"I":"id"}`: a client-to-server hub invocation.

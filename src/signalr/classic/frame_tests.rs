@@ -1,4 +1,5 @@
 use super::*;
+use crate::signalr::classic::Cursor;
 
 fn envelope(text: &str) -> Envelope<'_> {
     match parse_frame(text).unwrap() {

@@ -2,6 +2,7 @@
 //! the client's invocation encoding. Pure: no I/O. The session that drives a connection
 //! (negotiate, connect, `/start`, read loop, `/reconnect`, `/abort`) is what remains to be built.
 
+pub mod cursor;
 pub mod frame;
 pub mod negotiate;
 pub mod urls;
@@ -9,6 +10,7 @@ pub mod urls;
 use std::sync::Arc;
 
 use crate::event::WireId;
+pub use cursor::Cursor;
 
 /// The wire identity of the `position`-th (0-based) item of a classic envelope's `M` array.
 ///
