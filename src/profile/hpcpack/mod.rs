@@ -172,12 +172,13 @@ fn decode<'a, T: Deserialize<'a>>(
         if all.len() != expected {
             return DecodeError::Arity { target: target.to_owned(), expected, got: all.len() };
         }
-        // Ids are numbers and states strings: the first argument that is not is the culprit.
-        let index = all
-            .iter()
-            .enumerate()
-            .position(|(i, a)| a.get().starts_with('"') != (i + 2 >= expected))
-            .unwrap_or(0);
+        // Ids are integers and the last two (states) strings: the first that is not is the
+        // culprit.
+        let fits = |i: usize, a: &&RawValue| match i + 2 >= expected {
+            true => a.get().starts_with('"'),
+            false => a.get().parse::<i64>().is_ok(),
+        };
+        let index = all.iter().enumerate().position(|(i, a)| !fits(i, a)).unwrap_or(0);
         DecodeError::Argument { target: target.to_owned(), index, source }
     })
 }

@@ -180,6 +180,9 @@ fn bad_arguments_are_errors_that_push_nothing() {
     let args = RawValue::from_string(r#"[17,1,0,5,"Running"]"#.into()).unwrap();
     let error = hpc.normalize(&ctx("c", 0), None, "TaskStateChange", &args, &mut Vec::new());
     assert!(matches!(error, Err(DecodeError::Argument { index: 3, .. })), "{error:?}");
+    let args = RawValue::from_string(r#"[17,1.5,0,"Running","Queued"]"#.into()).unwrap();
+    let error = hpc.normalize(&ctx("c", 0), None, "TaskStateChange", &args, &mut Vec::new());
+    assert!(matches!(error, Err(DecodeError::Argument { index: 1, .. })), "{error:?}");
 }
 
 #[test]
