@@ -28,11 +28,15 @@ pub enum EventType {
     RedMistInCarUpdated,
     /// RedMist legacy `ReceiveMessage` full status (V1 `Payload`).
     RedMistLegacyStatus,
+    /// HPC Pack `JobStateChange`: a job moved from one state to another.
+    HpcJobStateChanged,
+    /// HPC Pack `TaskStateChange`: a task (instance) moved from one state to another.
+    HpcTaskStateChanged,
 }
 
 impl EventType {
     /// All types, for schema checks and docs.
-    pub const ALL: [EventType; 8] = [
+    pub const ALL: [EventType; 10] = [
         EventType::GenericInvocation,
         EventType::RedMistSessionPatched,
         EventType::RedMistCarPatched,
@@ -41,6 +45,8 @@ impl EventType {
         EventType::RedMistControlLog,
         EventType::RedMistInCarUpdated,
         EventType::RedMistLegacyStatus,
+        EventType::HpcJobStateChanged,
+        EventType::HpcTaskStateChanged,
     ];
 
     /// The CloudEvents `type`: reverse-DNS with a version suffix.
@@ -54,6 +60,8 @@ impl EventType {
             EventType::RedMistControlLog => "racing.redmist.car.control_log.v1",
             EventType::RedMistInCarUpdated => "racing.redmist.car.in_car_updated.v1",
             EventType::RedMistLegacyStatus => "racing.redmist.legacy.status.v1",
+            EventType::HpcJobStateChanged => "com.microsoft.hpcpack.job.state_changed.v1",
+            EventType::HpcTaskStateChanged => "com.microsoft.hpcpack.task.state_changed.v1",
         }
     }
 
@@ -81,6 +89,12 @@ impl EventType {
             }
             EventType::RedMistLegacyStatus => {
                 "urn:signalr-bridge:schema:racing.redmist.legacy.status.v1"
+            }
+            EventType::HpcJobStateChanged => {
+                "urn:signalr-bridge:schema:com.microsoft.hpcpack.job.state_changed.v1"
+            }
+            EventType::HpcTaskStateChanged => {
+                "urn:signalr-bridge:schema:com.microsoft.hpcpack.task.state_changed.v1"
             }
         }
     }

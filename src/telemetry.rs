@@ -64,6 +64,7 @@ pub struct Metrics {
     frames: IntCounterVec,
     invocations: IntCounterVec,
     unknown_targets: IntCounterVec,
+    unknown_states: IntCounterVec,
     decode_errors: IntCounterVec,
     completions: IntCounterVec,
     hub_state: IntGaugeVec,
@@ -140,6 +141,12 @@ impl Metrics {
                 "Invocations the profile does not know, published as generic events.",
                 &["hub", "target"],
             ),
+            unknown_states: counter(
+                &r,
+                "unknown_states_total",
+                "State names outside the documented set, kept in their events.",
+                &["hub", "state"],
+            ),
             decode_errors: counter(
                 &r,
                 "decode_errors_total",
@@ -215,6 +222,18 @@ impl Metrics {
     pub fn unknown_target(&self, hub: &str, target: &str) {
         debug!(hub, target, "Invocation target unknown to the profile; published as generic.");
         self.unknown_targets.with_label_values(&[hub, target]).inc();
+    }
+
+    /// A state name the profile does not know; the event still carries it. The label is the
+    /// name when it looks like one (short, alphanumeric), else `other`, so that hostile input
+    /// cannot grow the label set without bound.
+    pub fn unknown_state(&self, hub: &str, state: &str) {
+        debug!(hub, state, "State name outside the documented set; kept in the event.");
+        let plain = !state.is_empty()
+            && state.len() <= 32
+            && state.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+        let label = if plain { state } else { "other" };
+        self.unknown_states.with_label_values(&[hub, label]).inc();
     }
 
     /// Bad input: counted and logged, never the payload itself.

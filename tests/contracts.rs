@@ -2,13 +2,19 @@
 //! against their schemas and equal what the normalizer makes of their recorded input today, so
 //! neither can drift silently. Regenerate goldens with `UPDATE_GOLDENS=1 cargo test --test
 //! contracts -- --test-threads=1` and review the diff.
+//!
+//! A recorded input is either a Core invocation (`target`, `arguments`), a REST snapshot
+//! (`snapshot`), or a whole classic frame (`frame`), decoded by the classic codec with ids from
+//! its cursor and positions; the golden is the first event of its type, as for the others.
 
 use std::path::PathBuf;
 
 use serde_json::{json, value::RawValue, Value};
 use signalr_bridge::config::HubConfig;
+use signalr_bridge::event::Event;
 use signalr_bridge::event::{EventType, WireId};
 use signalr_bridge::profile::{MessageContext, Profile};
+use signalr_bridge::signalr::classic::{self, frame};
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -34,20 +40,35 @@ fn validator(kind: EventType) -> jsonschema::Validator {
         .unwrap_or_else(|e| panic!("{}: {e}", kind.as_str()))
 }
 
+/// The hub a type's input is recorded from.
+fn hub_for(kind: EventType) -> HubConfig {
+    let hub = if kind.as_str().starts_with("com.microsoft.hpcpack.") {
+        json!({
+            "name": "hpc-head",
+            "url": "https://hpc-head.example/hpc",
+            "dialect": "classic",
+            "profile": "hpc_pack",
+            "hpc_pack": {"job_ids": [17]},
+        })
+    } else {
+        json!({
+            "name": "redmist-live",
+            "url": "https://api.redmist.racing/status/event-status",
+            "profile": "redmist",
+            "redmist": {"event_ids": [42]},
+        })
+    };
+    serde_json::from_value(hub).unwrap()
+}
+
 /// The event the normalizer makes of the type's recorded input, with fixed identity and time.
 fn regenerate(kind: EventType) -> Value {
     let input = read_json(root().join(format!("tests/fixtures/inputs/{}.json", kind.as_str())));
-    let hub: HubConfig = serde_json::from_value(json!({
-        "name": "redmist-live",
-        "url": "https://api.redmist.racing/status/event-status",
-        "profile": "redmist",
-        "redmist": {"event_ids": [42]},
-    }))
-    .unwrap();
+    let hub = hub_for(kind);
     let profile = Profile::from_config(&hub);
     let ctx = MessageContext {
-        hub: "redmist-live".into(),
-        source: "https://api.redmist.racing/status/event-status".into(),
+        hub: hub.name.as_str().into(),
+        source: hub.url.as_str().trim_end_matches('/').into(),
         wire: WireId { connection: "Hq3vZ0cG8pQ2".into(), record: 1042 },
         received: time::macros::datetime!(2026-05-01 15:18:48.25 UTC),
     };
@@ -56,6 +77,8 @@ fn regenerate(kind: EventType) -> Value {
         let request = profile.snapshot_requests().remove(0);
         let body = body.to_string();
         profile.normalize_snapshot(&ctx, &request, body.as_bytes(), &mut out).unwrap();
+    } else if let Some(text) = input.get("frame") {
+        classic_frame(&profile, &ctx, &text.to_string(), &mut out);
     } else {
         let target = input["target"].as_str().unwrap();
         let arguments = RawValue::from_string(input["arguments"].to_string()).unwrap();
@@ -63,6 +86,19 @@ fn regenerate(kind: EventType) -> Value {
     }
     let event = out.iter().find(|e| e.kind == kind).expect("input yields an event of its type");
     serde_json::from_slice(&event.to_json()).unwrap()
+}
+
+/// Every invocation of a classic envelope, identified by the envelope's cursor and position.
+fn classic_frame(profile: &Profile, ctx: &MessageContext, text: &str, out: &mut Vec<Event>) {
+    let frame::Frame::Envelope(envelope) = frame::parse_frame(text).unwrap() else {
+        panic!("recorded classic input is not an envelope")
+    };
+    let cursor = envelope.cursor.as_deref().expect("recorded envelope has a cursor");
+    for (position, item) in envelope.messages.iter().flatten().enumerate() {
+        let frame::Item::Invocation { hub, method, arguments, .. } = item else { continue };
+        let ctx = MessageContext { wire: classic::wire_id(cursor, position), ..ctx.clone() };
+        profile.normalize_in_hub(&ctx, Some(hub), method, arguments, out).unwrap();
+    }
 }
 
 #[test]

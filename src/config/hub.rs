@@ -32,6 +32,8 @@ pub enum ProfileKind {
     Generic,
     /// The RedMist timing and scoring StatusHub.
     Redmist,
+    /// Microsoft HPC Pack 2016 job and task events (classic dialect).
+    HpcPack,
 }
 
 /// One hub connection.
@@ -54,7 +56,7 @@ pub struct HubConfig {
     /// CloudEvents `source` for this hub's events; defaults to the URL without query.
     #[serde(default)]
     pub source: Option<String>,
-    /// `generic` or `redmist`.
+    /// `generic`, `redmist` or `hpc_pack`.
     #[serde(default = "default_profile")]
     pub profile: ProfileKind,
     /// Server methods to invoke after every connect (any profile).
@@ -63,6 +65,9 @@ pub struct HubConfig {
     /// RedMist subscriptions and snapshot endpoint (profile `redmist`).
     #[serde(default)]
     pub redmist: Option<RedMistConfig>,
+    /// HPC Pack jobs to follow (profile `hpc_pack`).
+    #[serde(default)]
+    pub hpc_pack: Option<HpcPackConfig>,
     /// Credentials sent on negotiate and on the WebSocket upgrade.
     #[serde(default)]
     pub auth: AuthConfig,
@@ -117,6 +122,37 @@ pub struct RedMistConfig {
     /// `<hub origin>/status/v2/Events/GetCurrentSessionStateJson`.
     #[serde(default)]
     pub snapshot_url: Option<url::Url>,
+}
+
+/// HPC Pack event subscriptions.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct HpcPackConfig {
+    /// Job ids to follow: `BeginListen(jobId)` is invoked on every listed hub for each.
+    #[serde(default)]
+    pub job_ids: Vec<i64>,
+    /// Hubs to connect to. Classic hubs are fixed per connection, so both are on by default.
+    #[serde(default = "default_hpc_hubs")]
+    pub hubs: Vec<HpcHub>,
+}
+
+/// An HPC Pack event hub.
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq, Hash)]
+pub enum HpcHub {
+    /// `JobStateChange(id, state, previousState)`.
+    JobEventHub,
+    /// `TaskStateChange(id, taskId, instanceId, state, previousState)`.
+    TaskEventHub,
+}
+
+impl HpcHub {
+    /// The hub name on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HpcHub::JobEventHub => "JobEventHub",
+            HpcHub::TaskEventHub => "TaskEventHub",
+        }
+    }
 }
 
 /// How the bearer token travels.
@@ -190,6 +226,9 @@ fn default_dialect() -> Dialect {
 }
 fn default_profile() -> ProfileKind {
     ProfileKind::Generic
+}
+fn default_hpc_hubs() -> Vec<HpcHub> {
+    vec![HpcHub::JobEventHub, HpcHub::TaskEventHub]
 }
 fn default_keepalive() -> u64 {
     15

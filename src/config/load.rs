@@ -107,13 +107,6 @@ impl Config {
                     "use an http, https, ws or wss URL",
                 ));
             }
-            if hub.dialect == super::Dialect::Classic {
-                return Err(invalid(
-                    key("dialect"),
-                    "the classic ASP.NET SignalR dialect is not available in this build yet",
-                    "use `core`",
-                ));
-            }
             match (hub.profile, &hub.redmist) {
                 (ProfileKind::Redmist, None) => {
                     return Err(invalid(
@@ -129,7 +122,7 @@ impl Config {
                         "list at least one RedMist event id",
                     ));
                 }
-                (ProfileKind::Generic, Some(_)) => {
+                (ProfileKind::Generic | ProfileKind::HpcPack, Some(_)) => {
                     return Err(invalid(
                         key("redmist"),
                         "a `redmist` section needs `profile: redmist`",
@@ -137,6 +130,17 @@ impl Config {
                     ));
                 }
                 _ => {}
+            }
+            validate_hpc_pack(hub, &key)?;
+            // The classic codec and the HPC profile exist; the classic session (negotiate,
+            // connect, /start, read loop, /reconnect) does not yet, so classic hubs are refused
+            // after their profile settings are checked.
+            if hub.dialect == super::Dialect::Classic {
+                return Err(invalid(
+                    key("dialect"),
+                    "the classic ASP.NET SignalR dialect is not available in this build yet",
+                    "use `core`",
+                ));
             }
             if hub.auth.bearer_token.is_some() && hub.auth.bearer_token_file.is_some() {
                 return Err(invalid(
@@ -217,6 +221,55 @@ impl Config {
         }
         Ok(())
     }
+}
+
+/// The `hpc_pack` section belongs to profile `hpc_pack`, which needs it, jobs, distinct hubs
+/// and the classic dialect (HPC Pack 2016 speaks only that).
+fn validate_hpc_pack(
+    hub: &super::HubConfig,
+    key: &dyn Fn(&str) -> String,
+) -> Result<(), ConfigError> {
+    let hpc = match (hub.profile, &hub.hpc_pack) {
+        (ProfileKind::HpcPack, Some(hpc)) => hpc,
+        (ProfileKind::HpcPack, None) => {
+            return Err(invalid(
+                key("hpc_pack"),
+                "profile `hpc_pack` needs an `hpc_pack` section",
+                "add `hpc_pack: { job_ids: [<id>] }`",
+            ));
+        }
+        (_, Some(_)) => {
+            return Err(invalid(
+                key("hpc_pack"),
+                "an `hpc_pack` section needs `profile: hpc_pack`",
+                "set `profile: hpc_pack` or remove the section",
+            ));
+        }
+        (_, None) => return Ok(()),
+    };
+    if hpc.job_ids.is_empty() {
+        return Err(invalid(
+            key("hpc_pack.job_ids"),
+            "no job id given",
+            "list at least one job id",
+        ));
+    }
+    let distinct: HashSet<_> = hpc.hubs.iter().collect();
+    if hpc.hubs.is_empty() || distinct.len() != hpc.hubs.len() {
+        return Err(invalid(
+            key("hpc_pack.hubs"),
+            "empty or lists a hub twice",
+            "use `[JobEventHub, TaskEventHub]` or one of them",
+        ));
+    }
+    if hub.dialect != super::Dialect::Classic {
+        return Err(invalid(
+            key("dialect"),
+            "HPC Pack event hubs speak classic ASP.NET SignalR",
+            "set `dialect: classic`",
+        ));
+    }
+    Ok(())
 }
 
 fn check_template(template: &str) -> Result<(), ConfigError> {

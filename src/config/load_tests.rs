@@ -118,3 +118,46 @@ fn missing_file_is_a_read_error() {
     let err = load(Some(std::path::Path::new("/nonexistent.yaml")), Vec::new()).unwrap_err();
     assert!(matches!(err, ConfigError::Read { .. }));
 }
+
+const HPC: &str = "
+hubs:
+  - name: hpc
+    url: https://head/hpc
+    dialect: classic
+    profile: hpc_pack
+    hpc_pack: { job_ids: [17] }
+sink:
+  kind: stdout
+";
+
+#[test]
+fn hpc_pack_rules() {
+    let cases = [
+        (HPC.replace("job_ids: [17]", "job_ids: []"), "hubs[0].hpc_pack.job_ids"),
+        (
+            HPC.replace("[17] }", "[17], hubs: [JobEventHub, JobEventHub] }"),
+            "hubs[0].hpc_pack.hubs",
+        ),
+        (HPC.replace("    hpc_pack: { job_ids: [17] }\n", ""), "needs an `hpc_pack` section"),
+        (HPC.replace("profile: hpc_pack", "profile: generic"), "needs `profile: hpc_pack`"),
+        (HPC.replace("dialect: classic", "dialect: core"), "set `dialect: classic`"),
+        (HPC.replace("[17] }", "[17], hubs: [JobHub] }"), "variant constructor JobHub"),
+        // A valid HPC section still meets the missing classic session.
+        (HPC.to_owned(), "classic ASP.NET SignalR dialect is not available"),
+    ];
+    for (text, expected) in cases {
+        let err = load_text(&text, &[]).unwrap_err().to_string();
+        assert!(err.contains(expected), "expected `{expected}` in: {err}");
+    }
+}
+
+#[test]
+fn hpc_pack_hubs_default_to_both() {
+    let hub: crate::config::HubConfig = serde_json::from_value(serde_json::json!({
+        "name": "hpc", "url": "https://head/hpc", "dialect": "classic", "profile": "hpc_pack",
+        "hpc_pack": {"job_ids": [17]},
+    }))
+    .unwrap();
+    let hubs = hub.hpc_pack.unwrap().hubs;
+    assert_eq!(hubs, [crate::config::HpcHub::JobEventHub, crate::config::HpcHub::TaskEventHub]);
+}

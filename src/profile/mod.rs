@@ -3,6 +3,7 @@
 //! returned to the hub task as [`Normalized::RefreshSnapshots`] and [`SnapshotRequest`]s.
 
 mod generic;
+pub mod hpcpack;
 mod redmist;
 
 use std::sync::Arc;
@@ -14,6 +15,7 @@ use crate::config::{HubConfig, ProfileKind};
 use crate::event::{Event, WireId};
 
 pub use generic::Generic;
+pub use hpcpack::HpcPack;
 pub use redmist::RedMist;
 
 /// Where and when a hub message was read; every event built from it carries this identity.
@@ -55,6 +57,9 @@ impl MessageContext {
 /// A server method the bridge invokes after every connect.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Invocation {
+    /// The classic hub the method lives on (`H`); the Core dialect has one hub per URL and
+    /// ignores it.
+    pub hub: Option<String>,
     /// The server method, case as the server declares it.
     pub method: String,
     /// Every argument, optional ones as explicit `null`.
@@ -73,7 +78,7 @@ pub struct SnapshotRequest {
 }
 
 /// What [`Profile::normalize`] made of an invocation, besides the events it pushed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Normalized {
     /// A target the profile knows.
     Known,
@@ -81,6 +86,9 @@ pub enum Normalized {
     UnknownTarget,
     /// Consumers must rebuild: fetch every snapshot again (RedMist `ReceiveReset`).
     RefreshSnapshots,
+    /// Known target, events pushed, but a state name outside the documented set (HPC Pack);
+    /// it is kept in the event. Count it under this name.
+    UnknownState(String),
 }
 
 /// Input that could not be made into events.
@@ -116,6 +124,7 @@ impl DecodeError {
 pub enum Profile {
     Generic(Generic),
     RedMist(RedMist),
+    HpcPack(HpcPack),
 }
 
 impl Profile {
@@ -123,6 +132,7 @@ impl Profile {
         match hub.profile {
             ProfileKind::Generic => Profile::Generic(Generic),
             ProfileKind::Redmist => Profile::RedMist(RedMist::from_config(hub)),
+            ProfileKind::HpcPack => Profile::HpcPack(HpcPack::from_config(hub)),
         }
     }
 
@@ -133,13 +143,16 @@ impl Profile {
             .subscriptions
             .iter()
             .map(|s| Invocation {
+                hub: None,
                 method: s.method.clone(),
                 arguments: s.arguments.clone(),
                 display: format!("{}({} argument(s))", s.method, s.arguments.len()),
             })
             .collect();
-        if let Profile::RedMist(rm) = self {
-            all.extend(rm.subscriptions());
+        match self {
+            Profile::RedMist(rm) => all.extend(rm.subscriptions()),
+            Profile::HpcPack(hpc) => all.extend(hpc.subscriptions()),
+            Profile::Generic(_) => {}
         }
         all
     }
@@ -147,7 +160,7 @@ impl Profile {
     /// Snapshots to fetch after every successful subscribe round and after each reset.
     pub fn snapshot_requests(&self) -> Vec<SnapshotRequest> {
         match self {
-            Profile::Generic(_) => Vec::new(),
+            Profile::Generic(_) | Profile::HpcPack(_) => Vec::new(),
             Profile::RedMist(rm) => rm.snapshot_requests(),
         }
     }
@@ -162,11 +175,29 @@ impl Profile {
         arguments: &RawValue,
         out: &mut Vec<Event>,
     ) -> Result<Normalized, DecodeError> {
-        match self {
-            Profile::Generic(g) => {
+        self.normalize_in_hub(ctx, None, target, arguments, out)
+    }
+
+    /// [`Profile::normalize`] for a dialect that names the hub in each invocation (classic
+    /// `H`); Core passes `None`. A generic event names the method `Hub.Method` then, as
+    /// classic servers do in their own messages.
+    pub fn normalize_in_hub(
+        &self,
+        ctx: &MessageContext,
+        hub: Option<&str>,
+        target: &str,
+        arguments: &RawValue,
+        out: &mut Vec<Event>,
+    ) -> Result<Normalized, DecodeError> {
+        match (self, hub) {
+            (Profile::Generic(g), None) => {
                 g.normalize(ctx, target, arguments, out).map(|_| Normalized::Known)
             }
-            Profile::RedMist(rm) => rm.normalize(ctx, target, arguments, out),
+            (Profile::Generic(g), Some(hub)) => g
+                .normalize(ctx, &format!("{hub}.{target}"), arguments, out)
+                .map(|_| Normalized::Known),
+            (Profile::RedMist(rm), _) => rm.normalize(ctx, target, arguments, out),
+            (Profile::HpcPack(hpc), hub) => hpc.normalize(ctx, hub, target, arguments, out),
         }
     }
 
@@ -179,7 +210,7 @@ impl Profile {
         out: &mut Vec<Event>,
     ) -> Result<(), DecodeError> {
         match self {
-            Profile::Generic(_) => Ok(()),
+            Profile::Generic(_) | Profile::HpcPack(_) => Ok(()),
             Profile::RedMist(rm) => rm.normalize_snapshot(ctx, request, body, out),
         }
     }

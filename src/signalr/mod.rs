@@ -3,6 +3,7 @@
 //! the dialect-neutral loop and the reasons a session ends.
 
 pub mod backoff;
+pub mod classic;
 pub mod core;
 pub mod snapshot;
 pub mod transport;

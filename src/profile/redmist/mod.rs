@@ -106,7 +106,7 @@ impl RedMist {
             }
         }
         let display = format!("{method}({})", shown.join(", "));
-        Invocation { method: method.to_owned(), arguments, display }
+        Invocation { hub: None, method: method.to_owned(), arguments, display }
     }
 
     /// One snapshot per configured event: the snapshot URL with `eventId=<id>` appended.

@@ -159,6 +159,9 @@ impl Live<'_> {
                     Ok(Normalized::Known) => {}
                     Ok(Normalized::UnknownTarget) => hub.metrics.unknown_target(&hub.name, &target),
                     Ok(Normalized::RefreshSnapshots) => self.refresh_snapshots = true,
+                    Ok(Normalized::UnknownState(state)) => {
+                        hub.metrics.unknown_state(&hub.name, &state)
+                    }
                     Err(e) => {
                         self.events.truncate(before);
                         hub.metrics.decode_error(&hub.name, e.reason(), &e);

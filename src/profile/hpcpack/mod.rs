@@ -1,0 +1,192 @@
+//! The HPC Pack 2016 profile: `BeginListen(jobId)` on each event hub after connecting, and
+//! `JobStateChange` / `TaskStateChange` into typed, versioned state-change events. Pure: no I/O.
+//!
+//! State names are checked against the documented sets; an unknown name is kept in the event
+//! (never dropped) and reported as [`Normalized::UnknownState`] so the hub task counts it.
+
+mod state;
+#[cfg(test)]
+mod tests;
+
+use std::borrow::Cow;
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
+
+use super::{generic, DecodeError, Invocation, MessageContext, Normalized};
+use crate::config::{HpcHub, HubConfig};
+use crate::event::{Event, EventType};
+pub use state::{JobState, TaskState};
+
+/// The HPC Pack profile of one hub. Shared, so cloning it per connection is cheap.
+#[derive(Debug, Clone)]
+pub struct HpcPack(Arc<Settings>);
+
+#[derive(Debug)]
+struct Settings {
+    job_ids: Vec<i64>,
+    hubs: Vec<HpcHub>,
+}
+
+/// `jobId`, `state`, `previousState`: the positional arguments of `JobStateChange`.
+type JobArgs<'a> = (i64, Cow<'a, str>, Cow<'a, str>);
+/// `jobId`, `taskId`, `instanceId`, `state`, `previousState` of `TaskStateChange`.
+type TaskArgs<'a> = (i64, i64, i64, Cow<'a, str>, Cow<'a, str>);
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct StateData<'a> {
+    job_id: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    task_id: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    instance_id: Option<i64>,
+    state: &'a str,
+    previous_state: &'a str,
+    /// The job or task reached Finished, Failed or Canceled.
+    terminal: bool,
+    /// Built from a REST reconciliation rather than a hub event (always false here).
+    reconciled: bool,
+}
+
+impl HpcPack {
+    pub fn from_config(hub: &HubConfig) -> HpcPack {
+        let hpc = hub.hpc_pack.clone();
+        let (job_ids, hubs) = hpc.map(|h| (h.job_ids, h.hubs)).unwrap_or_default();
+        HpcPack(Arc::new(Settings { job_ids, hubs }))
+    }
+
+    /// Hub names for `connectionData`: classic hubs are fixed when the connection is made.
+    pub fn hub_names(&self) -> Vec<&'static str> {
+        self.0.hubs.iter().map(|h| h.as_str()).collect()
+    }
+
+    /// `BeginListen(jobId)` for every job on every configured hub, jobs in order.
+    pub fn subscriptions(&self) -> Vec<Invocation> {
+        let mut all = Vec::with_capacity(self.0.job_ids.len() * self.0.hubs.len());
+        for &job in &self.0.job_ids {
+            for hub in &self.0.hubs {
+                all.push(Invocation {
+                    hub: Some(hub.as_str().to_owned()),
+                    method: "BeginListen".to_owned(),
+                    arguments: vec![serde_json::Value::from(job)],
+                    display: format!("{}.BeginListen({job})", hub.as_str()),
+                });
+            }
+        }
+        all
+    }
+
+    /// Turns one invocation into events; on error nothing is pushed for it. `hub` is the
+    /// classic hub name from the frame (`None` on the Core path): a known method arriving from
+    /// the other hub is not what it seems, so it goes out as a generic event.
+    pub fn normalize(
+        &self,
+        ctx: &MessageContext,
+        hub: Option<&str>,
+        target: &str,
+        arguments: &RawValue,
+        out: &mut Vec<Event>,
+    ) -> Result<Normalized, DecodeError> {
+        let from = |expected: HpcHub| hub.is_none_or(|h| h.eq_ignore_ascii_case(expected.as_str()));
+        if target.eq_ignore_ascii_case("JobStateChange") && from(HpcHub::JobEventHub) {
+            job_event(ctx, target, arguments, out)
+        } else if target.eq_ignore_ascii_case("TaskStateChange") && from(HpcHub::TaskEventHub) {
+            task_event(ctx, target, arguments, out)
+        } else {
+            let shown = match hub {
+                Some(hub) => Cow::Owned(format!("{hub}.{target}")),
+                None => Cow::Borrowed(target),
+            };
+            out.push(generic::invocation_event(ctx, 0, &shown, arguments));
+            Ok(Normalized::UnknownTarget)
+        }
+    }
+}
+
+/// `JobStateChange(id, state, previousState)` ⇒ one event under `jobs/{id}`.
+fn job_event(
+    ctx: &MessageContext,
+    target: &str,
+    arguments: &RawValue,
+    out: &mut Vec<Event>,
+) -> Result<Normalized, DecodeError> {
+    let (job, state, previous): JobArgs = decode(target, arguments, 3)?;
+    let (state, previous) = (JobState::parse(&state), JobState::parse(&previous));
+    let data = StateData {
+        job_id: job,
+        task_id: None,
+        instance_id: None,
+        state: state.as_str(),
+        previous_state: previous.as_str(),
+        terminal: state.is_terminal(),
+        reconciled: false,
+    };
+    let kind = EventType::HpcJobStateChanged;
+    out.push(ctx.event(0, kind, format!("jobs/{job}"), job.to_string(), raw(&data)?));
+    Ok(outcome(state.unknown().or(previous.unknown())))
+}
+
+/// `TaskStateChange(id, taskId, instanceId, state, previousState)` ⇒ one event under
+/// `jobs/{id}/tasks/{taskId}`, keyed by the job so a job's tasks stay in order with it.
+fn task_event(
+    ctx: &MessageContext,
+    target: &str,
+    arguments: &RawValue,
+    out: &mut Vec<Event>,
+) -> Result<Normalized, DecodeError> {
+    let (job, task, instance, state, previous): TaskArgs = decode(target, arguments, 5)?;
+    let (state, previous) = (TaskState::parse(&state), TaskState::parse(&previous));
+    let data = StateData {
+        job_id: job,
+        task_id: Some(task),
+        instance_id: Some(instance),
+        state: state.as_str(),
+        previous_state: previous.as_str(),
+        terminal: state.is_terminal(),
+        reconciled: false,
+    };
+    let kind = EventType::HpcTaskStateChanged;
+    let subject = format!("jobs/{job}/tasks/{task}");
+    out.push(ctx.event(0, kind, subject, job.to_string(), raw(&data)?));
+    Ok(outcome(state.unknown().or(previous.unknown())))
+}
+
+fn outcome(unknown: Option<&str>) -> Normalized {
+    match unknown {
+        Some(name) => Normalized::UnknownState(name.to_owned()),
+        None => Normalized::Known,
+    }
+}
+
+/// The argument array straight into its typed tuple; on failure, a second look names the
+/// problem (wrong count, or which argument has the wrong type).
+fn decode<'a, T: Deserialize<'a>>(
+    target: &str,
+    arguments: &'a RawValue,
+    expected: usize,
+) -> Result<T, DecodeError> {
+    serde_json::from_str(arguments.get()).map_err(|source| {
+        let all: Vec<&RawValue> = serde_json::from_str(arguments.get()).unwrap_or_default();
+        if all.len() != expected {
+            return DecodeError::Arity { target: target.to_owned(), expected, got: all.len() };
+        }
+        // Ids are integers and the last two (states) strings: the first that is not is the
+        // culprit.
+        let fits = |i: usize, a: &&RawValue| match i + 2 >= expected {
+            true => a.get().starts_with('"'),
+            false => a.get().parse::<i64>().is_ok(),
+        };
+        let index = all.iter().enumerate().position(|(i, a)| !fits(i, a)).unwrap_or(0);
+        DecodeError::Argument { target: target.to_owned(), index, source }
+    })
+}
+
+fn raw(data: &StateData<'_>) -> Result<Box<RawValue>, DecodeError> {
+    serde_json::value::to_raw_value(data).map_err(|source| DecodeError::Argument {
+        target: "state change".to_owned(),
+        index: 0,
+        source,
+    })
+}
