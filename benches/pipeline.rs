@@ -57,13 +57,13 @@ fn redmist_profile() -> Profile {
 fn bridge(frames: &[String], profile: &Profile) -> usize {
     let connection: Arc<str> = Arc::from("bench-connection");
     let (hub, source): (Arc<str>, Arc<str>) = (Arc::from("bench"), Arc::from("http://127.0.0.1/"));
-    let mut pending = Vec::new();
+    let mut pending = String::new();
     let mut events = Vec::with_capacity(64);
     let mut bytes = Vec::with_capacity(4096);
     let mut record_seq = 0u64;
     let mut produced = 0;
     for frame in frames {
-        json::split_records(&mut pending, frame.as_bytes(), |record| {
+        json::split_records(&mut pending, frame, |record| {
             record_seq += 1;
             if let Ok(json::CoreMessage::Invocation { target, arguments, .. }) =
                 json::parse_record(record)

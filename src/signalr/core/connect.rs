@@ -16,8 +16,8 @@ use crate::signalr::{Hub, SessionError};
 /// A connection that finished its handshake.
 pub struct Opened {
     pub ws: WsStream,
-    /// Bytes after the handshake response (records glued to it, maybe a partial one).
-    pub leftover: Vec<u8>,
+    /// Text after the handshake response (records glued to it, maybe a partial one).
+    pub leftover: String,
     /// The connection's identity for event ids: negotiated id, or a minted UUID.
     pub connection: Arc<str>,
     /// The bearer token used, for REST snapshot requests on this connection.
@@ -62,8 +62,8 @@ pub async fn open(hub: &Hub) -> Result<Opened, SessionError> {
 }
 
 /// Reads frames until the first record (the handshake answer) is complete.
-async fn read_handshake(ws: &mut WsStream) -> Result<Vec<u8>, SessionError> {
-    let mut buf = Vec::new();
+async fn read_handshake(ws: &mut WsStream) -> Result<String, SessionError> {
+    let mut buf = String::new();
     loop {
         let frame = match ws.next().await {
             Some(Ok(frame)) => frame,
@@ -71,7 +71,7 @@ async fn read_handshake(ws: &mut WsStream) -> Result<Vec<u8>, SessionError> {
             None => return Err(SessionError::Transport("closed during the handshake".into())),
         };
         match frame {
-            Message::Text(text) => buf.extend_from_slice(text.as_bytes()),
+            Message::Text(text) => buf.push_str(text.as_str()),
             Message::Binary(_) => {
                 return Err(SessionError::Transport("binary frame during a JSON handshake".into()))
             }
@@ -85,9 +85,9 @@ async fn read_handshake(ws: &mut WsStream) -> Result<Vec<u8>, SessionError> {
             }
             _ => continue,
         }
-        if let Some(end) = buf.iter().position(|b| *b == json::RS) {
+        if let Some(end) = memchr::memchr(json::RS, buf.as_bytes()) {
             json::parse_handshake_response(&buf[..end]).map_err(SessionError::Handshake)?;
-            return Ok(buf[end + 1..].to_vec());
+            return Ok(buf[end + 1..].to_string());
         }
         if buf.len() > json::MAX_PENDING_BYTES {
             return Err(SessionError::Transport("handshake answer too large".into()));

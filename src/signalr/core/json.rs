@@ -87,8 +87,8 @@ struct Record<'a> {
 }
 
 /// Decodes one record (without its separator).
-pub fn parse_record(bytes: &[u8]) -> Result<CoreMessage<'_>, RecordError> {
-    let r: Record<'_> = serde_json::from_slice(bytes)?;
+pub fn parse_record(text: &str) -> Result<CoreMessage<'_>, RecordError> {
+    let r: Record<'_> = serde_json::from_str(text)?;
     let kind = r.kind.ok_or(RecordError::NoType)?;
     let missing = |field| RecordError::Missing { kind, field };
     Ok(match kind {
@@ -131,26 +131,27 @@ pub fn parse_record(bytes: &[u8]) -> Result<CoreMessage<'_>, RecordError> {
 /// Splits WebSocket text into records, keeping a partial record in `pending` until the next
 /// frame completes it. Calls `each` with every complete record, separator removed.
 ///
-/// Returns false (and clears `pending`) when a partial record grew past [`MAX_PENDING_BYTES`].
-pub fn split_records(pending: &mut Vec<u8>, data: &[u8], mut each: impl FnMut(&[u8])) -> bool {
-    let input: &[u8] = if pending.is_empty() {
+/// Text frames are UTF-8 and the separator is ASCII, so records and the pending rest stay
+/// `str`s: nothing is validated twice. Returns false (and clears `pending`) when a partial
+/// record grew past [`MAX_PENDING_BYTES`].
+pub fn split_records(pending: &mut String, data: &str, mut each: impl FnMut(&str)) -> bool {
+    let input: &str = if pending.is_empty() {
         data
     } else {
-        pending.extend_from_slice(data);
-        pending.as_slice()
+        pending.push_str(data);
+        pending.as_str()
     };
-    let complete = match input.iter().rposition(|b| *b == RS) {
-        Some(last) => last + 1,
-        None => 0,
-    };
-    for record in input[..complete].split(|b| *b == RS) {
-        if !record.is_empty() {
-            each(record);
+    let complete = memchr::memrchr(RS, input.as_bytes()).map_or(0, |last| last + 1);
+    let mut start = 0;
+    for end in memchr::memchr_iter(RS, &input.as_bytes()[..complete]) {
+        if end > start {
+            each(&input[start..end]);
         }
+        start = end + 1;
     }
     let rest_len = input.len() - complete;
     if pending.is_empty() {
-        pending.extend_from_slice(&data[complete..]);
+        pending.push_str(&data[complete..]);
     } else {
         pending.drain(..complete);
     }
@@ -173,14 +174,14 @@ pub enum HandshakeError {
 }
 
 /// Checks the first record: `{}` is success, `{"error":…}` a refusal.
-pub fn parse_handshake_response(record: &[u8]) -> Result<(), HandshakeError> {
+pub fn parse_handshake_response(record: &str) -> Result<(), HandshakeError> {
     #[derive(Deserialize)]
     struct Answer {
         error: Option<String>,
         #[serde(rename = "type")]
         kind: Option<serde_json::Value>,
     }
-    let answer: Answer = serde_json::from_slice(record).map_err(|_| HandshakeError::Malformed)?;
+    let answer: Answer = serde_json::from_str(record).map_err(|_| HandshakeError::Malformed)?;
     if answer.kind.is_some() {
         return Err(HandshakeError::NotAHandshake);
     }

@@ -3,12 +3,10 @@
 use super::*;
 
 fn records(frames: &[&str]) -> Vec<String> {
-    let mut pending = Vec::new();
+    let mut pending = String::new();
     let mut out = Vec::new();
     for f in frames {
-        assert!(split_records(&mut pending, f.as_bytes(), |r| {
-            out.push(String::from_utf8(r.to_vec()).unwrap())
-        }));
+        assert!(split_records(&mut pending, f, |r| out.push(r.to_string())));
     }
     out
 }
@@ -25,22 +23,22 @@ fn vector_1_handshake_request_bytes() {
 
 #[test]
 fn vector_2_and_3_handshake_responses() {
-    assert_eq!(parse_handshake_response(b"{}"), Ok(()));
-    let refused = br#"{"error":"Requested protocol 'messagepack' is not available."}"#;
+    assert_eq!(parse_handshake_response("{}"), Ok(()));
+    let refused = r#"{"error":"Requested protocol 'messagepack' is not available."}"#;
     assert_eq!(
         parse_handshake_response(refused),
         Err(HandshakeError::Refused("Requested protocol 'messagepack' is not available.".into()))
     );
-    assert_eq!(parse_handshake_response(br#"{"type":6}"#), Err(HandshakeError::NotAHandshake));
-    assert_eq!(parse_handshake_response(b"nope"), Err(HandshakeError::Malformed));
+    assert_eq!(parse_handshake_response(r#"{"type":6}"#), Err(HandshakeError::NotAHandshake));
+    assert_eq!(parse_handshake_response("nope"), Err(HandshakeError::Malformed));
 }
 
 #[test]
 fn vector_4_handshake_glued_to_first_record() {
     let got = records(&["{}\u{1e}{\"type\":1,\"target\":\"ReceiveReset\",\"arguments\":[]}\u{1e}"]);
     assert_eq!(got.len(), 2);
-    assert_eq!(parse_handshake_response(got[0].as_bytes()), Ok(()));
-    match parse_record(got[1].as_bytes()).unwrap() {
+    assert_eq!(parse_handshake_response(&got[0]), Ok(()));
+    match parse_record(&got[1]).unwrap() {
         CoreMessage::Invocation { invocation_id: None, target, arguments } => {
             assert_eq!(target, "ReceiveReset");
             assert_eq!(arguments.get(), "[]");
@@ -51,12 +49,12 @@ fn vector_4_handshake_glued_to_first_record() {
 
 #[test]
 fn vector_5_and_13_non_blocking_invocation_with_headers() {
-    let m = parse_record(br#"{"type":1,"target":"Send","arguments":[42,"Test Message"]}"#).unwrap();
+    let m = parse_record(r#"{"type":1,"target":"Send","arguments":[42,"Test Message"]}"#).unwrap();
     assert!(
         matches!(m, CoreMessage::Invocation { invocation_id: None, ref target, .. } if target == "Send")
     );
     let m = parse_record(
-        br#"{"type":1,"headers":{"Foo":"Bar"},"invocationId":"123","target":"Send","arguments":[42,"Test Message"]}"#,
+        r#"{"type":1,"headers":{"Foo":"Bar"},"invocationId":"123","target":"Send","arguments":[42,"Test Message"]}"#,
     )
     .unwrap();
     match m {
@@ -81,7 +79,7 @@ fn vector_6_client_invocation_encoding() {
 
 #[test]
 fn vector_7_and_8_completions() {
-    match parse_record(br#"{"type":3,"invocationId":"123","result":42}"#).unwrap() {
+    match parse_record(r#"{"type":3,"invocationId":"123","result":42}"#).unwrap() {
         CoreMessage::Completion { invocation_id, result: Ok(Some(r)) } => {
             assert_eq!(invocation_id, "123");
             assert_eq!(r.get(), "42");
@@ -89,10 +87,10 @@ fn vector_7_and_8_completions() {
         other => panic!("{other:?}"),
     }
     assert!(matches!(
-        parse_record(br#"{"type":3,"invocationId":"123"}"#).unwrap(),
+        parse_record(r#"{"type":3,"invocationId":"123"}"#).unwrap(),
         CoreMessage::Completion { result: Ok(None), .. }
     ));
-    match parse_record(br#"{"type":3,"invocationId":"123","error":"It didn't work!"}"#).unwrap() {
+    match parse_record(r#"{"type":3,"invocationId":"123","error":"It didn't work!"}"#).unwrap() {
         CoreMessage::Completion { result: Err(e), .. } => assert_eq!(e, "It didn't work!"),
         other => panic!("{other:?}"),
     }
@@ -101,16 +99,16 @@ fn vector_7_and_8_completions() {
 #[test]
 fn vector_9_result_and_error_is_a_protocol_error() {
     let err =
-        parse_record(br#"{"type":3,"invocationId":"123","result":42,"error":"It didn't work!"}"#)
+        parse_record(r#"{"type":3,"invocationId":"123","result":42,"error":"It didn't work!"}"#)
             .unwrap_err();
     assert_eq!(err.reason(), "result_and_error");
 }
 
 #[test]
 fn vector_10_to_12_ping_close_ack_sequence() {
-    assert!(matches!(parse_record(br#"{"type":6}"#).unwrap(), CoreMessage::Ping));
+    assert!(matches!(parse_record(r#"{"type":6}"#).unwrap(), CoreMessage::Ping));
     match parse_record(
-        br#"{"type":7,"error":"Connection closed with an error!","allowReconnect":true}"#,
+        r#"{"type":7,"error":"Connection closed with an error!","allowReconnect":true}"#,
     )
     .unwrap()
     {
@@ -120,42 +118,39 @@ fn vector_10_to_12_ping_close_ack_sequence() {
         other => panic!("{other:?}"),
     }
     assert!(matches!(
-        parse_record(br#"{"type":7}"#).unwrap(),
+        parse_record(r#"{"type":7}"#).unwrap(),
         CoreMessage::Close { error: None, allow_reconnect: false }
     ));
     assert!(matches!(
-        parse_record(br#"{"type":8,"sequenceId":1394}"#).unwrap(),
+        parse_record(r#"{"type":8,"sequenceId":1394}"#).unwrap(),
         CoreMessage::Ack(1394)
     ));
     assert!(matches!(
-        parse_record(br#"{"type":9,"sequenceId":1234}"#).unwrap(),
+        parse_record(r#"{"type":9,"sequenceId":1234}"#).unwrap(),
         CoreMessage::Sequence(1234)
     ));
 }
 
 #[test]
 fn vector_14_unknown_type_is_not_an_error() {
-    assert!(matches!(parse_record(br#"{"type":99}"#).unwrap(), CoreMessage::Unknown(99)));
+    assert!(matches!(parse_record(r#"{"type":99}"#).unwrap(), CoreMessage::Unknown(99)));
 }
 
 #[test]
 fn bad_records_are_errors_with_reasons() {
-    assert_eq!(parse_record(b"{not json").unwrap_err().reason(), "json");
-    assert_eq!(parse_record(br#"{"target":"x"}"#).unwrap_err().reason(), "no_type");
+    assert_eq!(parse_record("{not json").unwrap_err().reason(), "json");
+    assert_eq!(parse_record(r#"{"target":"x"}"#).unwrap_err().reason(), "no_type");
+    assert_eq!(parse_record(r#"{"type":1,"arguments":[]}"#).unwrap_err().reason(), "missing_field");
     assert_eq!(
-        parse_record(br#"{"type":1,"arguments":[]}"#).unwrap_err().reason(),
-        "missing_field"
-    );
-    assert_eq!(
-        parse_record(br#"{"type":1,"target":"x","arguments":{}}"#).unwrap_err().reason(),
+        parse_record(r#"{"type":1,"target":"x","arguments":{}}"#).unwrap_err().reason(),
         "arguments_not_array"
     );
-    assert_eq!(parse_record(br#"{"type":"1"}"#).unwrap_err().reason(), "json");
+    assert_eq!(parse_record(r#"{"type":"1"}"#).unwrap_err().reason(), "json");
 }
 
 #[test]
 fn escaped_strings_decode() {
-    match parse_record(br#"{"type":1,"target":"Re\u0063eive","arguments":["a\"b"]}"#).unwrap() {
+    match parse_record(r#"{"type":1,"target":"Re\u0063eive","arguments":["a\"b"]}"#).unwrap() {
         CoreMessage::Invocation { target, arguments, .. } => {
             assert_eq!(target, "Receive");
             assert_eq!(arguments.get(), r#"["a\"b"]"#);
@@ -172,18 +167,15 @@ fn split_records_handles_several_and_partial_records() {
 
 #[test]
 fn split_records_refuses_endless_partial_record() {
-    let mut pending = Vec::new();
-    let big = vec![b'x'; MAX_PENDING_BYTES + 1];
+    let mut pending = String::new();
+    let big = "x".repeat(MAX_PENDING_BYTES + 1);
     assert!(!split_records(&mut pending, &big, |_| panic!("no record")));
     assert!(pending.is_empty());
 }
 
 #[test]
 fn ping_and_close_constants_are_framed() {
-    assert!(matches!(
-        parse_record(PING.trim_end_matches('\u{1e}').as_bytes()).unwrap(),
-        CoreMessage::Ping
-    ));
+    assert!(matches!(parse_record(PING.trim_end_matches('\u{1e}')).unwrap(), CoreMessage::Ping));
     assert!(CLOSE.ends_with('\u{1e}'));
     let v: serde_json::Value =
         serde_json::from_str(no_result_completion("7").trim_end_matches('\u{1e}')).unwrap();

@@ -77,7 +77,7 @@ pub async fn run(hub: &Arc<Hub>, opened: Opened, cancel: &CancellationToken) -> 
     let mut last_received = Instant::now();
     let mut last_sent = Instant::now();
     if !pending.is_empty() {
-        live.feed(&mut pending, &[]);
+        live.feed(&mut pending, "");
     }
     loop {
         match live.deliver(&mut ws, &mut last_sent, keepalive).await {
@@ -111,7 +111,7 @@ pub async fn run(hub: &Arc<Hub>, opened: Opened, cancel: &CancellationToken) -> 
                 last_received = Instant::now();
                 hub.metrics.frame_received(&hub.name);
                 match frame {
-                    Some(Ok(Message::Text(text))) => live.feed(&mut pending, text.as_bytes()),
+                    Some(Ok(Message::Text(text))) => live.feed(&mut pending, text.as_str()),
                     Some(Ok(Message::Binary(_))) => hub.metrics.decode_error(
                         &hub.name, "binary_frame", &"binary frame on a JSON connection"),
                     Some(Ok(Message::Close(close))) => {
@@ -130,7 +130,7 @@ pub async fn run(hub: &Arc<Hub>, opened: Opened, cancel: &CancellationToken) -> 
 }
 
 impl Live<'_> {
-    fn feed(&mut self, pending: &mut Vec<u8>, data: &[u8]) {
+    fn feed(&mut self, pending: &mut String, data: &str) {
         let ok = json::split_records(pending, data, |record| self.record(record));
         if !ok {
             let hub = &self.hub.name;
@@ -142,10 +142,10 @@ impl Live<'_> {
         }
     }
 
-    fn record(&mut self, bytes: &[u8]) {
+    fn record(&mut self, text: &str) {
         self.records += 1;
         let hub = self.hub;
-        let message = match json::parse_record(bytes) {
+        let message = match json::parse_record(text) {
             Ok(m) => m,
             Err(e) => return hub.metrics.decode_error(&hub.name, e.reason(), &e),
         };
