@@ -181,15 +181,28 @@ pub struct AuthConfig {
     /// Where the bearer token is sent.
     #[serde(default)]
     pub token_placement: TokenPlacement,
+    /// HTTP Basic user name (HPC Pack); sent on every request, the WebSocket upgrade included.
+    #[serde(default)]
+    pub username: Option<String>,
+    /// HTTP Basic password.
+    #[serde(default)]
+    pub password: Option<Secret>,
+    /// A file holding the HTTP Basic password, re-read on every connect.
+    #[serde(default)]
+    pub password_file: Option<PathBuf>,
 }
 
-/// TLS for https/wss. Verification is always on.
+/// TLS for https/wss.
 #[derive(Debug, Clone, Deserialize, Serialize, Default)]
 #[serde(deny_unknown_fields)]
 pub struct TlsConfig {
-    /// A PEM file of extra CA certificates to trust beside the built-in roots.
+    /// A PEM file of extra CA certificates to trust beside the built-in roots (for a head node
+    /// with a self-signed or private-CA certificate: prefer this over skipping verification).
     #[serde(default)]
     pub ca_file: Option<PathBuf>,
+    /// Accept any server certificate. Off by default; a warning is logged at start when on.
+    #[serde(default)]
+    pub insecure_skip_verify: bool,
 }
 
 /// Capped exponential backoff with jitter between connection attempts.

@@ -142,10 +142,35 @@ impl Config {
                     "use `core`",
                 ));
             }
-            if hub.auth.bearer_token.is_some() && hub.auth.bearer_token_file.is_some() {
+            let auth = &hub.auth;
+            if auth.bearer_token.is_some() && auth.bearer_token_file.is_some() {
                 return Err(invalid(
                     key("auth"),
                     "both `bearer_token` and `bearer_token_file` are set",
+                    "keep one of them",
+                ));
+            }
+            if auth.password.is_some() && auth.password_file.is_some() {
+                return Err(invalid(
+                    key("auth"),
+                    "both `password` and `password_file` are set",
+                    "keep one of them",
+                ));
+            }
+            let has_password = auth.password.is_some() || auth.password_file.is_some();
+            if auth.username.is_some() != has_password {
+                return Err(invalid(
+                    key("auth"),
+                    "HTTP Basic needs both `username` and a password",
+                    "set `username` and `password` (or `password_file`)",
+                ));
+            }
+            if auth.username.is_some()
+                && (auth.bearer_token.is_some() || auth.bearer_token_file.is_some())
+            {
+                return Err(invalid(
+                    key("auth"),
+                    "both HTTP Basic and a bearer token are set",
                     "keep one of them",
                 ));
             }

@@ -58,6 +58,9 @@ impl Hub {
                 })
                 .collect();
         });
+        if config.tls.insecure_skip_verify {
+            warn!(hub = %config.name, "TLS certificate verification is OFF for this hub (insecure_skip_verify): anyone on the path can impersonate it. Prefer tls.ca_file.");
+        }
         let timeout = Duration::from_secs(config.handshake_timeout_secs);
         let transport = transport::Transport::new(&config.tls, timeout)?;
         Ok(Hub {
