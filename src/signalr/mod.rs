@@ -5,6 +5,7 @@
 pub mod backoff;
 pub mod classic;
 pub mod core;
+pub mod dispatch;
 pub mod snapshot;
 pub mod transport;
 
@@ -126,6 +127,17 @@ pub enum SessionError {
 impl SessionError {
     pub fn transport(e: impl std::fmt::Display) -> SessionError {
         SessionError::Transport(e.to_string())
+    }
+
+    /// The peer closed the WebSocket.
+    pub fn closed(
+        close: Option<tokio_tungstenite::tungstenite::protocol::CloseFrame>,
+    ) -> SessionError {
+        let why = close.map(|c| format!("{} {}", u16::from(c.code), c.reason));
+        SessionError::Transport(format!(
+            "server closed the WebSocket ({})",
+            why.unwrap_or_else(|| "no code".into())
+        ))
     }
 
     /// Credentials were refused: an operator must act.

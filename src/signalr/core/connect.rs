@@ -47,9 +47,10 @@ pub async fn open(hub: &Hub) -> Result<Opened, SessionError> {
     let query_token = token.filter(|_| placement != TokenPlacement::Header);
     let header_token = token.filter(|_| placement != TokenPlacement::Query);
     let url = negotiate::websocket_url(&cfg.url, connection_token.as_deref(), query_token);
+    let authorization = header_token.map(|t| format!("Bearer {t}"));
     let mut ws = hub
         .transport
-        .connect_ws(&url, header_token, timeout)
+        .connect_ws(&url, authorization.as_deref(), timeout)
         .await
         .map_err(SessionError::Connect)?;
     ws.send(Message::text(json::handshake_request(1))).await.map_err(SessionError::transport)?;
