@@ -92,6 +92,9 @@ pub struct HubConfig {
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct SubscriptionConfig {
+    /// The classic hub the method belongs to (classic dialect only, e.g. `JobEventHub`).
+    #[serde(default)]
+    pub hub: Option<String>,
     /// The server method name, exactly as the server declares it.
     pub method: String,
     /// Its arguments; give every parameter, optional ones as `null` (SignalR applies no defaults).

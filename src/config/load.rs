@@ -132,15 +132,28 @@ impl Config {
                 _ => {}
             }
             validate_hpc_pack(hub, &key)?;
-            // The classic codec and the HPC profile exist; the classic session (negotiate,
-            // connect, /start, read loop, /reconnect) does not yet, so classic hubs are refused
-            // after their profile settings are checked.
-            if hub.dialect == super::Dialect::Classic {
+            if hub.dialect == super::Dialect::Classic && hub.profile == ProfileKind::Redmist {
                 return Err(invalid(
                     key("dialect"),
-                    "the classic ASP.NET SignalR dialect is not available in this build yet",
-                    "use `core`",
+                    "RedMist speaks ASP.NET Core SignalR",
+                    "set `dialect: core`",
                 ));
+            }
+            if hub.dialect == super::Dialect::Classic && hub.skip_negotiation {
+                return Err(invalid(
+                    key("skip_negotiation"),
+                    "classic SignalR always negotiates",
+                    "remove `skip_negotiation`",
+                ));
+            }
+            if hub.dialect == super::Dialect::Classic && hub.profile == ProfileKind::Generic {
+                if let Some(i) = hub.subscriptions.iter().position(|s| s.hub.is_none()) {
+                    return Err(invalid(
+                        key(&format!("subscriptions[{i}].hub")),
+                        "a classic subscription must name its hub",
+                        "add `hub: <HubName>`",
+                    ));
+                }
             }
             let auth = &hub.auth;
             if auth.bearer_token.is_some() && auth.bearer_token_file.is_some() {

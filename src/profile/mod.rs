@@ -143,7 +143,7 @@ impl Profile {
             .subscriptions
             .iter()
             .map(|s| Invocation {
-                hub: None,
+                hub: s.hub.clone(),
                 method: s.method.clone(),
                 arguments: s.arguments.clone(),
                 display: format!("{}({} argument(s))", s.method, s.arguments.len()),

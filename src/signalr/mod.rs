@@ -16,7 +16,7 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use tracing::{error, info, warn};
 
-use crate::config::HubConfig;
+use crate::config::{Dialect, HubConfig};
 use crate::event::Event;
 use crate::profile::{Invocation, Profile};
 use crate::status::{HubStatus, SubscriptionView};
@@ -114,6 +114,14 @@ pub enum SessionError {
     Connect(transport::ConnectError),
     #[error(transparent)]
     Handshake(core::json::HandshakeError),
+    #[error(transparent)]
+    ClassicNegotiate(classic::negotiate::NegotiateError),
+    #[error("the server is shutting down (T:1)")]
+    ServerShutdown,
+    #[error("the server reported an error: {0}")]
+    ServerError(String),
+    #[error("nothing received for {0} s (the server's KeepAliveTimeout)")]
+    KeepAliveTimeout(u64),
     #[error("{0} timed out")]
     Timeout(&'static str),
     #[error("nothing received for {0} s")]
@@ -158,6 +166,10 @@ impl SessionError {
             SessionError::Negotiate(_) => "negotiate",
             SessionError::Connect(_) => "connect",
             SessionError::Handshake(_) => "handshake",
+            SessionError::ClassicNegotiate(_) => "negotiate",
+            SessionError::ServerShutdown => "server_shutdown",
+            SessionError::ServerError(_) => "server_error",
+            SessionError::KeepAliveTimeout(_) => "keepalive_timeout",
             SessionError::Timeout(_) => "timeout",
             SessionError::ServerTimeout(_) => "server_timeout",
             SessionError::Transport(_) => "transport",
@@ -171,15 +183,19 @@ impl SessionError {
 /// connect again, for ever.
 pub async fn run_hub(hub: Arc<Hub>, cancel: CancellationToken) {
     let mut attempt: u32 = 0;
+    let mut classic_state = classic::session::ClassicState::default();
     loop {
         set_state(&hub, HubState::Connecting);
-        let exit = match core::connect::open(&hub).await {
-            Ok(opened) => {
-                attempt = 0;
-                core::session::run(&hub, opened, &cancel).await
-            }
-            Err(e) => Exit::Lost(e),
+        let (exit, connected) = match hub.config.dialect {
+            Dialect::Core => match core::connect::open(&hub).await {
+                Ok(opened) => (core::session::run(&hub, opened, &cancel).await, true),
+                Err(e) => (Exit::Lost(e), false),
+            },
+            Dialect::Classic => classic::session::run(&hub, &mut classic_state, &cancel).await,
         };
+        if connected {
+            attempt = 0;
+        }
         let reason = match &exit {
             Exit::Shutdown | Exit::Lost(SessionError::QueueClosed) => break,
             Exit::Closed { allow_reconnect: true, error } => {

@@ -2,9 +2,11 @@
 //! the client's invocation encoding. Pure: no I/O. The session that drives a connection
 //! (negotiate, connect, `/start`, read loop, `/reconnect`, `/abort`) is what remains to be built.
 
+pub mod connect;
 pub mod cursor;
 pub mod frame;
 pub mod negotiate;
+pub mod session;
 pub mod urls;
 
 use std::sync::Arc;

@@ -1,0 +1,167 @@
+//! Opening and resuming a classic connection: negotiate, WebSocket `connect`, the init frame,
+//! `/start`; `/reconnect` with the last cursor and groups token; `/abort`. Each step is bounded.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use tokio_tungstenite::tungstenite::Message;
+use tracing::debug;
+
+use super::frame::{self, Frame};
+use super::negotiate::{parse_negotiate, Negotiation};
+use super::urls::Endpoints;
+use super::Cursor;
+use crate::profile::Profile;
+use crate::signalr::transport::{current_credentials, ConnectError, WsStream};
+use crate::signalr::{Hub, SessionError};
+
+/// A negotiated classic connection; it outlives its WebSockets (`/reconnect` resumes it).
+pub struct Connection {
+    pub endpoints: Endpoints,
+    pub negotiation: Negotiation,
+    /// The `Authorization` value for every request of this connection (the token is bound to
+    /// the user, so credentials must not change while it lives).
+    pub authorization: Option<String>,
+    pub cursor: Cursor,
+    pub id: Arc<str>,
+}
+
+/// The hubs named in `connectionData`: the profile's, then any a subscription names.
+pub fn hub_names(hub: &Hub) -> Vec<String> {
+    let mut names: Vec<String> = match &hub.profile {
+        Profile::HpcPack(hpc) => hpc.hub_names().into_iter().map(str::to_owned).collect(),
+        _ => Vec::new(),
+    };
+    for sub in &hub.subscriptions {
+        if let Some(name) = &sub.hub {
+            if !names.iter().any(|n| n.eq_ignore_ascii_case(name)) {
+                names.push(name.clone());
+            }
+        }
+    }
+    names
+}
+
+fn timeout_of(hub: &Hub) -> Duration {
+    Duration::from_secs(hub.config.handshake_timeout_secs)
+}
+
+/// `GET negotiate`.
+pub async fn negotiate(hub: &Hub) -> Result<Connection, SessionError> {
+    let names = hub_names(hub);
+    if names.is_empty() {
+        return Err(SessionError::Transport("no classic hub to connect to: configure the profile's hubs or give subscriptions a `hub`".into()));
+    }
+    let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+    let endpoints = Endpoints::new(&hub.config.url, &refs).map_err(SessionError::transport)?;
+    let authorization =
+        current_credentials(&hub.config.auth).map_err(SessionError::Token)?.map(|c| c.header());
+    let body = get(hub, endpoints.negotiate(), authorization.as_deref(), "negotiate").await?;
+    let negotiation = parse_negotiate(&body).map_err(SessionError::ClassicNegotiate)?;
+    let id = Arc::from(negotiation.connection_id.as_str());
+    Ok(Connection { endpoints, negotiation, authorization, cursor: Cursor::default(), id })
+}
+
+/// WebSocket `connect`, wait for the init frame (`S:1`), then `/start`. Must finish within the
+/// server's TransportConnectTimeout (or our handshake timeout, if longer).
+pub async fn start(hub: &Hub, conn: &mut Connection) -> Result<WsStream, SessionError> {
+    let limit = conn.negotiation.transport_connect_timeout.max(timeout_of(hub));
+    let token = conn.negotiation.connection_token.clone();
+    let url = conn.endpoints.connect(&token);
+    let opening = async {
+        let mut ws = hub
+            .transport
+            .connect_ws(&url, conn.authorization.as_deref(), limit)
+            .await
+            .map_err(SessionError::Connect)?;
+        wait_for_init(&mut ws, &mut conn.cursor).await?;
+        let body =
+            get(hub, conn.endpoints.start(&token), conn.authorization.as_deref(), "start").await?;
+        let text = std::str::from_utf8(&body).map_err(SessionError::transport)?;
+        match frame::parse_frame(text) {
+            Ok(Frame::Response(r)) if r == "started" => Ok(ws),
+            _ => Err(SessionError::Transport(format!(
+                "/start did not answer `started`: {}",
+                text.chars().take(80).collect::<String>()
+            ))),
+        }
+    };
+    tokio::time::timeout(limit, opening)
+        .await
+        .map_err(|_| SessionError::Timeout("connect and start"))?
+}
+
+async fn wait_for_init(ws: &mut WsStream, cursor: &mut Cursor) -> Result<(), SessionError> {
+    loop {
+        let text = match ws.next().await {
+            Some(Ok(Message::Text(text))) => text,
+            Some(Ok(Message::Close(close))) => return Err(SessionError::closed(close)),
+            Some(Ok(_)) => continue,
+            Some(Err(e)) => return Err(SessionError::transport(e)),
+            None => return Err(SessionError::Transport("closed before the init frame".into())),
+        };
+        match frame::parse_frame(text.as_str()) {
+            Ok(Frame::Envelope(env)) if env.init => {
+                cursor.observe(&env);
+                return Ok(());
+            }
+            Ok(_) => debug!("Frame before the init frame ignored."),
+            Err(e) => return Err(SessionError::Transport(format!("bad init frame: {e}"))),
+        }
+    }
+}
+
+/// WebSocket `reconnect` with the last cursor and groups token: the server replays the gap.
+pub async fn resume(hub: &Hub, conn: &Connection) -> Result<WsStream, SessionError> {
+    let url = conn.endpoints.reconnect(
+        &conn.negotiation.connection_token,
+        conn.cursor.message_id(),
+        conn.cursor.groups_token(),
+    );
+    hub.transport
+        .connect_ws(&url, conn.authorization.as_deref(), timeout_of(hub))
+        .await
+        .map_err(SessionError::Connect)
+}
+
+/// `POST abort`, best effort and briefly: the bridge is leaving anyway.
+pub async fn abort(hub: &Hub, conn: &Connection) {
+    let mut request =
+        hub.transport.http.post(conn.endpoints.abort(&conn.negotiation.connection_token));
+    if let Some(value) = &conn.authorization {
+        request = request.header(reqwest::header::AUTHORIZATION, value);
+    }
+    let sent = tokio::time::timeout(
+        Duration::from_secs(5),
+        request.header(reqwest::header::CONTENT_LENGTH, 0).send(),
+    )
+    .await;
+    debug!(hub = %hub.name, ok = matches!(sent, Ok(Ok(_))), "Classic connection aborted.");
+}
+
+/// A GET whose failures are told apart: refused credentials, other statuses, the network.
+async fn get(
+    hub: &Hub,
+    url: url::Url,
+    authorization: Option<&str>,
+    what: &'static str,
+) -> Result<bytes::Bytes, SessionError> {
+    let mut request = hub.transport.http.get(url);
+    if let Some(value) = authorization {
+        request = request.header(reqwest::header::AUTHORIZATION, value);
+    }
+    // Errors never show the URL: it carries the connection token.
+    let response = request
+        .send()
+        .await
+        .map_err(|e| SessionError::Transport(format!("{what}: {}", e.without_url())))?;
+    match response.status().as_u16() {
+        200 => response
+            .bytes()
+            .await
+            .map_err(|e| SessionError::Transport(format!("{what}: {}", e.without_url()))),
+        code @ (401 | 403) => Err(SessionError::Connect(ConnectError::Unauthorized(code))),
+        code => Err(SessionError::Connect(ConnectError::Status(code))),
+    }
+}

@@ -1,0 +1,221 @@
+//! One classic connection's life: negotiate, start, subscribe, read; when the WebSocket drops,
+//! resume the same connection with `/reconnect` (the server replays what was missed) while its
+//! DisconnectTimeout allows; when it cannot, end, so the hub task starts a new connection.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use tokio::time::Instant;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_util::sync::CancellationToken;
+use tracing::{debug, info, warn};
+
+use super::connect::{self, Connection};
+use super::frame::{self, Frame, Item};
+use crate::event::{Event, WireId};
+use crate::signalr::dispatch::{self, Subscriptions};
+use crate::signalr::transport::{ConnectError, WsStream};
+use crate::signalr::{Exit, Hub, SessionError};
+
+/// The official clients retry `/reconnect` every 2 s.
+const RESUME_DELAY: Duration = Duration::from_secs(2);
+
+/// What the hub task keeps across classic connections.
+#[derive(Debug, Default)]
+pub struct ClassicState {
+    /// A connection was made before: a new one means a gap the server will not replay.
+    pub ever_connected: bool,
+}
+
+/// Runs one classic connection (through any number of resumed transports). Returns how it
+/// ended and whether it got as far as started (which resets the hub task's backoff).
+pub async fn run(
+    hub: &Arc<Hub>,
+    state: &mut ClassicState,
+    cancel: &CancellationToken,
+) -> (Exit, bool) {
+    let mut conn = match connect::negotiate(hub).await {
+        Ok(conn) => conn,
+        Err(e) => return (Exit::Lost(e), false),
+    };
+    let mut ws = match connect::start(hub, &mut conn).await {
+        Ok(ws) => ws,
+        Err(e) => return (Exit::Lost(e), false),
+    };
+    crate::signalr::core::session::connected(hub, &conn.id);
+    if std::mem::replace(&mut state.ever_connected, true) {
+        warn!(hub = %hub.name, "New classic connection: events sent while disconnected were not replayed.");
+    }
+    let mut subscriptions = Subscriptions::new(0..hub.subscriptions.len());
+    if subscriptions.done() {
+        dispatch::mark_subscribed(hub);
+    }
+    loop {
+        let exit = read(hub, &mut conn, &mut ws, &mut subscriptions, cancel).await;
+        let resumable = matches!(
+            &exit,
+            Exit::Lost(
+                SessionError::Transport(_)
+                    | SessionError::KeepAliveTimeout(_)
+                    | SessionError::ServerShutdown
+            )
+        );
+        if !resumable {
+            connect::abort(hub, &conn).await;
+            return (exit, true);
+        }
+        if let Exit::Lost(e) = &exit {
+            warn!(hub = %hub.name, error = %e, "Classic transport lost; resuming the connection with /reconnect.");
+            hub.metrics.reconnect(&hub.name, e.reason());
+        }
+        match resume(hub, &conn, cancel).await {
+            Ok(resumed) => {
+                info!(hub = %hub.name, "Classic connection resumed; the server replays what was missed.");
+                ws = resumed;
+            }
+            Err(e) => return (Exit::Lost(e), true),
+        }
+    }
+}
+
+/// `/reconnect` until it works, the server says it forgot us, or DisconnectTimeout has passed.
+async fn resume(
+    hub: &Hub,
+    conn: &Connection,
+    cancel: &CancellationToken,
+) -> Result<WsStream, SessionError> {
+    let deadline = Instant::now() + conn.negotiation.disconnect_timeout;
+    loop {
+        match connect::resume(hub, conn).await {
+            Ok(ws) => return Ok(ws),
+            // The server no longer knows the connection (or us): only a new one will do.
+            Err(
+                e @ SessionError::Connect(ConnectError::Status(_) | ConnectError::Unauthorized(_)),
+            ) => return Err(e),
+            Err(e) if Instant::now() + RESUME_DELAY >= deadline => return Err(e),
+            Err(e) => debug!(hub = %hub.name, error = %e, "Resume attempt failed; retrying."),
+        }
+        tokio::select! {
+            _ = cancel.cancelled() => return Err(SessionError::Transport("shutdown while resuming".into())),
+            _ = tokio::time::sleep(RESUME_DELAY) => {}
+        }
+    }
+}
+
+/// Reads one WebSocket until it ends; subscriptions go out as they can.
+async fn read(
+    hub: &Arc<Hub>,
+    conn: &mut Connection,
+    ws: &mut WsStream,
+    subscriptions: &mut Subscriptions,
+    cancel: &CancellationToken,
+) -> Exit {
+    use futures_util::SinkExt;
+    let timeout = conn.negotiation.keep_alive_timeout;
+    let mut last_received = Instant::now();
+    let mut events = Vec::new();
+    let mut frames: u64 = 0;
+    loop {
+        match dispatch::enqueue(hub, &mut events, None).await {
+            Ok(true) => last_received = Instant::now(),
+            Ok(false) => {}
+            Err(exit) => return exit,
+        }
+        for (id, sub) in subscriptions.next(hub) {
+            let target_hub = sub.hub.as_deref().unwrap_or_default();
+            let text = frame::invocation(id, target_hub, &sub.method, &sub.arguments);
+            if let Err(e) = ws.send(Message::text(text)).await {
+                return Exit::Lost(SessionError::transport(e));
+            }
+        }
+        let silence = async {
+            match timeout {
+                Some(limit) => tokio::time::sleep_until(last_received + limit).await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            _ = cancel.cancelled() => {
+                let _ = ws.close(None).await;
+                return Exit::Shutdown;
+            }
+            _ = silence => {
+                return Exit::Lost(SessionError::KeepAliveTimeout(timeout.unwrap_or_default().as_secs()));
+            }
+            message = ws.next() => {
+                last_received = Instant::now();
+                hub.metrics.frame_received(&hub.name);
+                frames += 1;
+                match message {
+                    Some(Ok(Message::Text(text))) => {
+                        if let Some(exit) = on_frame(hub, conn, subscriptions, text.as_str(), frames, &mut events) {
+                            // Deliver what the frame carried before leaving.
+                            if let Err(closed) = dispatch::enqueue(hub, &mut events, None).await {
+                                return closed;
+                            }
+                            return exit;
+                        }
+                    }
+                    Some(Ok(Message::Close(close))) => return Exit::Lost(SessionError::closed(close)),
+                    Some(Ok(Message::Binary(_))) => hub.metrics.decode_error(&hub.name, "binary_frame", &"binary frame on a classic connection"),
+                    Some(Ok(_)) => {}
+                    Some(Err(e)) => return Exit::Lost(SessionError::transport(e)),
+                    None => return Exit::Lost(SessionError::Transport("connection ended".into())),
+                }
+                hub.status.update(|s| s.last_message_at = Some(time::OffsetDateTime::now_utc()));
+            }
+        }
+    }
+}
+
+/// Decodes one frame: hub messages become events (ids from the cursor and position), results
+/// settle subscriptions, and `T`/`E`/`D` end the transport.
+fn on_frame(
+    hub: &Hub,
+    conn: &mut Connection,
+    subscriptions: &mut Subscriptions,
+    text: &str,
+    frames: u64,
+    events: &mut Vec<Event>,
+) -> Option<Exit> {
+    let env = match frame::parse_frame(text) {
+        Ok(Frame::Envelope(env)) => env,
+        Ok(Frame::Result(result)) => {
+            let outcome = result.outcome.map(|_| ()).map_err(|e| e.into_owned());
+            subscriptions.completed(hub, &result.id, outcome);
+            return None;
+        }
+        Ok(Frame::KeepAlive | Frame::Progress(_) | Frame::Response(_)) => return None,
+        Err(e) => {
+            hub.metrics.decode_error(&hub.name, e.reason(), &e);
+            return None;
+        }
+    };
+    for (position, item) in env.messages.iter().flatten().enumerate() {
+        let Item::Invocation { hub: classic_hub, method, arguments, .. } = item else { continue };
+        let wire = match &env.cursor {
+            Some(cursor) => super::wire_id(cursor, position),
+            // Servers always send a cursor with messages; without one, the frame's place in
+            // this connection is the best identity there is.
+            None => WireId {
+                connection: Arc::from(format!("{}:{frames}", conn.id)),
+                record: position as u64,
+            },
+        };
+        dispatch::invocation(hub, wire, Some(classic_hub), method, arguments, events);
+    }
+    conn.cursor.observe(&env);
+    if env.shutting_down {
+        return Some(Exit::Lost(SessionError::ServerShutdown));
+    }
+    if let Some(error) = env.error {
+        return Some(Exit::Lost(SessionError::ServerError(error.into_owned())));
+    }
+    if env.disconnect {
+        return Some(Exit::Lost(SessionError::ServerError(
+            "the server asked the client to disconnect".into(),
+        )));
+    }
+    None
+}
