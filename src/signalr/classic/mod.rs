@@ -1,10 +1,11 @@
 //! The classic ASP.NET SignalR 2.x dialect (HPC Pack 2016): URLs, negotiate parsing, frames and
-//! the client's invocation encoding. Pure: no I/O. The session that drives a connection
+//! the client's invocation encoding. Pure: no I/O, except `rest` (HPC REST reads). The session that drives a connection
 //! (negotiate, connect, `/start`, read loop, `/reconnect`, `/abort`) is what remains to be built.
 
 pub mod cursor;
 pub mod frame;
 pub mod negotiate;
+pub mod rest;
 pub mod urls;
 
 use std::sync::Arc;
