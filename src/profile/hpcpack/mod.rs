@@ -11,6 +11,7 @@ mod tests;
 
 use std::borrow::Cow;
 use std::sync::Arc;
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
@@ -18,6 +19,7 @@ use serde_json::value::RawValue;
 use super::{generic, DecodeError, Invocation, MessageContext, Normalized};
 use crate::config::{HpcHub, HubConfig};
 use crate::event::{Event, EventType};
+pub use reconcile::JobTracker;
 pub use state::{JobState, TaskState};
 
 /// The HPC Pack profile of one hub. Shared, so cloning it per connection is cheap.
@@ -28,6 +30,7 @@ pub struct HpcPack(Arc<Settings>);
 struct Settings {
     job_ids: Vec<i64>,
     hubs: Vec<HpcHub>,
+    stop_listening_after: Duration,
 }
 
 /// `jobId`, `state`, `previousState`: the positional arguments of `JobStateChange`.
@@ -88,8 +91,21 @@ impl Transition<'_> {
 impl HpcPack {
     pub fn from_config(hub: &HubConfig) -> HpcPack {
         let hpc = hub.hpc_pack.clone();
+        let stop = hpc.as_ref().map_or(300, |h| h.stop_listening_after_terminal_secs);
         let (job_ids, hubs) = hpc.map(|h| (h.job_ids, h.hubs)).unwrap_or_default();
-        HpcPack(Arc::new(Settings { job_ids, hubs }))
+        let stop_listening_after = Duration::from_secs(stop);
+        HpcPack(Arc::new(Settings { job_ids, hubs, stop_listening_after }))
+    }
+
+    /// The configured job ids, in order (pass them to [`JobTracker::jobs_to_listen`]).
+    pub fn job_ids(&self) -> &[i64] {
+        &self.0.job_ids
+    }
+
+    /// An empty tracker with the configured `stop_listening_after_terminal_secs`; the hub task
+    /// keeps it across sessions.
+    pub fn tracker(&self) -> JobTracker {
+        JobTracker::new(self.0.stop_listening_after)
     }
 
     /// Hub names for `connectionData`: classic hubs are fixed when the connection is made.
@@ -99,8 +115,13 @@ impl HpcPack {
 
     /// `BeginListen(jobId)` for every job on every configured hub, jobs in order.
     pub fn subscriptions(&self) -> Vec<Invocation> {
-        let mut all = Vec::with_capacity(self.0.job_ids.len() * self.0.hubs.len());
-        for &job in &self.0.job_ids {
+        self.subscriptions_for(&self.0.job_ids)
+    }
+
+    /// `BeginListen(jobId)` for `jobs` (e.g. [`JobTracker::jobs_to_listen`]) on every hub.
+    pub fn subscriptions_for(&self, jobs: &[i64]) -> Vec<Invocation> {
+        let mut all = Vec::with_capacity(jobs.len() * self.0.hubs.len());
+        for &job in jobs {
             for hub in &self.0.hubs {
                 all.push(Invocation {
                     hub: Some(hub.as_str().to_owned()),

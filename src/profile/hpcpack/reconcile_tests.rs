@@ -174,3 +174,21 @@ fn to_events_match_live_shape_and_validate() {
         assert!(errors.is_empty(), "{}: {errors:?}", event.kind.as_str());
     }
 }
+
+#[test]
+fn profile_tracker_uses_configured_stop_time_and_subscribes_listed_jobs() {
+    let hub: crate::config::HubConfig = serde_json::from_value(json!({
+        "name": "hpc", "url": "https://head/hpc", "dialect": "classic", "profile": "hpc_pack",
+        "hpc_pack": {"job_ids": [17, 18], "stop_listening_after_terminal_secs": 5},
+    }))
+    .unwrap();
+    let hpc = super::super::HpcPack::from_config(&hub);
+    let start = Instant::now();
+    let mut tracker = hpc.tracker();
+    tracker.observe(&job_event(17, "Canceled", "Running"), start);
+    let listened = tracker.jobs_to_listen(hpc.job_ids(), start + Duration::from_secs(5));
+    assert_eq!(listened, [18]);
+    let shown: Vec<String> =
+        hpc.subscriptions_for(&listened).into_iter().map(|s| s.display).collect();
+    assert_eq!(shown, ["JobEventHub.BeginListen(18)", "TaskEventHub.BeginListen(18)"]);
+}
