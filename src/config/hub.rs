@@ -137,6 +137,10 @@ pub struct HpcPackConfig {
     /// Hubs to connect to. Classic hubs are fixed per connection, so both are on by default.
     #[serde(default = "default_hpc_hubs")]
     pub hubs: Vec<HpcHub>,
+    /// Seconds a job stays listened to (and reconciled over REST after a new connection) once
+    /// it reached Finished, Failed or Canceled; a requeue seen before then keeps it listened.
+    #[serde(default = "default_stop_listening_after_terminal")]
+    pub stop_listening_after_terminal_secs: u64,
 }
 
 /// An HPC Pack event hub.
@@ -245,6 +249,9 @@ fn default_profile() -> ProfileKind {
 }
 fn default_hpc_hubs() -> Vec<HpcHub> {
     vec![HpcHub::JobEventHub, HpcHub::TaskEventHub]
+}
+fn default_stop_listening_after_terminal() -> u64 {
+    300
 }
 fn default_keepalive() -> u64 {
     15

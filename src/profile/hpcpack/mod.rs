@@ -4,12 +4,14 @@
 //! State names are checked against the documented sets; an unknown name is kept in the event
 //! (never dropped) and reported as [`Normalized::UnknownState`] so the hub task counts it.
 
+pub mod reconcile;
 mod state;
 #[cfg(test)]
 mod tests;
 
 use std::borrow::Cow;
 use std::sync::Arc;
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
@@ -17,6 +19,7 @@ use serde_json::value::RawValue;
 use super::{generic, DecodeError, Invocation, MessageContext, Normalized};
 use crate::config::{HpcHub, HubConfig};
 use crate::event::{Event, EventType};
+pub use reconcile::JobTracker;
 pub use state::{JobState, TaskState};
 
 /// The HPC Pack profile of one hub. Shared, so cloning it per connection is cheap.
@@ -27,6 +30,7 @@ pub struct HpcPack(Arc<Settings>);
 struct Settings {
     job_ids: Vec<i64>,
     hubs: Vec<HpcHub>,
+    stop_listening_after: Duration,
 }
 
 /// `jobId`, `state`, `previousState`: the positional arguments of `JobStateChange`.
@@ -43,18 +47,65 @@ struct StateData<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     instance_id: Option<i64>,
     state: &'a str,
-    previous_state: &'a str,
+    /// `None` (null) only when a reconciliation finds a job or task never seen before.
+    previous_state: Option<&'a str>,
     /// The job or task reached Finished, Failed or Canceled.
     terminal: bool,
-    /// Built from a REST reconciliation rather than a hub event (always false here).
+    /// Built from a REST reconciliation (see [`reconcile`]) rather than a hub event.
     reconciled: bool,
+}
+
+/// One state change of a job (`task` is `None`) or of a task (`(taskId, instanceId)`): the
+/// single builder behind live and reconciled events, so both share type, subject and key.
+pub(crate) struct Transition<'a> {
+    pub job: i64,
+    pub task: Option<(i64, i64)>,
+    pub state: &'a str,
+    pub previous: Option<&'a str>,
+    pub terminal: bool,
+    pub reconciled: bool,
+}
+
+impl Transition<'_> {
+    /// The event under `jobs/{id}` or `jobs/{id}/tasks/{taskId}`, keyed by the job so a job's
+    /// tasks stay in order with it.
+    pub(crate) fn event(&self, ctx: &MessageContext, index: usize) -> Result<Event, DecodeError> {
+        let data = StateData {
+            job_id: self.job,
+            task_id: self.task.map(|(task, _)| task),
+            instance_id: self.task.map(|(_, instance)| instance),
+            state: self.state,
+            previous_state: self.previous,
+            terminal: self.terminal,
+            reconciled: self.reconciled,
+        };
+        let job = self.job;
+        let (kind, subject) = match self.task {
+            None => (EventType::HpcJobStateChanged, format!("jobs/{job}")),
+            Some((task, _)) => (EventType::HpcTaskStateChanged, format!("jobs/{job}/tasks/{task}")),
+        };
+        Ok(ctx.event(index, kind, subject, job.to_string(), raw(&data)?))
+    }
 }
 
 impl HpcPack {
     pub fn from_config(hub: &HubConfig) -> HpcPack {
         let hpc = hub.hpc_pack.clone();
+        let stop = hpc.as_ref().map_or(300, |h| h.stop_listening_after_terminal_secs);
         let (job_ids, hubs) = hpc.map(|h| (h.job_ids, h.hubs)).unwrap_or_default();
-        HpcPack(Arc::new(Settings { job_ids, hubs }))
+        let stop_listening_after = Duration::from_secs(stop);
+        HpcPack(Arc::new(Settings { job_ids, hubs, stop_listening_after }))
+    }
+
+    /// The configured job ids, in order (pass them to [`JobTracker::jobs_to_listen`]).
+    pub fn job_ids(&self) -> &[i64] {
+        &self.0.job_ids
+    }
+
+    /// An empty tracker with the configured `stop_listening_after_terminal_secs`; the hub task
+    /// keeps it across sessions.
+    pub fn tracker(&self) -> JobTracker {
+        JobTracker::new(self.0.stop_listening_after)
     }
 
     /// Hub names for `connectionData`: classic hubs are fixed when the connection is made.
@@ -64,8 +115,13 @@ impl HpcPack {
 
     /// `BeginListen(jobId)` for every job on every configured hub, jobs in order.
     pub fn subscriptions(&self) -> Vec<Invocation> {
-        let mut all = Vec::with_capacity(self.0.job_ids.len() * self.0.hubs.len());
-        for &job in &self.0.job_ids {
+        self.subscriptions_for(&self.0.job_ids)
+    }
+
+    /// `BeginListen(jobId)` for `jobs` (e.g. [`JobTracker::jobs_to_listen`]) on every hub.
+    pub fn subscriptions_for(&self, jobs: &[i64]) -> Vec<Invocation> {
+        let mut all = Vec::with_capacity(jobs.len() * self.0.hubs.len());
+        for &job in jobs {
             for hub in &self.0.hubs {
                 all.push(Invocation {
                     hub: Some(hub.as_str().to_owned()),
@@ -114,22 +170,20 @@ fn job_event(
 ) -> Result<Normalized, DecodeError> {
     let (job, state, previous): JobArgs = decode(target, arguments, 3)?;
     let (state, previous) = (JobState::parse(&state), JobState::parse(&previous));
-    let data = StateData {
-        job_id: job,
-        task_id: None,
-        instance_id: None,
+    let change = Transition {
+        job,
+        task: None,
         state: state.as_str(),
-        previous_state: previous.as_str(),
+        previous: Some(previous.as_str()),
         terminal: state.is_terminal(),
         reconciled: false,
     };
-    let kind = EventType::HpcJobStateChanged;
-    out.push(ctx.event(0, kind, format!("jobs/{job}"), job.to_string(), raw(&data)?));
+    out.push(change.event(ctx, 0)?);
     Ok(outcome(state.unknown().or(previous.unknown())))
 }
 
 /// `TaskStateChange(id, taskId, instanceId, state, previousState)` ⇒ one event under
-/// `jobs/{id}/tasks/{taskId}`, keyed by the job so a job's tasks stay in order with it.
+/// `jobs/{id}/tasks/{taskId}`.
 fn task_event(
     ctx: &MessageContext,
     target: &str,
@@ -138,18 +192,15 @@ fn task_event(
 ) -> Result<Normalized, DecodeError> {
     let (job, task, instance, state, previous): TaskArgs = decode(target, arguments, 5)?;
     let (state, previous) = (TaskState::parse(&state), TaskState::parse(&previous));
-    let data = StateData {
-        job_id: job,
-        task_id: Some(task),
-        instance_id: Some(instance),
+    let change = Transition {
+        job,
+        task: Some((task, instance)),
         state: state.as_str(),
-        previous_state: previous.as_str(),
+        previous: Some(previous.as_str()),
         terminal: state.is_terminal(),
         reconciled: false,
     };
-    let kind = EventType::HpcTaskStateChanged;
-    let subject = format!("jobs/{job}/tasks/{task}");
-    out.push(ctx.event(0, kind, subject, job.to_string(), raw(&data)?));
+    out.push(change.event(ctx, 0)?);
     Ok(outcome(state.unknown().or(previous.unknown())))
 }
 

@@ -1,11 +1,13 @@
-//! The classic ASP.NET SignalR 2.x dialect (HPC Pack 2016): URLs, negotiate parsing, frames and
-//! the client's invocation encoding. Pure: no I/O. The session that drives a connection
-//! (negotiate, connect, `/start`, read loop, `/reconnect`, `/abort`) is what remains to be built.
+//! The classic ASP.NET SignalR 2.x dialect (HPC Pack 2016). Pure codec: `urls`, `negotiate`,
+//! `frame`, `cursor`. Thin I/O: `connect` (negotiate, connect, /start, /reconnect, /abort),
+//! `session` (one connection's life, resumed across dropped transports), `rest` (HPC Pack REST
+//! reads for gap reconciliation).
 
 pub mod connect;
 pub mod cursor;
 pub mod frame;
 pub mod negotiate;
+pub mod rest;
 pub mod session;
 pub mod urls;
 

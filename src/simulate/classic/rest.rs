@@ -1,6 +1,9 @@
 //! The HPC Pack REST API subset a bridge reconciles with: `GET /hpc/jobs` (with a `JobState`
 //! filter), `GET /hpc/jobs/{id}` and `GET /hpc/jobs/{id}/tasks`, in HPC's
 //! `{"Name":…,"Value":"…"}` property shape (every value a string), behind the same Basic auth.
+//! As on a real server, `TaskId` is `job.task` (`job.task.instance` for a sweep instance) and
+//! task lists come `rowsPerRead` rows (default 10) at a time, chained by
+//! `x-ms-continuation-queryId` → `queryId`.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -17,7 +20,9 @@ use super::server::{basic_user, unauthorized, Params};
 use super::state::Shared;
 
 const JOB_DEFAULT: &str = "Id,Owner,Name,State,Priority";
-const TASK_DEFAULT: &str = "TaskId,State";
+const TASK_DEFAULT: &str = "TaskId,State,ParentJobId,JobTaskId,InstanceId";
+const ROWS_PER_READ: usize = 10;
+const CONTINUATION: &str = "x-ms-continuation-queryId";
 
 pub fn routes() -> Router<Arc<Shared>> {
     Router::new()
@@ -62,8 +67,10 @@ fn job_value(job: &Job, name: &str) -> Option<String> {
 
 fn task_value(job: u32, task: &Task, name: &str) -> Option<String> {
     Some(match name {
-        "TaskId" => task.id.to_string(),
-        "JobId" => job.to_string(),
+        "TaskId" if task.instance == 0 => format!("{job}.{}", task.id),
+        "TaskId" => format!("{job}.{}.{}", task.id, task.instance),
+        "JobTaskId" => task.id.to_string(),
+        "ParentJobId" | "JobId" => job.to_string(),
         "InstanceId" => task.instance.to_string(),
         "State" => task.state.to_string(),
         _ => return None,
@@ -145,7 +152,29 @@ async fn tasks(
         Some(rows)
     });
     match rows {
-        Some(rows) => Json(rows).into_response(),
+        Some(rows) => page(rows, &params),
         None => StatusCode::NOT_FOUND.into_response(),
     }
+}
+
+/// One page of `rows`: `rowsPerRead` of them from the offset `queryId` names, with the next
+/// page's `queryId` in the continuation header while rows remain. The id is this simulator's
+/// own opaque text (`sim-<offset>`); a real server's differs, clients only copy it back.
+fn page(mut rows: Vec<Row>, params: &HashMap<String, String>) -> Response {
+    let per = params.get("rowsPerRead").and_then(|n| n.parse().ok()).unwrap_or(ROWS_PER_READ);
+    let start: usize = match params.get("queryId").map(|q| q.strip_prefix("sim-").map(str::parse)) {
+        None => 0,
+        Some(Some(Ok(start))) => start,
+        Some(_) => return (StatusCode::BAD_REQUEST, "Unknown queryId.").into_response(),
+    };
+    let end = start.saturating_add(per.max(1)).min(rows.len());
+    let more = end < rows.len();
+    let rows: Vec<Row> = rows.drain(start.min(end)..end).collect();
+    let mut response = Json(rows).into_response();
+    if more {
+        if let Ok(next) = format!("sim-{end}").parse() {
+            response.headers_mut().insert(CONTINUATION, next);
+        }
+    }
+    response
 }

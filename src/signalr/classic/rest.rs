@@ -1,0 +1,209 @@
+//! Reads one HPC Pack job and its tasks over the `/hpc` REST API, for gap reconciliation
+//! after a new connection. It only reads and parses; deciding what changed is
+//! `profile::hpcpack::reconcile`'s job.
+//!
+//! Every value in HPC's property shape is a string (`{"Name":"State","Value":"Running"}`).
+//! `GET /hpc/jobs/{id}` answers a bare property list in the published spec; a
+//! `{"Properties":[…]}` object, or a list of one, is accepted too. Task lists come in pages
+//! (`rowsPerRead`, default 10) chained by the `x-ms-continuation-queryId` header.
+
+use reqwest::header::{HeaderValue, AUTHORIZATION};
+use reqwest::StatusCode;
+use serde::Deserialize;
+use url::Url;
+
+use crate::profile::hpcpack::reconcile::{RestJob, RestTask};
+
+/// Task rows asked for per page.
+const ROWS_PER_READ: &str = "100";
+/// A guard against a server that never stops sending continuation ids (100 000 tasks).
+const MAX_PAGES: usize = 1000;
+const CONTINUATION: &str = "x-ms-continuation-queryId";
+
+/// Why a job could not be read. The Authorization value never appears in one.
+#[derive(Debug, thiserror::Error)]
+pub enum RestError {
+    #[error("HPC REST API rejected the credentials (HTTP 401).")]
+    Unauthorized,
+    #[error("HPC REST API denied access (HTTP 403).")]
+    Forbidden,
+    /// The job is gone (deleted, or never existed).
+    #[error("HPC job {0} not found (HTTP 404).")]
+    NotFound(i64),
+    #[error("HPC REST API answered HTTP {status} for job {job}.")]
+    Status { job: i64, status: u16 },
+    #[error("HPC REST request failed: {0}")]
+    Transport(#[source] reqwest::Error),
+    #[error("HPC REST answer for job {job} is not understood: {reason}")]
+    Malformed { job: i64, reason: String },
+}
+
+#[derive(Debug, Deserialize)]
+struct Property {
+    #[serde(rename = "Name")]
+    name: String,
+    #[serde(rename = "Value", default)]
+    value: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Row {
+    #[serde(rename = "Properties")]
+    properties: Vec<Property>,
+}
+
+/// The shapes a single job may come in.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum JobBody {
+    Bare(Vec<Property>),
+    Object(Row),
+    Rows(Vec<Row>),
+}
+
+/// The job's state and every task's, read with `authorization` (e.g. `Basic …`) on each
+/// request. `hpc_base` is what the hub is configured with, e.g. `https://head/hpc`.
+pub async fn fetch_job(
+    http: &reqwest::Client,
+    hpc_base: &Url,
+    job_id: i64,
+    authorization: Option<&str>,
+) -> Result<RestJob, RestError> {
+    let auth = match authorization.map(HeaderValue::from_str) {
+        Some(Ok(mut value)) => {
+            value.set_sensitive(true);
+            Some(value)
+        }
+        Some(Err(_)) => return Err(malformed(job_id, "authorization is not a header value")),
+        None => None,
+    };
+    let mut url = job_url(hpc_base, job_id, &[]);
+    url.query_pairs_mut().append_pair("properties", "Id,State");
+    let (body, _) = get(http, url, auth.as_ref(), job_id).await?;
+    let state = parse_job(&body).map_err(|reason| malformed(job_id, reason))?;
+    let tasks = fetch_tasks(http, hpc_base, job_id, auth.as_ref()).await?;
+    Ok(RestJob { id: job_id, state, tasks })
+}
+
+async fn fetch_tasks(
+    http: &reqwest::Client,
+    hpc_base: &Url,
+    job_id: i64,
+    auth: Option<&HeaderValue>,
+) -> Result<Vec<RestTask>, RestError> {
+    let mut tasks = Vec::new();
+    let mut query_id: Option<String> = None;
+    for _ in 0..MAX_PAGES {
+        let mut url = job_url(hpc_base, job_id, &["tasks"]);
+        url.query_pairs_mut()
+            .append_pair("properties", "TaskId,JobTaskId,InstanceId,State")
+            .append_pair("rowsPerRead", ROWS_PER_READ);
+        if let Some(id) = &query_id {
+            url.query_pairs_mut().append_pair("queryId", id);
+        }
+        let (body, next) = get(http, url, auth, job_id).await?;
+        let rows: Vec<Row> =
+            serde_json::from_slice(&body).map_err(|e| malformed(job_id, e.to_string()))?;
+        let empty = rows.is_empty();
+        for row in rows {
+            tasks.push(parse_task(&row.properties).map_err(|reason| malformed(job_id, reason))?);
+        }
+        match next {
+            Some(next) if !empty => query_id = Some(next),
+            _ => return Ok(tasks),
+        }
+    }
+    Err(malformed(job_id, "task list pages never end"))
+}
+
+/// `{base}/jobs/{id}/{rest…}`, whether or not the base ends in a slash.
+fn job_url(base: &Url, job_id: i64, rest: &[&str]) -> Url {
+    let mut url = base.clone();
+    url.set_query(None);
+    if let Ok(mut segments) = url.path_segments_mut() {
+        segments.pop_if_empty().push("jobs").push(&job_id.to_string()).extend(rest);
+    }
+    url
+}
+
+/// One GET: the body and the continuation id, or the error its status means.
+async fn get(
+    http: &reqwest::Client,
+    url: Url,
+    auth: Option<&HeaderValue>,
+    job: i64,
+) -> Result<(Vec<u8>, Option<String>), RestError> {
+    let mut request = http.get(url);
+    if let Some(auth) = auth {
+        request = request.header(AUTHORIZATION, auth.clone());
+    }
+    // Without the URL: a base configured as https://user:pass@head would leak otherwise.
+    let transport = |e: reqwest::Error| RestError::Transport(e.without_url());
+    let response = request.send().await.map_err(transport)?;
+    match response.status() {
+        StatusCode::UNAUTHORIZED => return Err(RestError::Unauthorized),
+        StatusCode::FORBIDDEN => return Err(RestError::Forbidden),
+        StatusCode::NOT_FOUND => return Err(RestError::NotFound(job)),
+        status if !status.is_success() => {
+            return Err(RestError::Status { job, status: status.as_u16() })
+        }
+        _ => {}
+    }
+    let next = response
+        .headers()
+        .get(CONTINUATION)
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| !v.is_empty())
+        .map(str::to_owned);
+    let body = response.bytes().await.map_err(transport)?;
+    Ok((body.to_vec(), next))
+}
+
+fn malformed(job: i64, reason: impl Into<String>) -> RestError {
+    RestError::Malformed { job, reason: reason.into() }
+}
+
+fn value<'a>(properties: &'a [Property], name: &str) -> Option<&'a str> {
+    let found = properties.iter().find(|p| p.name.eq_ignore_ascii_case(name))?;
+    found.value.as_deref().map(str::trim)
+}
+
+/// The job's `State` from any of the accepted shapes.
+fn parse_job(body: &[u8]) -> Result<String, String> {
+    let body: JobBody = serde_json::from_slice(body).map_err(|e| e.to_string())?;
+    let properties = match body {
+        JobBody::Bare(properties) | JobBody::Object(Row { properties }) => properties,
+        JobBody::Rows(mut rows) if rows.len() == 1 => rows.remove(0).properties,
+        JobBody::Rows(rows) => return Err(format!("{} job rows", rows.len())),
+    };
+    match value(&properties, "State") {
+        Some(state) if !state.is_empty() => Ok(state.to_owned()),
+        _ => Err("no State property".to_owned()),
+    }
+}
+
+/// A task row. `TaskId` is `job.task` (`job.task.instance` for a sweep instance) on a real
+/// server, so `JobTaskId` and `InstanceId` are preferred; a bare integer `TaskId` is the task.
+fn parse_task(properties: &[Property]) -> Result<RestTask, String> {
+    let int = |name: &str| value(properties, name).and_then(|v| v.parse::<i64>().ok());
+    let dotted: Vec<i64> = value(properties, "TaskId")
+        .and_then(|id| id.split('.').map(|part| part.parse().ok()).collect::<Option<_>>())
+        .unwrap_or_default();
+    let (from_id, instance_from_id) = match dotted.as_slice() {
+        [task] => (Some(*task), None),
+        [_, task] => (Some(*task), None),
+        [_, task, instance] => (Some(*task), Some(*instance)),
+        _ => (None, None),
+    };
+    let task_id = int("JobTaskId").or(from_id).ok_or("a task row without a task id")?;
+    let instance_id = int("InstanceId").or(instance_from_id).unwrap_or(0);
+    let state = match value(properties, "State") {
+        Some(state) if !state.is_empty() => state.to_owned(),
+        _ => return Err(format!("task {task_id} has no State")),
+    };
+    Ok(RestTask { task_id, instance_id, state })
+}
+
+#[cfg(test)]
+#[path = "rest_tests.rs"]
+mod tests;
