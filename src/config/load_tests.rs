@@ -142,13 +142,42 @@ fn hpc_pack_rules() {
         (HPC.replace("profile: hpc_pack", "profile: generic"), "needs `profile: hpc_pack`"),
         (HPC.replace("dialect: classic", "dialect: core"), "set `dialect: classic`"),
         (HPC.replace("[17] }", "[17], hubs: [JobHub] }"), "variant constructor JobHub"),
-        // A valid HPC section still meets the missing classic session.
-        (HPC.to_owned(), "classic ASP.NET SignalR dialect is not available"),
+        (
+            HPC.replace(
+                "    hpc_pack: { job_ids: [17] }\n",
+                "    skip_negotiation: true\n    hpc_pack: { job_ids: [17] }\n",
+            ),
+            "hubs[0].skip_negotiation",
+        ),
+        (
+            HPC.replace("profile: hpc_pack", "profile: generic").replace(
+                "hpc_pack: { job_ids: [17] }",
+                "subscriptions: [{ method: BeginListen, arguments: [17] }]",
+            ),
+            "hubs[0].subscriptions[0].hub",
+        ),
     ];
     for (text, expected) in cases {
         let err = load_text(&text, &[]).unwrap_err().to_string();
         assert!(err.contains(expected), "expected `{expected}` in: {err}");
     }
+    let ok = load_text(HPC, &[]).unwrap();
+    assert_eq!(ok.hubs[0].dialect, crate::config::Dialect::Classic);
+    let generic = HPC.replace("profile: hpc_pack", "profile: generic").replace(
+        "hpc_pack: { job_ids: [17] }",
+        "subscriptions: [{ hub: JobEventHub, method: BeginListen, arguments: [17] }]",
+    );
+    assert_eq!(
+        load_text(&generic, &[]).unwrap().hubs[0].subscriptions[0].hub.as_deref(),
+        Some("JobEventHub")
+    );
+}
+
+#[test]
+fn redmist_needs_the_core_dialect() {
+    let err =
+        load_text(&MINIMAL.replace("skip_negotiation: true", "dialect: classic"), &[]).unwrap_err();
+    assert!(err.to_string().contains("hubs[0].dialect"), "{err}");
 }
 
 #[test]

@@ -183,7 +183,7 @@ impl SessionError {
 /// connect again, for ever.
 pub async fn run_hub(hub: Arc<Hub>, cancel: CancellationToken) {
     let mut attempt: u32 = 0;
-    let mut classic_state = classic::session::ClassicState::default();
+    let mut classic_state = classic::session::ClassicState::new(&hub);
     loop {
         set_state(&hub, HubState::Connecting);
         let (exit, connected) = match hub.config.dialect {

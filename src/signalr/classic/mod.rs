@@ -6,6 +6,7 @@
 pub mod connect;
 pub mod cursor;
 pub mod frame;
+pub mod gap;
 pub mod negotiate;
 pub mod rest;
 pub mod session;

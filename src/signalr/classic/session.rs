@@ -13,7 +13,9 @@ use tracing::{debug, info, warn};
 
 use super::connect::{self, Connection};
 use super::frame::{self, Frame, Item};
+use super::gap;
 use crate::event::{Event, WireId};
+use crate::profile::hpcpack::reconcile::JobTracker;
 use crate::signalr::dispatch::{self, Subscriptions};
 use crate::signalr::transport::{ConnectError, WsStream};
 use crate::signalr::{Exit, Hub, SessionError};
@@ -26,6 +28,16 @@ const RESUME_DELAY: Duration = Duration::from_secs(2);
 pub struct ClassicState {
     /// A connection was made before: a new one means a gap the server will not replay.
     pub ever_connected: bool,
+    /// HPC Pack: the last state seen of every job and task (survives connections).
+    pub tracker: Option<JobTracker>,
+    /// Reconcile once this connection's subscriptions are done.
+    reconcile_pending: bool,
+}
+
+impl ClassicState {
+    pub fn new(hub: &Hub) -> ClassicState {
+        ClassicState { tracker: gap::tracker(hub), ..Default::default() }
+    }
 }
 
 /// Runs one classic connection (through any number of resumed transports). Returns how it
@@ -45,14 +57,16 @@ pub async fn run(
     };
     crate::signalr::core::session::connected(hub, &conn.id);
     if std::mem::replace(&mut state.ever_connected, true) {
-        warn!(hub = %hub.name, "New classic connection: events sent while disconnected were not replayed.");
+        warn!(hub = %hub.name, "New classic connection: events sent while disconnected were not replayed; reconciling.");
+        state.reconcile_pending = state.tracker.is_some();
     }
-    let mut subscriptions = Subscriptions::new(0..hub.subscriptions.len());
+    let mut subscriptions =
+        Subscriptions::new(gap::subscriptions_to_send(hub, state.tracker.as_ref()));
     if subscriptions.done() {
         dispatch::mark_subscribed(hub);
     }
     loop {
-        let exit = read(hub, &mut conn, &mut ws, &mut subscriptions, cancel).await;
+        let exit = read(hub, &mut conn, &mut ws, &mut subscriptions, state, cancel).await;
         let resumable = matches!(
             &exit,
             Exit::Lost(
@@ -109,6 +123,7 @@ async fn read(
     conn: &mut Connection,
     ws: &mut WsStream,
     subscriptions: &mut Subscriptions,
+    state: &mut ClassicState,
     cancel: &CancellationToken,
 ) -> Exit {
     use futures_util::SinkExt;
@@ -117,6 +132,13 @@ async fn read(
     let mut events = Vec::new();
     let mut frames: u64 = 0;
     loop {
+        if state.reconcile_pending && subscriptions.done() {
+            state.reconcile_pending = false;
+            if let Some(tracker) = state.tracker.as_mut() {
+                events.extend(gap::reconcile(hub, conn, tracker).await);
+            }
+        }
+        gap::observe(state.tracker.as_mut(), &events);
         match dispatch::enqueue(hub, &mut events, None).await {
             Ok(true) => last_received = Instant::now(),
             Ok(false) => {}
@@ -151,6 +173,7 @@ async fn read(
                     Some(Ok(Message::Text(text))) => {
                         if let Some(exit) = on_frame(hub, conn, subscriptions, text.as_str(), frames, &mut events) {
                             // Deliver what the frame carried before leaving.
+                            gap::observe(state.tracker.as_mut(), &events);
                             if let Err(closed) = dispatch::enqueue(hub, &mut events, None).await {
                                 return closed;
                             }

@@ -1,0 +1,220 @@
+//! End to end for the classic dialect: the bridge in-process against the classic simulator
+//! (HPC Pack personality), publishing to a real file.
+
+use std::collections::HashSet;
+use std::time::Duration;
+
+use serde_json::Value;
+use signalr_bridge::app::App;
+use signalr_bridge::simulate::classic::{ClassicSimulator, ClassicSimulatorConfig};
+
+use crate::support::*;
+
+const WAIT: Duration = Duration::from_secs(20);
+const JOB_TYPE: &str = "com.microsoft.hpcpack.job.state_changed.v1";
+
+async fn hpc_bridge(
+    sim: &ClassicSimulator,
+    job: u32,
+    dir: &std::path::Path,
+    password: &str,
+) -> (App, std::path::PathBuf) {
+    let out = dir.join("events.jsonl");
+    let yaml = format!(
+        "hubs:
+  - name: hpc
+    url: {url}
+    dialect: classic
+    profile: hpc_pack
+    hpc_pack: {{ job_ids: [{job}] }}
+    auth: {{ username: hpcadmin, password: '{password}' }}
+    handshake_timeout_secs: 5
+    reconnect: {{ initial_delay_ms: 300, max_delay_ms: 1000 }}
+sink: {{ kind: file, file: {{ path: '{out}' }} }}
+admin: {{ listen: '127.0.0.1:0' }}
+shutdown: {{ grace_period_secs: 5 }}
+",
+        url = sim.base_url(),
+        out = out.display()
+    );
+    (start(config(&yaml)).await, out)
+}
+
+async fn classic_sim() -> ClassicSimulator {
+    ClassicSimulator::start(ClassicSimulatorConfig::default())
+        .await
+        .expect("classic simulator starts")
+}
+
+fn events(path: &std::path::Path) -> Vec<Value> {
+    std::fs::read_to_string(path)
+        .unwrap_or_default()
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("JSON line"))
+        .collect()
+}
+
+fn job_states(events: &[Value]) -> Vec<(String, String, bool)> {
+    events
+        .iter()
+        .filter(|e| e["type"] == JOB_TYPE)
+        .map(|e| {
+            let d = &e["data"];
+            (
+                d["previousState"].as_str().unwrap_or("").to_string(),
+                d["state"].as_str().unwrap().to_string(),
+                d["reconciled"] == true,
+            )
+        })
+        .collect()
+}
+
+async fn job_reached(path: &std::path::Path, state: &str) {
+    eventually(WAIT, state, || job_states(&events(path)).iter().any(|(_, s, _)| s == state)).await;
+}
+
+/// Each live transition starts where the previous one ended: no gap, no repeat.
+fn assert_chain(states: &[(String, String, bool)]) {
+    for pair in states.windows(2) {
+        assert_eq!(pair[1].0, pair[0].1, "transitions chain without gaps: {states:?}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_jobs_lifecycle_arrives_in_order() {
+    let sim = classic_sim().await;
+    let job = sim.control().submit_job_with_tasks(2);
+    let dir = tempfile::tempdir().unwrap();
+    let (app, out) = hpc_bridge(&sim, job, dir.path(), "hpc-password").await;
+    eventually(WAIT, "ready", || app.status.ready()).await;
+    sim.control().finish(job);
+    job_reached(&out, "Finished").await;
+    let all = events(&out);
+    let states = job_states(&all);
+    assert_chain(&states);
+    assert_eq!(states.last().unwrap().1, "Finished");
+    let last = all.iter().rfind(|e| e["type"] == JOB_TYPE).unwrap();
+    assert_eq!(last["data"]["terminal"], true);
+    assert_eq!(last["subject"], format!("jobs/{job}"));
+    assert_eq!(last["partitionkey"], job.to_string());
+    let tasks: Vec<&Value> =
+        all.iter().filter(|e| e["type"] == "com.microsoft.hpcpack.task.state_changed.v1").collect();
+    assert!(
+        tasks
+            .iter()
+            .any(|t| t["subject"] == format!("jobs/{job}/tasks/2")
+                && t["data"]["state"] == "Finished")
+    );
+    let ids: HashSet<&str> = all.iter().map(|e| e["id"].as_str().unwrap()).collect();
+    assert_eq!(ids.len(), all.len(), "ids are unique");
+    let begin =
+        sim.control().invocations_received().iter().filter(|(_, m, _)| m == "BeginListen").count();
+    assert_eq!(begin, 2, "BeginListen on both hubs");
+    assert_eq!(app.shutdown().await.undelivered, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dropped_transport_is_resumed_and_the_gap_replayed() {
+    let sim = classic_sim().await;
+    let job = sim.control().submit_job_with_tasks(2);
+    let dir = tempfile::tempdir().unwrap();
+    let (app, out) = hpc_bridge(&sim, job, dir.path(), "hpc-password").await;
+    eventually(WAIT, "ready", || app.status.ready()).await;
+    sim.control().advance(job);
+    job_reached(&out, "Validating").await;
+    // Events made while the socket is gone are buffered by the server and replayed.
+    sim.control().drop_connections();
+    sim.control().advance(job);
+    sim.control().advance(job);
+    eventually(WAIT, "resumed", || {
+        counter(&app, "reconnects_total", &[("reason", "transport")]) >= 1
+    })
+    .await;
+    sim.control().finish(job);
+    job_reached(&out, "Finished").await;
+    let states = job_states(&events(&out));
+    assert_chain(&states);
+    let names: Vec<&str> = states.iter().map(|(_, s, _)| s.as_str()).collect();
+    assert_eq!(
+        names,
+        ["Validating", "Queued", "Running", "Finished"],
+        "each transition exactly once"
+    );
+    assert_eq!(app.status.hubs[0].snapshot().connects, 1, "resumed, not a new connection");
+    assert_eq!(app.shutdown().await.undelivered, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_forgotten_connection_restarts_listens_again_and_reconciles() {
+    let sim = classic_sim().await;
+    let job = sim.control().submit_job_with_tasks(2);
+    let dir = tempfile::tempdir().unwrap();
+    let (app, out) = hpc_bridge(&sim, job, dir.path(), "hpc-password").await;
+    eventually(WAIT, "ready", || app.status.ready()).await;
+    sim.control().advance(job);
+    job_reached(&out, "Validating").await;
+    // The server forgets the connection; what happens next is never replayed.
+    sim.control().forget_connections();
+    sim.control().drop_connections();
+    sim.control().finish(job);
+    eventually(WAIT, "a reconciled Finished", || {
+        job_states(&events(&out)).iter().any(|(_, s, r)| s == "Finished" && *r)
+    })
+    .await;
+    let all = events(&out);
+    let fin =
+        all.iter().find(|e| e["type"] == JOB_TYPE && e["data"]["state"] == "Finished").unwrap();
+    assert_eq!(fin["data"]["previousState"], "Validating", "from the last state seen");
+    assert_eq!(fin["data"]["terminal"], true);
+    let begin =
+        sim.control().invocations_received().iter().filter(|(_, m, _)| m == "BeginListen").count();
+    assert_eq!(begin, 4, "BeginListen again on both hubs");
+    assert_eq!(app.status.hubs[0].snapshot().connects, 2);
+    assert_eq!(app.shutdown().await.undelivered, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wrong_password_is_a_clear_error_retried_with_backoff() {
+    let sim = classic_sim().await;
+    let job = sim.control().submit_job();
+    let dir = tempfile::tempdir().unwrap();
+    let (app, _out) = hpc_bridge(&sim, job, dir.path(), "not-the-password").await;
+    eventually(WAIT, "two refused attempts", || {
+        counter(&app, "reconnects_total", &[("reason", "auth")]) >= 2
+    })
+    .await;
+    let error = app.status.hubs[0].snapshot().last_error.unwrap_or_default();
+    assert!(error.contains("credentials"), "{error}");
+    assert!(!error.contains("not-the-password"));
+    assert!(!app.status.ready());
+    assert_eq!(app.shutdown().await.undelivered, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn malformed_frames_and_unknown_states_are_counted_and_the_session_lives_on() {
+    let sim = classic_sim().await;
+    let job = sim.control().submit_job();
+    let dir = tempfile::tempdir().unwrap();
+    let (app, out) = hpc_bridge(&sim, job, dir.path(), "hpc-password").await;
+    eventually(WAIT, "ready", || app.status.ready()).await;
+    sim.control().inject_raw("{not json".into());
+    sim.control().inject_raw(r#"{"C":"x-1","M":[{"H":"JobEventHub","M":"JobStateChange","A":["seven","Running","Queued"]}]}"#.into());
+    let odd = format!(
+        r#"{{"C":"x-2","M":[{{"H":"JobEventHub","M":"JobStateChange","A":[{job},"Teleporting","Queued"]}}]}}"#
+    );
+    sim.control().inject_raw(odd);
+    eventually(WAIT, "counted", || {
+        counter(&app, "decode_errors_total", &[("reason", "json")]) >= 1
+            && counter(&app, "decode_errors_total", &[("hub", "hpc")]) >= 2
+            && counter(&app, "unknown_states_total", &[]) >= 1
+    })
+    .await;
+    sim.control().finish(job);
+    job_reached(&out, "Finished").await;
+    assert!(
+        job_states(&events(&out)).iter().any(|(_, s, _)| s == "Teleporting"),
+        "unknown states are kept"
+    );
+    assert_eq!(app.status.hubs[0].snapshot().connects, 1, "the session survived");
+    assert_eq!(app.shutdown().await.undelivered, 0);
+}
