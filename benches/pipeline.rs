@@ -7,9 +7,10 @@ use std::hint::black_box;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use signalr_bridge::config::{HubConfig, RedMistConfig};
+use signalr_bridge::config::{HpcPackConfig, HubConfig, RedMistConfig};
 use signalr_bridge::event::WireId;
 use signalr_bridge::profile::{MessageContext, Profile};
+use signalr_bridge::signalr::classic;
 use signalr_bridge::signalr::core::json;
 use signalr_bridge::simulate::race::Race;
 
@@ -101,6 +102,70 @@ fn limit_ignored(frames: &[String]) -> usize {
     frames.len()
 }
 
+/// HPC Pack frames as a classic server writes them: one envelope per frame with its cursor, job
+/// transitions on JobEventHub and (three times as many) task transitions on TaskEventHub.
+fn hpc_frames(count: usize) -> Vec<String> {
+    const JOB: [&str; 6] =
+        ["Configuring", "Submitted", "Validating", "Queued", "Running", "Finished"];
+    const TASK: [&str; 6] =
+        ["Submitted", "Queued", "Dispatching", "Running", "Finishing", "Finished"];
+    (0..count)
+        .map(|n| {
+            let job = 1000 + n / 20;
+            let step = n % 5;
+            let item = if n % 4 == 0 {
+                format!(r#"{{"H":"JobEventHub","M":"JobStateChange","A":[{job},"{}","{}"]}}"#, JOB[step + 1], JOB[step])
+            } else {
+                let task = 1 + n % 8;
+                format!(r#"{{"H":"TaskEventHub","M":"TaskStateChange","A":[{job},{task},0,"{}","{}"]}}"#, TASK[step + 1], TASK[step])
+            };
+            format!(r#"{{"C":"d-7F2E11C0-B,{n}|C,1","M":[{item}]}}"#)
+        })
+        .collect()
+}
+
+fn hpc_profile() -> Profile {
+    let hub: HubConfig = serde_json::from_value(serde_json::json!({
+        "name": "bench", "url": "https://head/hpc", "dialect": "classic", "profile": "hpc_pack",
+    }))
+    .unwrap();
+    let hpc: HpcPackConfig =
+        serde_json::from_value(serde_json::json!({"job_ids": [1000]})).unwrap();
+    Profile::from_config(&HubConfig { hpc_pack: Some(hpc), ..hub })
+}
+
+/// The classic path: frame -> envelope -> typed decode per item -> bytes.
+fn bridge_hpc(frames: &[String], profile: &Profile) -> usize {
+    let (hub, source): (Arc<str>, Arc<str>) = (Arc::from("bench"), Arc::from("https://head/hpc"));
+    let mut events = Vec::with_capacity(8);
+    let mut bytes = Vec::with_capacity(1024);
+    let mut produced = 0;
+    for frame in frames {
+        let Ok(classic::frame::Frame::Envelope(env)) = classic::frame::parse_frame(frame) else {
+            continue;
+        };
+        let cursor = env.cursor.as_deref().unwrap_or_default();
+        for (position, item) in env.messages.iter().flatten().enumerate() {
+            if let classic::frame::Item::Invocation { hub: h, method, arguments, .. } = item {
+                let ctx = MessageContext {
+                    hub: hub.clone(),
+                    source: source.clone(),
+                    wire: classic::wire_id(cursor, position),
+                    received: time::OffsetDateTime::now_utc(),
+                };
+                let _ = profile.normalize_in_hub(&ctx, Some(h), method, arguments, &mut events);
+            }
+        }
+        for event in events.drain(..) {
+            bytes.clear();
+            event.write_json(&mut bytes);
+            black_box(&bytes);
+            produced += 1;
+        }
+    }
+    produced
+}
+
 /// Median, min and max of items per second over `runs` runs.
 fn measure(runs: usize, mut run: impl FnMut() -> usize) -> (f64, f64, f64, usize) {
     run(); // warm-up
@@ -122,6 +187,7 @@ fn main() {
     let bytes: usize = frames.iter().map(String::len).sum();
     let profile = redmist_profile();
     let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+    println!("## RedMist ReceiveCarPatches (ASP.NET Core JSON)\n");
     println!("RedMist ReceiveCarPatches: {} frames, {cars} car patches, {bytes} bytes; 1 thread of {cpus}; median of {runs} runs (min-max)\n", frames.len());
     println!("| path | frames/s | events/s | MB/s |");
     println!("|---|---|---|---|");
@@ -142,10 +208,11 @@ fn main() {
     if std::env::var_os("BENCH_BRIDGE_ONLY").is_some() {
         return; // for profiling the bridge path alone
     }
-    for (name, f) in [
-        ("limit: serde_json -> IgnoredAny (parse only)", limit_ignored as fn(&[String]) -> usize),
+    let limits: [(&str, fn(&[String]) -> usize); 2] = [
+        ("limit: serde_json -> IgnoredAny (parse only)", limit_ignored),
         ("limit: serde_json -> Value", limit_value),
-    ] {
+    ];
+    for (name, f) in limits {
         let (med, lo, hi, _) = measure(runs, || f(&frames));
         println!(
             "| {name} | {med:.0} ({lo:.0}-{hi:.0}) | {:.0} | {:.1} | ",
@@ -153,5 +220,33 @@ fn main() {
             med * mb
         );
         println!("|  bridge / this limit (frames) | {:.2} | | |", bridge_fps / med);
+    }
+    hpc_table(frame_count, runs, limits);
+}
+
+fn hpc_table(frame_count: usize, runs: usize, limits: [(&str, fn(&[String]) -> usize); 2]) {
+    let frames = hpc_frames(frame_count);
+    let bytes: usize = frames.iter().map(String::len).sum();
+    let profile = hpc_profile();
+    println!("\n## HPC Pack job and task state changes (classic SignalR)\n");
+    println!(
+        "{} frames, one event each, {bytes} bytes; 1 thread; median of {runs} runs (min-max)\n",
+        frames.len()
+    );
+    println!("| path | events/s | MB/s |");
+    println!("|---|---|---|");
+    let mb = bytes as f64 / frames.len() as f64 / 1e6;
+    let (med, lo, hi, produced) = measure(runs, || bridge_hpc(&frames, &profile));
+    assert_eq!(produced, frames.len(), "one event per frame");
+    println!(
+        "| bridge: frame -> event -> bytes (null sink) | {med:.0} ({lo:.0}-{hi:.0}) | {:.1} |",
+        med * mb
+    );
+    for (name, f) in limits {
+        // The limit loops strip a trailing separator; classic frames have none, so add one.
+        let framed: Vec<String> = frames.iter().map(|f| format!("{f}\u{1e}")).collect();
+        let (lmed, llo, lhi, _) = measure(runs, || f(&framed));
+        println!("| {name} | {lmed:.0} ({llo:.0}-{lhi:.0}) | {:.1} |", lmed * mb);
+        println!("|  bridge / this limit | {:.2} | |", med / lmed);
     }
 }

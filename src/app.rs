@@ -31,7 +31,22 @@ pub struct App {
     hub_tasks: Vec<JoinHandle<()>>,
     publisher: JoinHandle<PublisherReport>,
     admin_task: Option<JoinHandle<()>>,
-    _simulator: Option<crate::simulate::Simulator>,
+    _simulators:
+        (Option<crate::simulate::Simulator>, Option<crate::simulate::classic::ClassicSimulator>),
+}
+
+/// The classic simulator's settings from the config section (the rest: the real server's).
+pub fn classic_sim(
+    c: &crate::config::HpcSimulatorConfig,
+) -> crate::simulate::classic::ClassicSimulatorConfig {
+    crate::simulate::classic::ClassicSimulatorConfig {
+        listen: c.listen,
+        user: c.username.clone(),
+        password: c.password.expose().to_string(),
+        rate_per_sec: c.rate_per_sec,
+        tasks_per_job: c.tasks_per_job,
+        ..Default::default()
+    }
 }
 
 impl App {
@@ -46,6 +61,18 @@ impl App {
                         format!("starting the embedded simulator on {}", sim.listen)
                     })?;
                 info!(url = %s.hub_url(), "Embedded simulator hub started.");
+                Some(s)
+            }
+            None => None,
+        };
+        let hpc_simulator = match &config.hpc_simulator {
+            Some(sim) => {
+                let s = crate::simulate::classic::ClassicSimulator::start(classic_sim(sim))
+                    .await
+                    .with_context(|| {
+                    format!("starting the embedded HPC simulator on {}", sim.listen)
+                })?;
+                info!(url = %s.base_url(), "Embedded HPC Pack simulator started.");
                 Some(s)
             }
             None => None,
@@ -103,7 +130,7 @@ impl App {
             hub_tasks,
             publisher,
             admin_task,
-            _simulator: simulator,
+            _simulators: (simulator, hpc_simulator),
         })
     }
 

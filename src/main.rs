@@ -47,6 +47,10 @@ enum Command {
         /// Require this bearer token (read from the environment, never from argv).
         #[arg(long, env = "SIGNALR_BRIDGE_SIM_TOKEN", hide_env_values = true)]
         token: Option<String>,
+        /// Also run the classic HPC Pack simulator here (`http://ADDR/hpc`, user `hpcadmin`,
+        /// password `hpc-password`).
+        #[arg(long)]
+        hpc_listen: Option<std::net::SocketAddr>,
     },
 }
 
@@ -90,7 +94,7 @@ fn main() -> ExitCode {
                 }
             }
         }
-        Command::Simulate { listen, rate, cars, event_id, token } => {
+        Command::Simulate { listen, rate, cars, event_id, token, hpc_listen } => {
             signalr_bridge::telemetry::init_logging(&config::LogConfig::default());
             let sim = SimulatorConfig {
                 listen,
@@ -100,9 +104,29 @@ fn main() -> ExitCode {
                 required_token: token.map(config::Secret::new),
             };
             runtime.block_on(async {
+                let hpc = match hpc_listen {
+                    Some(addr) => {
+                        let section: config::HpcSimulatorConfig =
+                            serde_json::from_value(serde_json::json!({ "listen": addr.to_string() }))
+                                .expect("defaults fill the section");
+                        let cfg = signalr_bridge::app::classic_sim(&section);
+                        match signalr_bridge::simulate::classic::ClassicSimulator::start(cfg).await {
+                            Ok(s) => {
+                                tracing::info!(url = %s.base_url(), "HPC Pack simulator listening.");
+                                Some(s)
+                            }
+                            Err(e) => {
+                                eprintln!("signalr-bridge: cannot start the HPC simulator on {addr}: {e}");
+                                return ExitCode::FAILURE;
+                            }
+                        }
+                    }
+                    None => None,
+                };
                 match signalr_bridge::simulate::Simulator::start(sim).await {
                     Ok(s) => {
                         tracing::info!(url = %s.hub_url(), "Simulator hub listening; Ctrl-C stops it.");
+                        let _keep = &hpc;
                         let _ = tokio::signal::ctrl_c().await;
                         ExitCode::SUCCESS
                     }

@@ -190,3 +190,17 @@ fn hpc_pack_hubs_default_to_both() {
     let hubs = hub.hpc_pack.unwrap().hubs;
     assert_eq!(hubs, [crate::config::HpcHub::JobEventHub, crate::config::HpcHub::TaskEventHub]);
 }
+
+#[test]
+fn every_example_config_loads() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("config");
+    let mut seen = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "yaml") {
+            load(Some(&path), Vec::new()).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            seen += 1;
+        }
+    }
+    assert!(seen >= 2, "config/ holds the examples");
+}

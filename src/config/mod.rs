@@ -64,6 +64,30 @@ pub struct Config {
     /// The built-in simulator hub, run inside the bridge (for the demo and trials).
     #[serde(default)]
     pub simulator: Option<SimulatorConfig>,
+    /// The built-in classic ASP.NET SignalR simulator with an HPC Pack personality.
+    #[serde(default)]
+    pub hpc_simulator: Option<HpcSimulatorConfig>,
+}
+
+/// The embedded HPC Pack simulator (classic SignalR at `http://<listen>/hpc`, HTTP Basic).
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct HpcSimulatorConfig {
+    /// Listen address (loopback).
+    #[serde(default = "default_hpc_sim_listen")]
+    pub listen: SocketAddr,
+    /// Job model steps per second; jobs are numbered from 1.
+    #[serde(default = "default_hpc_sim_rate")]
+    pub rate_per_sec: u32,
+    /// Tasks in each simulated job.
+    #[serde(default = "default_hpc_sim_tasks")]
+    pub tasks_per_job: u32,
+    /// The HTTP Basic user the simulator accepts.
+    #[serde(default = "default_hpc_sim_user")]
+    pub username: String,
+    /// The HTTP Basic password the simulator accepts.
+    #[serde(default = "default_hpc_sim_password")]
+    pub password: Secret,
 }
 
 /// The in-memory queue.
@@ -199,6 +223,21 @@ fn default_sim_rate() -> u32 {
 }
 fn default_sim_cars() -> u32 {
     12
+}
+fn default_hpc_sim_listen() -> SocketAddr {
+    SocketAddr::from(([127, 0, 0, 1], 5081))
+}
+fn default_hpc_sim_rate() -> u32 {
+    4
+}
+fn default_hpc_sim_tasks() -> u32 {
+    2
+}
+fn default_hpc_sim_user() -> String {
+    "hpcadmin".into()
+}
+fn default_hpc_sim_password() -> Secret {
+    Secret::new("hpc-password")
 }
 fn default_sim_event() -> i64 {
     42
