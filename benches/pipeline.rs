@@ -166,6 +166,9 @@ fn bridge_hpc(frames: &[String], profile: &Profile) -> usize {
     produced
 }
 
+/// A named limit loop over frames; returns frames parsed.
+type Limit = (&'static str, fn(&[String]) -> usize);
+
 /// Median, min and max of items per second over `runs` runs.
 fn measure(runs: usize, mut run: impl FnMut() -> usize) -> (f64, f64, f64, usize) {
     run(); // warm-up
@@ -208,7 +211,7 @@ fn main() {
     if std::env::var_os("BENCH_BRIDGE_ONLY").is_some() {
         return; // for profiling the bridge path alone
     }
-    let limits: [(&str, fn(&[String]) -> usize); 2] = [
+    let limits: [Limit; 2] = [
         ("limit: serde_json -> IgnoredAny (parse only)", limit_ignored),
         ("limit: serde_json -> Value", limit_value),
     ];
@@ -224,7 +227,7 @@ fn main() {
     hpc_table(frame_count, runs, limits);
 }
 
-fn hpc_table(frame_count: usize, runs: usize, limits: [(&str, fn(&[String]) -> usize); 2]) {
+fn hpc_table(frame_count: usize, runs: usize, limits: [Limit; 2]) {
     let frames = hpc_frames(frame_count);
     let bytes: usize = frames.iter().map(String::len).sum();
     let profile = hpc_profile();
