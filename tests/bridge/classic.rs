@@ -46,6 +46,28 @@ async fn classic_sim() -> ClassicSimulator {
         .expect("classic simulator starts")
 }
 
+/// A classic simulator with one submitted job, and the bridge on it, ready.
+struct Hpc {
+    sim: ClassicSimulator,
+    job: u32,
+    app: App,
+    out: std::path::PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+async fn ready_hpc(tasks: u32) -> Hpc {
+    let sim = classic_sim().await;
+    let job = sim.control().submit_job_with_tasks(tasks);
+    let dir = tempfile::tempdir().unwrap();
+    let (app, out) = hpc_bridge(&sim, job, dir.path(), "hpc-password").await;
+    eventually(WAIT, "ready", || app.status.ready()).await;
+    Hpc { sim, job, app, out, _dir: dir }
+}
+
+fn begin_listens(sim: &ClassicSimulator) -> usize {
+    sim.control().invocations_received().iter().filter(|(_, m, _)| m == "BeginListen").count()
+}
+
 fn events(path: &std::path::Path) -> Vec<Value> {
     std::fs::read_to_string(path)
         .unwrap_or_default()
@@ -82,11 +104,7 @@ fn assert_chain(states: &[(String, String, bool)]) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_jobs_lifecycle_arrives_in_order() {
-    let sim = classic_sim().await;
-    let job = sim.control().submit_job_with_tasks(2);
-    let dir = tempfile::tempdir().unwrap();
-    let (app, out) = hpc_bridge(&sim, job, dir.path(), "hpc-password").await;
-    eventually(WAIT, "ready", || app.status.ready()).await;
+    let Hpc { sim, job, app, out, _dir } = ready_hpc(2).await;
     sim.control().finish(job);
     job_reached(&out, "Finished").await;
     let all = events(&out);
@@ -107,19 +125,13 @@ async fn a_jobs_lifecycle_arrives_in_order() {
     );
     let ids: HashSet<&str> = all.iter().map(|e| e["id"].as_str().unwrap()).collect();
     assert_eq!(ids.len(), all.len(), "ids are unique");
-    let begin =
-        sim.control().invocations_received().iter().filter(|(_, m, _)| m == "BeginListen").count();
-    assert_eq!(begin, 2, "BeginListen on both hubs");
+    assert_eq!(begin_listens(&sim), 2, "BeginListen on both hubs");
     assert_eq!(app.shutdown().await.undelivered, 0);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_dropped_transport_is_resumed_and_the_gap_replayed() {
-    let sim = classic_sim().await;
-    let job = sim.control().submit_job_with_tasks(2);
-    let dir = tempfile::tempdir().unwrap();
-    let (app, out) = hpc_bridge(&sim, job, dir.path(), "hpc-password").await;
-    eventually(WAIT, "ready", || app.status.ready()).await;
+    let Hpc { sim, job, app, out, _dir } = ready_hpc(2).await;
     sim.control().advance(job);
     job_reached(&out, "Validating").await;
     // Events made while the socket is gone are buffered by the server and replayed.
@@ -146,11 +158,7 @@ async fn a_dropped_transport_is_resumed_and_the_gap_replayed() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_forgotten_connection_restarts_listens_again_and_reconciles() {
-    let sim = classic_sim().await;
-    let job = sim.control().submit_job_with_tasks(2);
-    let dir = tempfile::tempdir().unwrap();
-    let (app, out) = hpc_bridge(&sim, job, dir.path(), "hpc-password").await;
-    eventually(WAIT, "ready", || app.status.ready()).await;
+    let Hpc { sim, job, app, out, _dir } = ready_hpc(2).await;
     sim.control().advance(job);
     job_reached(&out, "Validating").await;
     // The server forgets the connection; what happens next is never replayed.
@@ -166,9 +174,7 @@ async fn a_forgotten_connection_restarts_listens_again_and_reconciles() {
         all.iter().find(|e| e["type"] == JOB_TYPE && e["data"]["state"] == "Finished").unwrap();
     assert_eq!(fin["data"]["previousState"], "Validating", "from the last state seen");
     assert_eq!(fin["data"]["terminal"], true);
-    let begin =
-        sim.control().invocations_received().iter().filter(|(_, m, _)| m == "BeginListen").count();
-    assert_eq!(begin, 4, "BeginListen again on both hubs");
+    assert_eq!(begin_listens(&sim), 4, "BeginListen again on both hubs");
     assert_eq!(app.status.hubs[0].snapshot().connects, 2);
     assert_eq!(app.shutdown().await.undelivered, 0);
 }
@@ -192,11 +198,7 @@ async fn a_wrong_password_is_a_clear_error_retried_with_backoff() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn malformed_frames_and_unknown_states_are_counted_and_the_session_lives_on() {
-    let sim = classic_sim().await;
-    let job = sim.control().submit_job();
-    let dir = tempfile::tempdir().unwrap();
-    let (app, out) = hpc_bridge(&sim, job, dir.path(), "hpc-password").await;
-    eventually(WAIT, "ready", || app.status.ready()).await;
+    let Hpc { sim, job, app, out, _dir } = ready_hpc(1).await;
     sim.control().inject_raw("{not json".into());
     sim.control().inject_raw(r#"{"C":"x-1","M":[{"H":"JobEventHub","M":"JobStateChange","A":["seven","Running","Queued"]}]}"#.into());
     let odd = format!(
