@@ -116,7 +116,7 @@ pub fn parse_record(body: &[u8]) -> Result<MsgPackMessage<'_>, RecordError> {
     Ok(match kind {
         1 => {
             need(5)?;
-            parse_invocation(&mut cur)?
+            parse_invocation(&mut cur, items)?
         }
         2 => {
             need(4)?;
@@ -147,7 +147,10 @@ pub fn parse_record(body: &[u8]) -> Result<MsgPackMessage<'_>, RecordError> {
 }
 
 /// `[1, Headers, InvocationId|nil, Target, [Args], [StreamIds]?]`.
-fn parse_invocation<'a>(cur: &mut Cursor<'a>) -> Result<MsgPackMessage<'a>, RecordError> {
+fn parse_invocation<'a>(
+    cur: &mut Cursor<'a>,
+    items: u32,
+) -> Result<MsgPackMessage<'a>, RecordError> {
     let headers = read_headers(cur)?;
     // The .NET reader treats an empty id like nil: no answer expected.
     let invocation_id = cur.opt_str()?.filter(|id| !id.is_empty());
@@ -158,6 +161,10 @@ fn parse_invocation<'a>(cur: &mut Cursor<'a>) -> Result<MsgPackMessage<'a>, Reco
         cur.skip()?;
     }
     let arguments = Arguments { raw: &raw[..raw.len() - cur.rest().len()], len };
+    if items >= 6 {
+        // Stream ids only matter to a server; checked whole so a cut record is not accepted.
+        cur.skip()?;
+    }
     Ok(MsgPackMessage::Invocation { invocation_id, target, headers, arguments })
 }
 

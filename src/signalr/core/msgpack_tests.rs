@@ -184,3 +184,114 @@ fn encoded_arguments_round_trip_through_json() {
     let got = bodies(&[&framed]);
     assert_eq!(invocation_parts(&got[0]), (Some("300".into()), "Go".into(), args.to_vec()));
 }
+
+#[test]
+fn split_records_across_every_frame_boundary() {
+    let mut stream = hex("02 91 06");
+    stream.extend(hex("13 96 01 80 c0 ac 52 65 63 65 69 76 65 52 65 73 65 74 90 90"));
+    stream.extend(invocation(1, "x", &[json!("y".repeat(200))])); // two-byte prefix
+    let whole = bodies(&[&stream]);
+    assert_eq!(whole.len(), 3);
+    for cut in 0..=stream.len() {
+        assert_eq!(bodies(&[&stream[..cut], &stream[cut..]]), whole, "cut at {cut}");
+    }
+    let single: Vec<&[u8]> = stream.chunks(1).collect();
+    assert_eq!(bodies(&single), whole);
+}
+
+#[test]
+fn split_records_rejects_bad_and_oversized_prefixes() {
+    let mut pending = Vec::new();
+    let six_bytes = hex("80 80 80 80 80 01");
+    assert_eq!(split_records(&mut pending, &six_bytes, |_| {}), Err(FrameError::BadPrefix));
+    assert!(pending.is_empty());
+    assert_eq!(read_length(&hex("ff ff ff ff 08")), Err(FrameError::BadPrefix));
+    assert_eq!(read_length(&hex("ff ff")), Ok(None));
+    // 16 MiB + 1, refused from the prefix alone, before any body arrives.
+    let too_big = hex("81 80 80 08");
+    let got = split_records(&mut pending, &too_big, |_| {});
+    assert_eq!(got, Err(FrameError::TooLarge { len: MAX_RECORD_BYTES + 1 }));
+    assert!(pending.is_empty());
+    // A record before the bad prefix in the same frame is still delivered.
+    let mut seen = 0;
+    let mut frame = PING.to_vec();
+    frame.extend(hex("ff ff ff ff 7f"));
+    assert!(split_records(&mut pending, &frame, |_| seen += 1).is_err());
+    assert_eq!(seen, 1);
+}
+
+#[test]
+fn truncated_records_are_errors_not_panics() {
+    let bodies = [
+        hex("96 01 82 a1 78 a1 79 a1 7a a1 7a a3 78 79 7a a6 6d 65 74 68 6f 64 91 2a 90"),
+        hex("95 03 80 a3 78 79 7a 01 a5 45 72 72 6f 72"),
+        hex("95 03 80 a3 78 79 7a 03 2a"),
+        hex("93 07 a3 78 79 7a c3"),
+        hex("92 08 cc 24"),
+    ];
+    for body in &bodies {
+        assert!(parse_record(body).is_ok());
+        for cut in 0..body.len() {
+            assert!(parse_record(&body[..cut]).is_err(), "{body:02x?} cut at {cut}");
+        }
+    }
+    let err = parse_record(&hex("96 01 80 c0 a1 6d dd ff ff ff ff")).unwrap_err();
+    assert_eq!(err, RecordError::Value(ValueError::Truncated));
+    assert_eq!(err.reason(), "msgpack");
+}
+
+#[test]
+fn ints_of_every_width() {
+    let cases = [
+        ("92 08 24", 36),
+        ("92 08 cc 24", 36),
+        ("92 08 cd 01 00", 256),
+        ("92 08 ce 00 01 00 00", 65536),
+        ("92 08 cf 00 00 00 01 00 00 00 00", 1 << 32),
+        ("92 08 d0 24", 36),
+        ("92 08 d1 00 24", 36),
+        ("92 08 d2 00 00 00 24", 36),
+        ("92 08 d3 00 00 00 00 00 00 00 24", 36),
+    ];
+    for (text, expected) in cases {
+        assert_eq!(rec(text), MsgPackMessage::Ack(expected), "{text}");
+    }
+    assert_eq!(rec("92 cd 00 09 05"), MsgPackMessage::Sequence(5));
+    let negative = parse_record(&hex("92 08 ff")).unwrap_err();
+    assert_eq!(negative, RecordError::Value(ValueError::OutOfRange));
+}
+
+#[test]
+fn five_item_invocation_and_empty_id() {
+    let five = hex("95 01 80 a0 a6 6d 65 74 68 6f 64 92 2a c0");
+    assert_eq!(invocation_parts(&five), (None, "method".into(), vec![json!(42), json!(null)]));
+    let extra_items = hex("97 01 80 a1 31 a1 6d 90 90 c3");
+    assert_eq!(invocation_parts(&extra_items), (Some("1".into()), "m".into(), vec![]));
+}
+
+#[test]
+fn malformed_records() {
+    let err = |text: &str| parse_record(&hex(text)).unwrap_err();
+    assert_eq!(err("94 01 80 c0 a1 6d"), RecordError::TooFewItems { kind: 1, items: 4 });
+    assert_eq!(err("94 03 80 a3 78 79 7a 01"), RecordError::TooFewItems { kind: 3, items: 4 });
+    assert_eq!(err("94 03 80 a3 78 79 7a 03"), RecordError::TooFewItems { kind: 3, items: 4 });
+    assert_eq!(err("95 03 80 a3 78 79 7a 04 c0"), RecordError::ResultKind(4));
+    assert_eq!(err("90"), RecordError::TooFewItems { kind: 0, items: 0 });
+    assert_eq!(err("91 08"), RecordError::TooFewItems { kind: 8, items: 1 });
+    assert!(matches!(err("81 01 02"), RecordError::Value(ValueError::Unexpected { .. })));
+    assert!(matches!(
+        err("96 01 80 c0 2a 90 90"),
+        RecordError::Value(ValueError::Unexpected { .. })
+    ));
+    assert_eq!(err("96 01 80 c0 a2 ff fe 90 90"), RecordError::Value(ValueError::Utf8));
+    assert!(parse_record(&[]).is_err());
+}
+
+#[test]
+fn other_message_types() {
+    assert_eq!(rec("91 63"), MsgPackMessage::Unknown(99));
+    assert_eq!(rec("93 cc 63 01 02"), MsgPackMessage::Unknown(99));
+    assert_eq!(rec("92 07 c0"), MsgPackMessage::Close { error: None, allow_reconnect: false });
+    assert_eq!(rec("94 02 80 a1 35 2a"), MsgPackMessage::StreamItem { invocation_id: "5" });
+    assert_eq!(rec("93 06 80 c0"), MsgPackMessage::Ping);
+}

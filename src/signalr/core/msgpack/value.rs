@@ -269,3 +269,7 @@ fn timestamp(data: &[u8]) -> Result<String, ValueError> {
 fn be_u32(data: &[u8]) -> u32 {
     data.iter().take(4).fold(0, |acc, &b| (acc << 8) | u32::from(b))
 }
+
+#[cfg(test)]
+#[path = "value_tests.rs"]
+mod tests;
