@@ -1,6 +1,7 @@
-//! The ASP.NET Core SignalR dialect (JSON hub protocol over WebSockets).
+//! The ASP.NET Core SignalR dialect (JSON and MessagePack hub protocols over WebSockets).
 
 pub mod connect;
 pub mod json;
+pub mod msgpack;
 pub mod negotiate;
 pub mod session;
