@@ -168,13 +168,7 @@ async fn connect_to_a_dead_port_fails_naming_the_url() {
 #[tokio::test]
 async fn hard_stop_after_the_broker_went_away_claims_no_delivery() {
     let scope = Scope::new().await;
-    // The stream exists before the sink connects through the proxy.
-    Sink::connect(&scope.config(NatsMode::Jetstream, true, 4)).await.unwrap();
-    let proxy = Proxy::start(NATS_URL).await;
-    let mut config = scope.config(NatsMode::Jetstream, false, 4);
-    config.nats.as_mut().unwrap().url = format!("nats://{}", proxy.addr);
-    config.nats.as_mut().unwrap().ack_timeout_secs = 1;
-    let sink = Sink::connect(&config).await.unwrap();
+    let (proxy, sink) = proxied_sink(&scope).await;
 
     let (metrics, status, stop) =
         (Arc::new(Metrics::new()), Arc::new(AppStatus::default()), CancellationToken::new());
@@ -205,12 +199,7 @@ async fn hard_stop_after_the_broker_went_away_claims_no_delivery() {
 #[tokio::test]
 async fn jetstream_outage_is_retried_in_order_without_duplicates() {
     let scope = Scope::new().await;
-    Sink::connect(&scope.config(NatsMode::Jetstream, true, 4)).await.unwrap();
-    let proxy = Proxy::start(NATS_URL).await;
-    let mut config = scope.config(NatsMode::Jetstream, false, 4);
-    config.nats.as_mut().unwrap().url = format!("nats://{}", proxy.addr);
-    config.nats.as_mut().unwrap().ack_timeout_secs = 1;
-    let sink = Sink::connect(&config).await.unwrap();
+    let (proxy, sink) = proxied_sink(&scope).await;
 
     let metrics = Arc::new(Metrics::new());
     let status = Arc::new(AppStatus::default());
@@ -269,6 +258,18 @@ async fn file_sink_appends_json_lines() {
 }
 
 /// The `n` an event was built with, from a stored message's body.
+/// A JetStream sink that reaches NATS through a proxy the test can cut, with a 1 s ack timeout.
+/// The stream is created first, directly, so the proxied sink only publishes.
+async fn proxied_sink(scope: &Scope) -> (Proxy, Sink) {
+    Sink::connect(&scope.config(NatsMode::Jetstream, true, 4)).await.unwrap();
+    let proxy = Proxy::start(NATS_URL).await;
+    let mut config = scope.config(NatsMode::Jetstream, false, 4);
+    config.nats.as_mut().unwrap().url = format!("nats://{}", proxy.addr);
+    config.nats.as_mut().unwrap().ack_timeout_secs = 1;
+    let sink = Sink::connect(&config).await.unwrap();
+    (proxy, sink)
+}
+
 fn data_n(msg: &async_nats::Message) -> u64 {
     let body: serde_json::Value = serde_json::from_slice(&msg.payload).unwrap();
     body["data"]["n"].as_u64().unwrap()
