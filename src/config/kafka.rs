@@ -259,3 +259,7 @@ pub(super) fn validate(kafka: Option<&KafkaSinkConfig>) -> Result<(), ConfigErro
 pub fn is_topic_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-')
 }
+
+#[cfg(test)]
+#[path = "kafka_tests.rs"]
+mod tests;
