@@ -156,6 +156,7 @@ async fn connect_to_a_dead_port_fails_naming_the_url() {
         kind: SinkKind::Nats,
         file: None,
         nats: Some(NatsSinkConfig { url: url.clone(), ..Default::default() }),
+        kafka: None,
         max_in_flight: 4,
     };
     match Sink::connect(&config).await {
@@ -238,6 +239,7 @@ async fn file_sink_appends_json_lines() {
         kind: SinkKind::File,
         file: Some(FileSinkConfig { path: path.clone(), fsync: true }),
         nats: None,
+        kafka: None,
         max_in_flight: 3,
     };
     let sink = Sink::connect(&config).await.unwrap();

@@ -243,7 +243,7 @@ impl Config {
             }
             SinkKind::Nats => {
                 let nats = sink.nats.clone().unwrap_or_default();
-                check_template(&nats.subject_template)?;
+                check_template("sink.nats.subject_template", &nats.subject_template)?;
                 if nats.stream.is_some() && nats.mode != super::NatsMode::Jetstream {
                     return Err(invalid(
                         "sink.nats.stream",
@@ -252,6 +252,7 @@ impl Config {
                     ));
                 }
             }
+            SinkKind::Kafka => super::kafka::validate(sink.kafka.as_ref())?,
             _ => {}
         }
         if self.shutdown.grace_period_secs == 0 {
@@ -310,8 +311,8 @@ fn validate_hpc_pack(
     Ok(())
 }
 
-fn check_template(template: &str) -> Result<(), ConfigError> {
-    let key = "sink.nats.subject_template";
+/// Placeholders known, braces closed, not empty, no white space.
+pub(super) fn check_template(key: &str, template: &str) -> Result<(), ConfigError> {
     let mut rest = template;
     while let Some(open) = rest.find('{') {
         let Some(close) = rest[open..].find('}') else {

@@ -244,10 +244,12 @@ fn default_sim_event() -> i64 {
 }
 
 mod hub;
+mod kafka;
 mod load;
 mod sink;
 
 pub use hub::*;
+pub use kafka::*;
 pub use load::{load, ConfigError};
 pub use sink::*;
 

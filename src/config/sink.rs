@@ -1,16 +1,16 @@
-//! Sink settings: stdout, JSON-lines file, NATS (core or JetStream).
+//! Sink settings: stdout, JSON-lines file, NATS (core or JetStream), Kafka (in `kafka.rs`).
 
 use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
-use super::Secret;
+use super::{KafkaSinkConfig, Secret};
 
 /// Where events go.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct SinkConfig {
-    /// `stdout`, `file` or `nats`.
+    /// `stdout`, `file`, `nats` or `kafka`.
     pub kind: SinkKind,
     /// JSON-lines file sink settings (kind `file`).
     #[serde(default)]
@@ -18,6 +18,9 @@ pub struct SinkConfig {
     /// NATS sink settings (kind `nats`).
     #[serde(default)]
     pub nats: Option<NatsSinkConfig>,
+    /// Kafka sink settings (kind `kafka`).
+    #[serde(default)]
+    pub kafka: Option<KafkaSinkConfig>,
     /// Events published concurrently before waiting for acknowledgements.
     #[serde(default = "default_max_in_flight")]
     pub max_in_flight: usize,
@@ -30,6 +33,7 @@ pub enum SinkKind {
     Stdout,
     File,
     Nats,
+    Kafka,
 }
 
 /// JSON-lines file sink.

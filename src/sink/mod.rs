@@ -5,9 +5,11 @@
 //! - `stream`: JSON lines to stdout or a file.
 //! - `nats`: connecting to NATS, stream setup, core-NATS batches.
 //! - `jetstream`: the JetStream in-flight window (go-back-N on failure).
+//! - `kafka`: the Kafka producer, record layout and in-flight window.
 //! - `publisher`: the loop, retries, and hard-stop accounting.
 
 mod jetstream;
+mod kafka;
 mod nats;
 mod publisher;
 pub mod route;
@@ -18,6 +20,7 @@ use std::path::PathBuf;
 pub use publisher::run_publisher;
 
 use crate::config::{SinkConfig, SinkKind};
+use kafka::KafkaSink;
 use nats::{NatsPublisher, NatsSink};
 use stream::StreamSink;
 
@@ -33,6 +36,7 @@ enum Target {
     Stdout(StreamSink),
     File(StreamSink),
     Nats(Box<NatsSink>),
+    Kafka(Box<KafkaSink>),
 }
 
 /// Why a sink could not start.
@@ -75,6 +79,12 @@ impl Sink {
                 let nats = config.nats.clone().unwrap_or_default();
                 Target::Nats(Box::new(nats::connect(&nats, max_in_flight).await?))
             }
+            SinkKind::Kafka => {
+                let kafka = config.kafka.as_ref().ok_or_else(|| {
+                    SinkError::Config("sink kind `kafka` needs a `kafka` section".into())
+                })?;
+                Target::Kafka(Box::new(kafka::connect(kafka).await?))
+            }
         };
         Ok(Sink { target, max_in_flight })
     }
@@ -88,6 +98,7 @@ impl Sink {
                 NatsPublisher::Core => "nats",
                 NatsPublisher::JetStream(_) => "jetstream",
             },
+            Target::Kafka(_) => "kafka",
         }
     }
 }

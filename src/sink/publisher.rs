@@ -14,6 +14,7 @@ use tokio_util::sync::CancellationToken;
 use tracing::{error, info, warn};
 
 use super::jetstream::{self, Window};
+use super::kafka::KafkaWindow;
 use super::nats::{NatsPublisher, NatsSink};
 use super::stream::StreamSink;
 use super::{PublisherReport, Sink, Target};
@@ -53,6 +54,7 @@ enum BatchTarget {
 enum Engine {
     Batch { target: BatchTarget, batch: Vec<Event> },
     Window(Window),
+    Kafka(Box<KafkaWindow>),
 }
 
 impl Engine {
@@ -66,6 +68,7 @@ impl Engine {
                     Engine::Window(Window::new((**js).clone(), n.template.clone()))
                 }
             },
+            Target::Kafka(k) => Engine::Kafka(Box::new(KafkaWindow::new(*k))),
         }
     }
 }
@@ -81,6 +84,7 @@ pub async fn run_publisher(
     let label = sink.label();
     match &sink.target {
         Target::Nats(nats) => nats.link.attach(status),
+        Target::Kafka(kafka) => kafka.link.attach(status),
         Target::Stdout(_) | Target::File(_) => status.set_sink_connected(true),
     }
     let run = Run { metrics: &metrics, label, max_in_flight: sink.max_in_flight.max(1) };
@@ -99,10 +103,10 @@ pub async fn run_publisher(
 }
 
 /// The loop's fixed context.
-struct Run<'a> {
-    metrics: &'a Metrics,
-    label: &'static str,
-    max_in_flight: usize,
+pub(super) struct Run<'a> {
+    pub(super) metrics: &'a Metrics,
+    pub(super) label: &'static str,
+    pub(super) max_in_flight: usize,
 }
 
 impl Run<'_> {
@@ -121,6 +125,7 @@ impl Run<'_> {
                 }
             }
             Engine::Window(window) => self.drive_window(window, rx, done).await,
+            Engine::Kafka(window) => self.drive_kafka(window, rx, done).await,
         }
     }
 
@@ -210,7 +215,7 @@ impl Run<'_> {
     }
 
     /// Counts and logs a failed attempt, then waits out the backoff.
-    async fn retry_after(&self, failure: Failure, attempt: &mut u32) {
+    pub(super) async fn retry_after(&self, failure: Failure, attempt: &mut u32) {
         self.metrics.publish_failed(self.label, failure.reason);
         let delay = backoff(*attempt);
         warn!(
@@ -254,6 +259,16 @@ impl Run<'_> {
             }
             Engine::Batch { batch, .. } => batch.len() as u64,
             Engine::Window(w) => w.len() as u64,
+            Engine::Kafka(w) => {
+                // librdkafka may still be holding reports that are only a moment away.
+                let (settled, left) = w.finish(FINAL_FLUSH).await;
+                for flight in settled {
+                    let since_read = since(OffsetDateTime::now_utc(), flight.event.time);
+                    self.metrics.published(self.label, flight.started.elapsed(), since_read);
+                    delivered += 1;
+                }
+                left
+            }
         };
         if undelivered > 0 {
             error!(sink = self.label, undelivered, delivered, "Hard stop: events not delivered.");
@@ -266,7 +281,7 @@ impl Run<'_> {
 }
 
 /// Time since the hub message was read; zero if the clocks disagree.
-fn since(now: OffsetDateTime, read_at: OffsetDateTime) -> Duration {
+pub(super) fn since(now: OffsetDateTime, read_at: OffsetDateTime) -> Duration {
     (now - read_at).try_into().unwrap_or_default()
 }
 

@@ -1,5 +1,5 @@
-//! Where an event goes on NATS: the subject from the configured template, and the headers that
-//! carry its identity (`Nats-Msg-Id`) and CloudEvents attributes. Pure; no I/O.
+//! Where an event goes: the NATS subject or Kafka topic from the configured template, and the
+//! NATS headers that carry its identity (`Nats-Msg-Id`) and CloudEvents attributes. Pure; no I/O.
 
 use async_nats::header::{HeaderMap, HeaderValue, NATS_MESSAGE_ID};
 
@@ -16,6 +16,38 @@ const CLOUDEVENTS_JSON: &str = "application/cloudevents+json";
 /// can never land on a subject another routing key owns. Unknown placeholders stay as written;
 /// [`validate_template`] rejects them at start.
 pub fn subject(template: &str, event: &Event) -> String {
+    render(template, event, push_token)
+}
+
+/// The longest topic name Kafka accepts.
+const MAX_TOPIC_LEN: usize = 249;
+
+/// The Kafka topic for `event`: like [`subject`], but every character Kafka does not allow in a
+/// topic name (anything but letters, digits, `.`, `_`, `-`) in `{hub}` and `{key}` becomes
+/// `_`, and the name is cut at Kafka's 249-character limit.
+pub fn topic(template: &str, event: &Event) -> String {
+    let mut topic = render(template, event, push_topic_part);
+    if topic.len() > MAX_TOPIC_LEN {
+        // A template that skipped validation may hold non-ASCII: cut on a character boundary.
+        let cut = (0..=MAX_TOPIC_LEN).rev().find(|&i| topic.is_char_boundary(i)).unwrap_or(0);
+        topic.truncate(cut);
+    }
+    topic
+}
+
+/// Appends `value` as part of a topic name; the result is always ASCII.
+fn push_topic_part(out: &mut String, value: &str) {
+    if value.is_empty() {
+        out.push('_');
+        return;
+    }
+    let legal = crate::config::is_topic_char;
+    out.extend(value.chars().map(|c| if legal(c) { c } else { '_' }));
+}
+
+/// `template` with `{hub}`, `{type}` and `{key}` replaced; `push` appends wire-borne values.
+fn render(template: &str, event: &Event, push: fn(&mut String, &str)) -> String {
+    let push_token = push;
     let mut out = String::with_capacity(template.len() + 64);
     let mut rest = template;
     while let Some(open) = rest.find('{') {
@@ -129,6 +161,29 @@ mod tests {
         for (template, hub, kind, key, want) in cases {
             assert_eq!(subject(template, &event(hub, *kind, key)), *want, "{template} {key:?}");
         }
+    }
+
+    #[test]
+    fn topic_table() {
+        use EventType::*;
+        let cases: &[(&str, &str, EventType, &str, &str)] = &[
+            ("signalr.{hub}", "hpc", HpcJobStateChanged, "7", "signalr.hpc"),
+            (
+                "jobs.{type}",
+                "hpc",
+                HpcTaskStateChanged,
+                "7",
+                "jobs.com.microsoft.hpcpack.task.state_changed.v1",
+            ),
+            ("ev-{key}", "h", RedMistCarPatched, "42/7 x:é", "ev-42_7_x__"),
+            ("ev-{key}", "h", RedMistCarPatched, "", "ev-_"),
+            ("ev.{hub}", "my.hub", GenericInvocation, "", "ev.my.hub"),
+        ];
+        for (template, hub, kind, key, want) in cases {
+            assert_eq!(topic(template, &event(hub, *kind, key)), *want, "{template} {key:?}");
+        }
+        let long = "k".repeat(400);
+        assert_eq!(topic("t.{key}", &event("h", RedMistReset, &long)).len(), 249);
     }
 
     #[test]

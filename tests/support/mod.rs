@@ -69,7 +69,13 @@ impl Scope {
             stream,
             ..Default::default()
         };
-        SinkConfig { kind: SinkKind::Nats, file: None, nats: Some(nats), max_in_flight }
+        SinkConfig {
+            kind: SinkKind::Nats,
+            file: None,
+            nats: Some(nats),
+            kafka: None,
+            max_in_flight,
+        }
     }
 
     /// Deletes the stream if the test made one.

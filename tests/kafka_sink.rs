@@ -1,0 +1,271 @@
+//! The Kafka sink against a real broker: tansu on 127.0.0.1:9092 (started by `scripts/test`).
+//! Each test owns uuid-named topics, created with the admin client, and reads them back with an
+//! assigned (not group-subscribed) consumer: tansu answers group joins slowly.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
+use rdkafka::client::DefaultClientContext;
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::message::{Headers, Message, OwnedMessage};
+use rdkafka::{ClientConfig, Offset, TopicPartitionList};
+use serde_json::value::RawValue;
+use signalr_bridge::config::{KafkaMode, KafkaSinkConfig, SinkConfig, SinkKind};
+use signalr_bridge::event::{Event, EventType, WireId};
+use signalr_bridge::sink::{run_publisher, PublisherReport, Sink, SinkError};
+use signalr_bridge::status::AppStatus;
+use signalr_bridge::telemetry::Metrics;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+const BROKERS: &str = "127.0.0.1:9092";
+const PARTITIONS: i32 = 3;
+
+/// Record `n` of connection `conn`, with data `{"n": n}`.
+fn event(conn: &str, n: u64, key: &str, kind: EventType) -> Event {
+    Event {
+        id: WireId { connection: conn.into(), record: n }.event_id(0),
+        source: "http://127.0.0.1/hub".into(),
+        hub: "hpc".into(),
+        kind,
+        subject: format!("jobs/{key}"),
+        time: time::OffsetDateTime::now_utc(),
+        partition_key: key.into(),
+        data: RawValue::from_string(format!(r#"{{"n":{n}}}"#)).unwrap(),
+    }
+}
+
+fn kafka(template: &str, mode: KafkaMode) -> KafkaSinkConfig {
+    let mut config: KafkaSinkConfig = serde_json::from_value(serde_json::json!({
+        "brokers": BROKERS,
+        "topic_template": template,
+    }))
+    .unwrap();
+    config.mode = mode;
+    config
+}
+
+fn sink_config(kafka: KafkaSinkConfig) -> SinkConfig {
+    SinkConfig {
+        kind: SinkKind::Kafka,
+        file: None,
+        nats: None,
+        kafka: Some(kafka),
+        max_in_flight: 16,
+    }
+}
+
+/// A fresh name for this test's topics and connection ids.
+fn unique() -> String {
+    format!("t-{}", uuid::Uuid::new_v4().simple())
+}
+
+async fn create_topics(names: &[&str]) {
+    let admin: AdminClient<DefaultClientContext> =
+        ClientConfig::new().set("bootstrap.servers", BROKERS).create().unwrap();
+    let topics: Vec<_> =
+        names.iter().map(|n| NewTopic::new(n, PARTITIONS, TopicReplication::Fixed(1))).collect();
+    let results = admin.create_topics(&topics, &AdminOptions::new()).await.unwrap();
+    for result in results {
+        result.expect("topic created");
+    }
+}
+
+/// Publishes `events` through a real publisher and closes the queue.
+async fn publish_all(sink: Sink, events: Vec<Event>) -> PublisherReport {
+    let (tx, rx) = mpsc::channel(8);
+    let producer = tokio::spawn(async move {
+        for e in events {
+            tx.send(e).await.expect("publisher alive");
+        }
+    });
+    let report = run_publisher(
+        sink,
+        rx,
+        Arc::new(Metrics::new()),
+        Arc::new(AppStatus::default()),
+        CancellationToken::new(),
+    )
+    .await;
+    producer.await.unwrap();
+    report
+}
+
+/// Reads `count` records from every partition of `topic` (or gives up after 30 s, so a missing
+/// record fails the count check instead of hanging), then reads a little more to catch extras.
+fn consume(topic: &str, count: usize) -> Vec<OwnedMessage> {
+    let consumer: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", BROKERS)
+        .set("group.id", unique())
+        .set("enable.auto.commit", "false")
+        .create()
+        .unwrap();
+    let mut list = TopicPartitionList::new();
+    for p in 0..PARTITIONS {
+        list.add_partition_offset(topic, p, Offset::Beginning).unwrap();
+    }
+    consumer.assign(&list).unwrap();
+    let mut out = Vec::new();
+    let give_up = Instant::now() + Duration::from_secs(30);
+    while out.len() < count && Instant::now() < give_up {
+        if let Some(m) = consumer.poll(Duration::from_millis(200)) {
+            out.push(m.expect("consume").detach());
+        }
+    }
+    let extra_until = Instant::now() + Duration::from_millis(500);
+    while Instant::now() < extra_until {
+        if let Some(m) = consumer.poll(Duration::from_millis(100)) {
+            out.push(m.expect("consume").detach());
+        }
+    }
+    out
+}
+
+fn header(m: &OwnedMessage, name: &str) -> Option<String> {
+    let headers = m.headers()?;
+    let h = headers.iter().find(|h| h.key == name)?;
+    Some(String::from_utf8(h.value?.to_vec()).unwrap())
+}
+
+fn key(m: &OwnedMessage) -> String {
+    String::from_utf8(m.key().unwrap().to_vec()).unwrap()
+}
+
+/// Every event once, in order per key, each key in one partition: `n` read from the value.
+fn check_order(messages: &[OwnedMessage], sent: &[Event], n_of: impl Fn(&OwnedMessage) -> u64) {
+    assert_eq!(messages.len(), sent.len(), "every event once");
+    let mut per_key: HashMap<String, Vec<u64>> = HashMap::new();
+    let mut partition: HashMap<String, i32> = HashMap::new();
+    for m in messages {
+        let k = key(m);
+        assert_eq!(*partition.entry(k.clone()).or_insert(m.partition()), m.partition(), "{k}");
+        per_key.entry(k).or_default().push(n_of(m));
+    }
+    let mut want: HashMap<String, Vec<u64>> = HashMap::new();
+    for (n, e) in (1..).zip(sent) {
+        want.entry(e.partition_key.clone()).or_default().push(n);
+    }
+    assert_eq!(per_key, want);
+}
+
+fn keyed_events(conn: &str, count: u64, kind: EventType) -> Vec<Event> {
+    (1..=count).map(|n| event(conn, n, &format!("job-{}", n % 4), kind)).collect()
+}
+
+#[tokio::test]
+async fn structured_mode_delivers_every_event_once_in_order_per_key() {
+    let name = unique();
+    create_topics(&[&name]).await;
+    let sink = Sink::connect(&sink_config(kafka(&name, KafkaMode::Structured))).await.unwrap();
+    assert_eq!(sink.label(), "kafka");
+    let events = keyed_events(&name, 80, EventType::HpcJobStateChanged);
+    let report = publish_all(sink, events.clone()).await;
+    assert_eq!(report, PublisherReport { delivered: 80, undelivered: 0 });
+
+    let messages = consume(&name, 80);
+    let body = |m: &OwnedMessage| -> serde_json::Value {
+        serde_json::from_slice(m.payload().unwrap()).unwrap()
+    };
+    check_order(&messages, &events, |m| body(m)["data"]["n"].as_u64().unwrap());
+    for m in &messages {
+        let v = body(m);
+        let n = v["data"]["n"].as_u64().unwrap();
+        assert_eq!(v["id"], format!("{name}:{n}"));
+        assert_eq!(v["specversion"], "1.0");
+        assert_eq!(v["type"], "com.microsoft.hpcpack.job.state_changed.v1");
+        assert_eq!(v["partitionkey"], key(m));
+        assert_eq!(header(m, "content-type").as_deref(), Some("application/cloudevents+json"));
+    }
+}
+
+#[tokio::test]
+async fn binary_mode_round_trips_data_and_ce_headers() {
+    let name = unique();
+    create_topics(&[&name]).await;
+    let sink = Sink::connect(&sink_config(kafka(&name, KafkaMode::Binary))).await.unwrap();
+    let events = keyed_events(&name, 20, EventType::HpcTaskStateChanged);
+    let report = publish_all(sink, events.clone()).await;
+    assert_eq!(report, PublisherReport { delivered: 20, undelivered: 0 });
+
+    let messages = consume(&name, 20);
+    let n_of = |m: &OwnedMessage| {
+        let data: serde_json::Value = serde_json::from_slice(m.payload().unwrap()).unwrap();
+        data["n"].as_u64().unwrap()
+    };
+    check_order(&messages, &events, n_of);
+    for m in &messages {
+        let sent = &events[n_of(m) as usize - 1];
+        assert_eq!(m.payload().unwrap(), sent.data.get().as_bytes());
+        assert_eq!(header(m, "ce_id"), Some(sent.id.clone()));
+        assert_eq!(header(m, "ce_specversion").as_deref(), Some("1.0"));
+        assert_eq!(header(m, "ce_type").as_deref(), Some(sent.kind.as_str()));
+        assert_eq!(header(m, "ce_source").as_deref(), Some("http://127.0.0.1/hub"));
+        assert_eq!(header(m, "ce_subject"), Some(sent.subject.clone()));
+        assert_eq!(header(m, "ce_partitionkey"), Some(sent.partition_key.clone()));
+        assert_eq!(header(m, "content-type").as_deref(), Some("application/json"));
+        let time = header(m, "ce_time").unwrap();
+        let rfc3339 = time::format_description::well_known::Rfc3339;
+        assert_eq!(time::OffsetDateTime::parse(&time, &rfc3339).unwrap(), sent.time);
+    }
+}
+
+#[tokio::test]
+async fn topic_template_routes_job_and_task_events_to_their_own_topics() {
+    let name = unique();
+    let jobs = format!("{name}.com.microsoft.hpcpack.job.state_changed.v1");
+    let tasks = format!("{name}.com.microsoft.hpcpack.task.state_changed.v1");
+    create_topics(&[&jobs, &tasks]).await;
+    let template = format!("{name}.{{type}}");
+    let sink = Sink::connect(&sink_config(kafka(&template, KafkaMode::Structured))).await.unwrap();
+    let events: Vec<_> = (1..=30)
+        .map(|n| {
+            let kind = if n % 3 == 0 {
+                EventType::HpcTaskStateChanged
+            } else {
+                EventType::HpcJobStateChanged
+            };
+            event(&name, n, "job-7", kind)
+        })
+        .collect();
+    let report = publish_all(sink, events).await;
+    assert_eq!(report.delivered, 30);
+
+    let ids = |topic: &str, count| -> Vec<(String, u64)> {
+        consume(topic, count)
+            .iter()
+            .map(|m| {
+                let v: serde_json::Value = serde_json::from_slice(m.payload().unwrap()).unwrap();
+                (v["type"].as_str().unwrap().to_owned(), v["data"]["n"].as_u64().unwrap())
+            })
+            .collect()
+    };
+    let job_type = EventType::HpcJobStateChanged.as_str().to_owned();
+    let task_type = EventType::HpcTaskStateChanged.as_str().to_owned();
+    let want_jobs: Vec<_> =
+        (1..=30).filter(|n| n % 3 != 0).map(|n| (job_type.clone(), n)).collect();
+    let want_tasks: Vec<_> =
+        (1..=30).filter(|n| n % 3 == 0).map(|n| (task_type.clone(), n)).collect();
+    assert_eq!(ids(&jobs, 20), want_jobs);
+    assert_eq!(ids(&tasks, 10), want_tasks);
+}
+
+#[tokio::test]
+async fn dangerous_or_unknown_properties_are_refused_naming_the_key() {
+    let cases = [
+        ("enable.idempotence", "false"),
+        ("acks", "1"),
+        ("no.such.property", "x"),
+        ("compression.type", "gzip"),
+    ];
+    for (key, value) in cases {
+        let mut config = kafka("t", KafkaMode::Structured);
+        config.properties = BTreeMap::from([(key.to_owned(), value.to_owned())]);
+        match Sink::connect(&sink_config(config)).await {
+            Err(SinkError::Config(message)) => assert!(message.contains(key), "{key}: {message}"),
+            Err(other) => panic!("{key}: wrong error: {other}"),
+            Ok(_) => panic!("{key}={value} accepted"),
+        }
+    }
+}
