@@ -66,8 +66,10 @@ impl Link {
 pub async fn connect(config: &NatsSinkConfig, max_in_flight: usize) -> Result<NatsSink, SinkError> {
     route::validate_template(&config.subject_template).map_err(SinkError::Config)?;
     let link = Arc::new(Link::default());
-    let url = config.url.as_str();
-    let servers: Vec<&str> = url.split(',').map(str::trim).filter(|s| !s.is_empty()).collect();
+    let servers: Vec<&str> =
+        config.url.split(',').map(str::trim).filter(|s| !s.is_empty()).collect();
+    // What logs and errors show: credentials in a server URL are replaced.
+    let url = shown(&config.url);
     let options = options(config, link.clone()).await?;
     let client = tokio::time::timeout(CONNECT_TIMEOUT, options.connect(servers))
         .await
@@ -76,7 +78,7 @@ pub async fn connect(config: &NatsSinkConfig, max_in_flight: usize) -> Result<Na
         })?
         .map_err(|e| SinkError::Connect(format!("NATS at {url}: {e}")))?;
     link.set_connected(true);
-    info!(url, mode = ?config.mode, "Connected to NATS.");
+    info!(%url, mode = ?config.mode, "Connected to NATS.");
     let ack_timeout = Duration::from_secs(config.ack_timeout_secs.max(1));
     let publisher = match config.mode {
         NatsMode::Core => NatsPublisher::Core,
@@ -203,5 +205,30 @@ impl NatsSink {
             Ok(Err(e)) => Err(Failure::new("flush", &e)),
             Err(_) => Err(Failure::new("flush_timeout", &"no flush within the ack timeout")),
         }
+    }
+}
+
+/// Server URLs as logs may show them: `nats://user:pass@host` becomes `nats://<redacted>@host`.
+fn shown(urls: &str) -> String {
+    let one = |s: &str| {
+        let start = s.find("://").map_or(0, |i| i + 3);
+        match s[start..].rfind('@') {
+            Some(at) => format!("{}<redacted>@{}", &s[..start], &s[start + at + 1..]),
+            None => s.to_string(),
+        }
+    };
+    urls.split(',').map(|s| one(s.trim())).collect::<Vec<_>>().join(",")
+}
+
+#[cfg(test)]
+mod shown_tests {
+    #[test]
+    fn credentials_in_server_urls_are_redacted() {
+        assert_eq!(super::shown("nats://127.0.0.1:4222"), "nats://127.0.0.1:4222");
+        assert_eq!(
+            super::shown("nats://u:s3cret@a:4222, tls://tok@b:4222,c:4222"),
+            "nats://<redacted>@a:4222,tls://<redacted>@b:4222,c:4222"
+        );
+        assert_eq!(super::shown("u:p@host:4222"), "<redacted>@host:4222");
     }
 }
