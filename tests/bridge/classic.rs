@@ -13,14 +13,9 @@ use crate::support::*;
 const WAIT: Duration = Duration::from_secs(20);
 const JOB_TYPE: &str = "com.microsoft.hpcpack.job.state_changed.v1";
 
-async fn hpc_bridge(
-    sim: &ClassicSimulator,
-    job: u32,
-    dir: &std::path::Path,
-    password: &str,
-) -> (App, std::path::PathBuf) {
-    let out = dir.join("events.jsonl");
-    let yaml = format!(
+/// The YAML of one HPC Pack hub on `sim` following `job`, with short timers for tests.
+pub fn hpc_hub(sim: &ClassicSimulator, job: u32, password: &str) -> String {
+    format!(
         "hubs:
   - name: hpc
     url: {url}
@@ -30,17 +25,25 @@ async fn hpc_bridge(
     auth: {{ username: hpcadmin, password: '{password}' }}
     handshake_timeout_secs: 5
     reconnect: {{ initial_delay_ms: 300, max_delay_ms: 1000 }}
-sink: {{ kind: file, file: {{ path: '{out}' }} }}
 admin: {{ listen: '127.0.0.1:0' }}
 shutdown: {{ grace_period_secs: 5 }}
 ",
-        url = sim.base_url(),
-        out = out.display()
-    );
-    (start(config(&yaml)).await, out)
+        url = sim.base_url()
+    )
 }
 
-async fn classic_sim() -> ClassicSimulator {
+async fn hpc_bridge(
+    sim: &ClassicSimulator,
+    job: u32,
+    dir: &std::path::Path,
+    password: &str,
+) -> (App, std::path::PathBuf) {
+    let out = dir.join("events.jsonl");
+    let sink = format!("sink: {{ kind: file, file: {{ path: '{}' }} }}\n", out.display());
+    (start(config(&(hpc_hub(sim, job, password) + &sink))).await, out)
+}
+
+pub async fn classic_sim() -> ClassicSimulator {
     ClassicSimulator::start(ClassicSimulatorConfig::default())
         .await
         .expect("classic simulator starts")

@@ -2,6 +2,7 @@
 //! JetStream (127.0.0.1:4222) or to a real file.
 
 mod classic;
+mod kafka;
 mod support;
 
 use std::collections::HashSet;
