@@ -25,6 +25,38 @@ use crate::telemetry::Metrics;
 /// How long a hard stop still gives a file or stdout to take what it was writing.
 const FINAL_FLUSH: Duration = Duration::from_secs(1);
 
+/// A window of publishes awaiting acknowledgement, settled oldest first (JetStream PubAcks,
+/// Kafka delivery reports); what an outcome means is the window's own business.
+pub(in crate::sink) trait Flights {
+    type Outcome;
+    fn len(&self) -> usize;
+    fn is_empty(&self) -> bool;
+    async fn publish(&mut self, event: Event);
+    /// Waits for the oldest flight's outcome.
+    async fn oldest(&mut self) -> Self::Outcome;
+    /// Acts on the oldest flight's outcome; returns how many events it delivered.
+    async fn settle(&mut self, run: &Run<'_>, outcome: Self::Outcome, attempt: &mut u32) -> u64;
+}
+
+impl Flights for Window {
+    type Outcome = Result<PublishAck, PublishError>;
+    fn len(&self) -> usize {
+        Window::len(self)
+    }
+    fn is_empty(&self) -> bool {
+        Window::is_empty(self)
+    }
+    async fn publish(&mut self, event: Event) {
+        Window::publish(self, event).await
+    }
+    async fn oldest(&mut self) -> Self::Outcome {
+        self.oldest_ack().await
+    }
+    async fn settle(&mut self, run: &Run<'_>, outcome: Self::Outcome, attempt: &mut u32) -> u64 {
+        run.on_ack(self, outcome, attempt).await
+    }
+}
+
 /// A failed attempt: the metric reason and what went wrong.
 #[derive(Debug)]
 pub struct Failure {
@@ -124,8 +156,8 @@ impl Run<'_> {
                     *done += self.commit(target, batch).await;
                 }
             }
-            Engine::Window(window) => self.drive_window(window, rx, done).await,
-            Engine::Kafka(window) => self.drive_kafka(window, rx, done).await,
+            Engine::Window(window) => self.drive_flights(window, rx, done).await,
+            Engine::Kafka(window) => self.drive_flights(&mut **window, rx, done).await,
         }
     }
 
@@ -161,15 +193,22 @@ impl Run<'_> {
         delivered
     }
 
-    async fn drive_window(&self, w: &mut Window, rx: &mut mpsc::Receiver<Event>, done: &mut u64) {
+    /// Fills the window up to `max_in_flight` and settles acknowledgements oldest first, until
+    /// the queue is closed and the window empty.
+    async fn drive_flights<W: Flights>(
+        &self,
+        w: &mut W,
+        rx: &mut mpsc::Receiver<Event>,
+        done: &mut u64,
+    ) {
         let mut closed = false;
         let mut attempt = 0;
         while !(closed && w.is_empty()) {
             let room = w.len() < self.max_in_flight;
             tokio::select! {
                 biased;
-                ack = w.oldest_ack(), if !w.is_empty() => {
-                    *done += self.on_ack(w, ack, &mut attempt).await;
+                outcome = w.oldest(), if !w.is_empty() => {
+                    *done += w.settle(self, outcome, &mut attempt).await;
                 }
                 event = rx.recv(), if room && !closed => match event {
                     Some(event) => {
@@ -183,7 +222,7 @@ impl Run<'_> {
     }
 
     /// Settles the oldest flight: delivered, dropped as too large, or the window re-published.
-    async fn on_ack(
+    pub(in crate::sink) async fn on_ack(
         &self,
         w: &mut Window,
         ack: Result<PublishAck, PublishError>,

@@ -1,43 +1,34 @@
-//! The publisher loop for Kafka: fills the window up to `max_in_flight`, settles delivery
-//! reports oldest first, and decides what a failed delivery means (dropped if too large, else
-//! re-sent after backoff).
+//! Kafka's part of the publisher loop: what a delivery report means for the oldest flight
+//! (delivered; dropped if too large; else re-sent after backoff). The loop is `Run::drive_flights`.
 
 use time::OffsetDateTime;
-use tokio::sync::mpsc;
 use tracing::error;
 
 use super::window::{is_too_large, reason};
 use super::KafkaWindow;
 use crate::event::Event;
-use crate::sink::publisher::{since, Failure, Run};
+use crate::sink::publisher::{since, Failure, Flights, Run};
+
+impl Flights for KafkaWindow {
+    type Outcome = Result<(), rdkafka::error::KafkaError>;
+    fn len(&self) -> usize {
+        KafkaWindow::len(self)
+    }
+    fn is_empty(&self) -> bool {
+        KafkaWindow::is_empty(self)
+    }
+    async fn publish(&mut self, event: Event) {
+        KafkaWindow::publish(self, event).await
+    }
+    async fn oldest(&mut self) -> Self::Outcome {
+        KafkaWindow::oldest(self).await
+    }
+    async fn settle(&mut self, run: &Run<'_>, outcome: Self::Outcome, attempt: &mut u32) -> u64 {
+        run.on_report(self, outcome, attempt).await
+    }
+}
 
 impl Run<'_> {
-    pub(in crate::sink) async fn drive_kafka(
-        &self,
-        w: &mut KafkaWindow,
-        rx: &mut mpsc::Receiver<Event>,
-        done: &mut u64,
-    ) {
-        let mut closed = false;
-        let mut attempt = 0;
-        while !(closed && w.is_empty()) {
-            let room = w.len() < self.max_in_flight;
-            tokio::select! {
-                biased;
-                result = w.oldest(), if !w.is_empty() => {
-                    *done += self.on_report(w, result, &mut attempt).await;
-                }
-                event = rx.recv(), if room && !closed => match event {
-                    Some(event) => {
-                        self.metrics.event_dequeued();
-                        w.publish(event).await;
-                    }
-                    None => closed = true,
-                },
-            }
-        }
-    }
-
     /// Settles the oldest flight: delivered, dropped as too large, or sent again.
     async fn on_report(
         &self,
