@@ -3,24 +3,21 @@
 //! assigned (not group-subscribed) consumer: tansu answers group joins slowly.
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::Arc;
-use std::time::{Duration, Instant};
 
-use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
-use rdkafka::client::DefaultClientContext;
-use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::message::{Headers, Message, OwnedMessage};
-use rdkafka::{ClientConfig, Offset, TopicPartitionList};
 use serde_json::value::RawValue;
 use signalr_bridge::config::{KafkaMode, KafkaSinkConfig, SinkConfig, SinkKind};
 use signalr_bridge::event::{Event, EventType, WireId};
-use signalr_bridge::sink::{run_publisher, PublisherReport, Sink, SinkError};
-use signalr_bridge::status::AppStatus;
-use signalr_bridge::telemetry::Metrics;
-use tokio::sync::mpsc;
-use tokio_util::sync::CancellationToken;
+use signalr_bridge::sink::{PublisherReport, Sink, SinkError};
 
-const BROKERS: &str = "127.0.0.1:9092";
+#[path = "shared/kafka.rs"]
+mod kafka;
+#[path = "shared/publish.rs"]
+mod publish;
+
+use kafka::{consume, create_topics, BROKERS};
+use publish::publish_all;
+
 const PARTITIONS: i32 = 3;
 
 /// Record `n` of connection `conn`, with data `{"n": n}`.
@@ -62,67 +59,6 @@ fn unique() -> String {
     format!("t-{}", uuid::Uuid::new_v4().simple())
 }
 
-async fn create_topics(names: &[&str]) {
-    let admin: AdminClient<DefaultClientContext> =
-        ClientConfig::new().set("bootstrap.servers", BROKERS).create().unwrap();
-    let topics: Vec<_> =
-        names.iter().map(|n| NewTopic::new(n, PARTITIONS, TopicReplication::Fixed(1))).collect();
-    let results = admin.create_topics(&topics, &AdminOptions::new()).await.unwrap();
-    for result in results {
-        result.expect("topic created");
-    }
-}
-
-/// Publishes `events` through a real publisher and closes the queue.
-async fn publish_all(sink: Sink, events: Vec<Event>) -> PublisherReport {
-    let (tx, rx) = mpsc::channel(8);
-    let producer = tokio::spawn(async move {
-        for e in events {
-            tx.send(e).await.expect("publisher alive");
-        }
-    });
-    let report = run_publisher(
-        sink,
-        rx,
-        Arc::new(Metrics::new()),
-        Arc::new(AppStatus::default()),
-        CancellationToken::new(),
-    )
-    .await;
-    producer.await.unwrap();
-    report
-}
-
-/// Reads `count` records from every partition of `topic` (or gives up after 30 s, so a missing
-/// record fails the count check instead of hanging), then reads a little more to catch extras.
-fn consume(topic: &str, count: usize) -> Vec<OwnedMessage> {
-    let consumer: BaseConsumer = ClientConfig::new()
-        .set("bootstrap.servers", BROKERS)
-        .set("group.id", unique())
-        .set("enable.auto.commit", "false")
-        .create()
-        .unwrap();
-    let mut list = TopicPartitionList::new();
-    for p in 0..PARTITIONS {
-        list.add_partition_offset(topic, p, Offset::Beginning).unwrap();
-    }
-    consumer.assign(&list).unwrap();
-    let mut out = Vec::new();
-    let give_up = Instant::now() + Duration::from_secs(30);
-    while out.len() < count && Instant::now() < give_up {
-        if let Some(m) = consumer.poll(Duration::from_millis(200)) {
-            out.push(m.expect("consume").detach());
-        }
-    }
-    let extra_until = Instant::now() + Duration::from_millis(500);
-    while Instant::now() < extra_until {
-        if let Some(m) = consumer.poll(Duration::from_millis(100)) {
-            out.push(m.expect("consume").detach());
-        }
-    }
-    out
-}
-
 fn header(m: &OwnedMessage, name: &str) -> Option<String> {
     let headers = m.headers()?;
     let h = headers.iter().find(|h| h.key == name)?;
@@ -157,14 +93,14 @@ fn keyed_events(conn: &str, count: u64, kind: EventType) -> Vec<Event> {
 #[tokio::test]
 async fn structured_mode_delivers_every_event_once_in_order_per_key() {
     let name = unique();
-    create_topics(&[&name]).await;
+    create_topics(&[&name], PARTITIONS).await;
     let sink = Sink::connect(&sink_config(kafka(&name, KafkaMode::Structured))).await.unwrap();
     assert_eq!(sink.label(), "kafka");
     let events = keyed_events(&name, 80, EventType::HpcJobStateChanged);
-    let report = publish_all(sink, events.clone()).await;
+    let report = publish_all(sink, events.clone(), 8).await;
     assert_eq!(report, PublisherReport { delivered: 80, undelivered: 0 });
 
-    let messages = consume(&name, 80);
+    let messages = consume(&name, PARTITIONS, 80);
     let body = |m: &OwnedMessage| -> serde_json::Value {
         serde_json::from_slice(m.payload().unwrap()).unwrap()
     };
@@ -183,13 +119,13 @@ async fn structured_mode_delivers_every_event_once_in_order_per_key() {
 #[tokio::test]
 async fn binary_mode_round_trips_data_and_ce_headers() {
     let name = unique();
-    create_topics(&[&name]).await;
+    create_topics(&[&name], PARTITIONS).await;
     let sink = Sink::connect(&sink_config(kafka(&name, KafkaMode::Binary))).await.unwrap();
     let events = keyed_events(&name, 20, EventType::HpcTaskStateChanged);
-    let report = publish_all(sink, events.clone()).await;
+    let report = publish_all(sink, events.clone(), 8).await;
     assert_eq!(report, PublisherReport { delivered: 20, undelivered: 0 });
 
-    let messages = consume(&name, 20);
+    let messages = consume(&name, PARTITIONS, 20);
     let n_of = |m: &OwnedMessage| {
         let data: serde_json::Value = serde_json::from_slice(m.payload().unwrap()).unwrap();
         data["n"].as_u64().unwrap()
@@ -216,7 +152,7 @@ async fn topic_template_routes_job_and_task_events_to_their_own_topics() {
     let name = unique();
     let jobs = format!("{name}.com.microsoft.hpcpack.job.state_changed.v1");
     let tasks = format!("{name}.com.microsoft.hpcpack.task.state_changed.v1");
-    create_topics(&[&jobs, &tasks]).await;
+    create_topics(&[&jobs, &tasks], PARTITIONS).await;
     let template = format!("{name}.{{type}}");
     let sink = Sink::connect(&sink_config(kafka(&template, KafkaMode::Structured))).await.unwrap();
     let events: Vec<_> = (1..=30)
@@ -229,11 +165,11 @@ async fn topic_template_routes_job_and_task_events_to_their_own_topics() {
             event(&name, n, "job-7", kind)
         })
         .collect();
-    let report = publish_all(sink, events).await;
+    let report = publish_all(sink, events, 8).await;
     assert_eq!(report.delivered, 30);
 
     let ids = |topic: &str, count| -> Vec<(String, u64)> {
-        consume(topic, count)
+        consume(topic, PARTITIONS, count)
             .iter()
             .map(|m| {
                 let v: serde_json::Value = serde_json::from_slice(m.payload().unwrap()).unwrap();

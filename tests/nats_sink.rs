@@ -1,6 +1,8 @@
 //! The sinks against real parts: NATS with JetStream on 127.0.0.1:4222 (each test on its own
 //! uuid-named stream and subjects, deleted at the end), and a JSON-lines file in a temp dir.
 
+#[path = "shared/publish.rs"]
+mod publish;
 mod support;
 
 use std::sync::Arc;
@@ -14,31 +16,8 @@ use signalr_bridge::telemetry::Metrics;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
+use publish::publish_all;
 use support::{event, read_stream, wait_until, Proxy, Scope, NATS_URL};
-
-/// Runs a publisher over `events` sent through a queue of `capacity`, then closes the queue.
-async fn publish_all(
-    sink: Sink,
-    events: Vec<signalr_bridge::event::Event>,
-    capacity: usize,
-) -> PublisherReport {
-    let (tx, rx) = mpsc::channel(capacity);
-    let producer = tokio::spawn(async move {
-        for e in events {
-            tx.send(e).await.expect("publisher alive");
-        }
-    });
-    let report = run_publisher(
-        sink,
-        rx,
-        Arc::new(Metrics::new()),
-        Arc::new(AppStatus::default()),
-        CancellationToken::new(),
-    )
-    .await;
-    producer.await.unwrap();
-    report
-}
 
 #[tokio::test]
 async fn jetstream_delivers_in_order_with_headers_and_envelope() {

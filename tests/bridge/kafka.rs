@@ -3,58 +3,22 @@
 //! scripts/test), read back with an assigned consumer (tansu answers group joins slowly).
 
 use std::collections::HashSet;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
-use rdkafka::client::DefaultClientContext;
-use rdkafka::consumer::{BaseConsumer, Consumer};
-use rdkafka::message::{Message, OwnedMessage};
-use rdkafka::{ClientConfig, Offset, TopicPartitionList};
+use rdkafka::message::Message;
 
 use crate::classic::{classic_sim, hpc_hub};
+use crate::kafka_broker::{consume, create_topics, BROKERS};
 use crate::support::*;
 
-const BROKERS: &str = "127.0.0.1:9092";
 const PARTITIONS: i32 = 3;
-
-async fn create_topic(name: &str) {
-    let admin: AdminClient<DefaultClientContext> =
-        ClientConfig::new().set("bootstrap.servers", BROKERS).create().unwrap();
-    let topic = NewTopic::new(name, PARTITIONS, TopicReplication::Fixed(1));
-    for result in admin.create_topics([&topic], &AdminOptions::new()).await.unwrap() {
-        result.expect("topic created");
-    }
-}
-
-/// Every record of the topic, from the beginning, until `count` arrived (or 30 s passed).
-fn consume(topic: &str, count: usize) -> Vec<OwnedMessage> {
-    let consumer: BaseConsumer = ClientConfig::new()
-        .set("bootstrap.servers", BROKERS)
-        .set("group.id", unique("it"))
-        .set("enable.auto.commit", "false")
-        .create()
-        .unwrap();
-    let mut list = TopicPartitionList::new();
-    for p in 0..PARTITIONS {
-        list.add_partition_offset(topic, p, Offset::Beginning).unwrap();
-    }
-    consumer.assign(&list).unwrap();
-    let mut out = Vec::new();
-    let give_up = Instant::now() + Duration::from_secs(30);
-    while out.len() < count && Instant::now() < give_up {
-        if let Some(m) = consumer.poll(Duration::from_millis(200)) {
-            out.push(m.expect("consume").detach());
-        }
-    }
-    out
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_jobs_events_reach_one_partition_in_order_keyed_by_job() {
     let sim = classic_sim().await;
     let job = sim.control().submit_job_with_tasks(2);
     let topic = unique("it-hpc");
-    create_topic(&topic).await;
+    create_topics(&[&topic], PARTITIONS).await;
     let sink = format!(
         "sink: {{ kind: kafka, kafka: {{ brokers: '{BROKERS}', topic_template: '{topic}' }} }}\n"
     );
@@ -69,7 +33,7 @@ async fn a_jobs_events_reach_one_partition_in_order_keyed_by_job() {
     let report = app.shutdown().await;
     assert_eq!(report.undelivered, 0);
 
-    let records = consume(&topic, report.delivered as usize);
+    let records = consume(&topic, PARTITIONS, report.delivered as usize);
     assert_eq!(records.len() as u64, report.delivered, "every event exactly once");
     let partitions: HashSet<i32> = records.iter().map(|m| m.partition()).collect();
     assert_eq!(partitions.len(), 1, "one job, one key, one partition");

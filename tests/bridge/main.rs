@@ -3,6 +3,8 @@
 
 mod classic;
 mod kafka;
+#[path = "../shared/kafka.rs"]
+mod kafka_broker;
 mod support;
 
 use std::collections::HashSet;
