@@ -51,7 +51,8 @@ pub fn observe(tracker: Option<&mut JobTracker>, events: &[Event]) {
 
 /// Reads every listened job over REST and returns reconciled events for what changed unseen.
 /// Run after `BeginListen` completed, so nothing can fall between the read and the listening.
-pub async fn reconcile(hub: &Hub, conn: &Connection, tracker: &mut JobTracker) -> Vec<Event> {
+/// The caller passes the result to [`observe`] with everything else it publishes.
+pub async fn reconcile(hub: &Hub, conn: &Connection, tracker: &JobTracker) -> Vec<Event> {
     let Profile::HpcPack(hpc) = &hub.profile else { return Vec::new() };
     let base = rest_base(&hub.config.url);
     let mut out = Vec::new();
@@ -78,7 +79,6 @@ pub async fn reconcile(hub: &Hub, conn: &Connection, tracker: &mut JobTracker) -
             received: time::OffsetDateTime::now_utc(),
         };
         let events = to_events(&ctx, &tracker.diff(job, &state, Instant::now()));
-        observe(Some(tracker), &events);
         if !events.is_empty() {
             info!(hub = %hub.name, job, changes = events.len(), "Reconciled state changes missed while disconnected.");
         }

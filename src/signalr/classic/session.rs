@@ -134,7 +134,7 @@ async fn read(
     loop {
         if state.reconcile_pending && subscriptions.done() {
             state.reconcile_pending = false;
-            if let Some(tracker) = state.tracker.as_mut() {
+            if let Some(tracker) = state.tracker.as_ref() {
                 events.extend(gap::reconcile(hub, conn, tracker).await);
             }
         }
