@@ -205,3 +205,35 @@ async fn dangerous_or_unknown_properties_are_refused_naming_the_key() {
         }
     }
 }
+
+/// The partition count of `topic` as the broker reports it.
+fn partitions_of(topic: &str) -> usize {
+    use rdkafka::consumer::{BaseConsumer, Consumer};
+    let client: BaseConsumer =
+        rdkafka::ClientConfig::new().set("bootstrap.servers", BROKERS).create().unwrap();
+    let metadata = client.fetch_metadata(Some(topic), std::time::Duration::from_secs(5)).unwrap();
+    metadata.topics().iter().find(|t| t.name() == topic).map_or(0, |t| t.partitions().len())
+}
+
+#[tokio::test]
+async fn missing_topics_are_created_with_the_configured_partitions_and_existing_ones_kept() {
+    let name = unique();
+    let jobs = format!("{name}.com.microsoft.hpcpack.job.state_changed.v1");
+    let tasks = format!("{name}.com.microsoft.hpcpack.task.state_changed.v1");
+    create_topics(&[&tasks], 2).await;
+    let mut config = kafka(&format!("{name}.{{type}}"), KafkaMode::Structured);
+    config.create_topics = Some(
+        serde_json::from_value(serde_json::json!({ "partitions": 4, "replication_factor": 1 }))
+            .unwrap(),
+    );
+    let sink = Sink::connect(&sink_config(config)).await.unwrap();
+    let mut events = keyed_events(&name, 40, EventType::HpcJobStateChanged);
+    events.extend((41..=50).map(|n| event(&name, n, "job-1", EventType::HpcTaskStateChanged)));
+    let report = publish_all(sink, events, 8).await;
+    assert_eq!(report, PublisherReport { delivered: 50, undelivered: 0 });
+
+    assert_eq!(partitions_of(&jobs), 4, "created with the configured partitions");
+    assert_eq!(partitions_of(&tasks), 2, "an existing topic is left as it was");
+    assert_eq!(consume(&jobs, 4, 40).len(), 40);
+    assert_eq!(consume(&tasks, 2, 10).len(), 10);
+}

@@ -4,7 +4,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::{ConfigError, Secret};
+use super::kafka_security::{KafkaSasl, KafkaTls};
+use super::ConfigError;
 
 /// Kafka sink.
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -37,20 +38,38 @@ pub struct KafkaSinkConfig {
     /// (`message.timeout.ms`); 0 = for ever, so a broker outage loses nothing.
     #[serde(default)]
     pub message_timeout_ms: u64,
-    /// SASL user name (`sasl.username`); the mechanism goes in `properties`.
+    /// TLS to the brokers; present (even `{}`) means TLS on.
     #[serde(default)]
-    pub sasl_username: Option<String>,
-    /// SASL password (`sasl.password`), never logged.
+    pub tls: Option<KafkaTls>,
+    /// SASL authentication (PLAIN, SCRAM-SHA-256/512).
     #[serde(default)]
-    pub sasl_password: Option<Secret>,
-    /// Password of the TLS client key (`ssl.key.password`), never logged.
+    pub sasl: Option<KafkaSasl>,
+    /// Create a topic the template names when it does not exist yet, before its first event.
+    /// Off by default: most clusters create topics through their own tooling.
     #[serde(default)]
-    pub ssl_key_password: Option<Secret>,
+    pub create_topics: Option<KafkaTopicCreation>,
     /// Any other librdkafka producer property, passed through as written (e.g.
-    /// `security.protocol`, `sasl.mechanism`, `ssl.ca.location`). Properties that would break
-    /// the delivery contract (`enable.idempotence: false`, `acks` other than `all`) are refused.
-    #[serde(default)]
+    /// `socket.keepalive.enable`, `ssl.endpoint.identification.algorithm`). Properties that
+    /// would break the delivery contract (`enable.idempotence: false`, `acks` other than `all`)
+    /// or that a typed field owns are refused. Values of secret-looking keys (`*password*`,
+    /// `*secret*`, `ssl.key.pem`, `sasl.oauthbearer.config`) print as `<redacted>`.
+    #[serde(default, serialize_with = "super::kafka_props::redacted")]
     pub properties: BTreeMap<String, String>,
+}
+
+/// Settings for topics the bridge creates.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct KafkaTopicCreation {
+    /// Partitions of a new topic; keys spread over them, each key stays in one.
+    #[serde(default = "default_partitions")]
+    pub partitions: i32,
+    /// Replicas of each partition; 3 suits a production cluster, 1 a single broker.
+    #[serde(default = "default_replication")]
+    pub replication_factor: i32,
+    /// Topic-level settings for new topics (e.g. `retention.ms`, `cleanup.policy`).
+    #[serde(default)]
+    pub config: BTreeMap<String, String>,
 }
 
 /// How an event is laid out in a Kafka record.
@@ -92,6 +111,12 @@ impl KafkaCompression {
 fn default_topic_template() -> String {
     "signalr.{hub}".into()
 }
+fn default_partitions() -> i32 {
+    6
+}
+fn default_replication() -> i32 {
+    3
+}
 fn default_linger_ms() -> u64 {
     5
 }
@@ -100,114 +125,6 @@ fn default_batch_bytes() -> u64 {
 }
 fn default_batch_messages() -> u64 {
     10_000
-}
-
-/// Properties set from typed fields; passing them through too would make two sources of truth
-/// (and put secrets in a plain map).
-const OWNED: [(&str, &str); 9] = [
-    ("bootstrap.servers", "brokers"),
-    ("metadata.broker.list", "brokers"),
-    ("compression.type", "compression"),
-    ("compression.codec", "compression"),
-    ("linger.ms", "linger_ms"),
-    ("queue.buffering.max.ms", "linger_ms"),
-    ("message.timeout.ms", "message_timeout_ms"),
-    ("sasl.password", "sasl_password"),
-    ("ssl.key.password", "ssl_key_password"),
-];
-
-/// A refused property: the key (under `properties`) and why.
-#[derive(Debug, PartialEq, Eq)]
-pub struct PropertyProblem {
-    pub key: String,
-    pub problem: String,
-    pub fix: String,
-}
-
-impl KafkaSinkConfig {
-    /// Refuses pass-through properties that break ordering or acknowledgement, or that a typed
-    /// field owns. librdkafka itself rejects unknown names and bad values (see the sink).
-    pub fn check_properties(&self) -> Result<(), PropertyProblem> {
-        for (key, value) in &self.properties {
-            let problem = |problem: String, fix: String| {
-                Err(PropertyProblem { key: key.clone(), problem, fix })
-            };
-            let value = value.trim();
-            if let Some((_, field)) = OWNED.iter().find(|(name, _)| name == key) {
-                return problem(
-                    format!("`{key}` is set by `sink.kafka.{field}`"),
-                    format!("set `sink.kafka.{field}` instead"),
-                );
-            }
-            match key.as_str() {
-                "enable.idempotence" if !value.eq_ignore_ascii_case("true") => {
-                    return problem(
-                        "turning idempotence off breaks per-key order on retries".into(),
-                        "remove the property (the bridge always enables it)".into(),
-                    );
-                }
-                "acks" | "request.required.acks" if !matches!(value, "all" | "-1") => {
-                    return problem(
-                        format!(
-                            "acks={value} counts events as delivered before every replica has them"
-                        ),
-                        "remove the property (the bridge uses acks=all)".into(),
-                    );
-                }
-                "transactional.id" => {
-                    return problem(
-                        "transactions are not supported by the bridge".into(),
-                        "remove the property".into(),
-                    );
-                }
-                _ => {}
-            }
-        }
-        Ok(())
-    }
-}
-
-impl KafkaSinkConfig {
-    /// The librdkafka producer properties: the bridge's fixed guarantees, the typed fields, then
-    /// the pass-through map (already checked by [`Self::check_properties`]).
-    pub fn client_config(&self) -> rdkafka::ClientConfig {
-        let mut c = rdkafka::ClientConfig::new();
-        c.set("bootstrap.servers", &self.brokers)
-            .set("client.id", "signalr-bridge")
-            .set("enable.idempotence", "true")
-            .set("acks", "all")
-            // The partitioner Java clients use, so a key lands where other producers put it.
-            .set("partitioner", "murmur2_random")
-            .set("compression.type", self.compression.as_str())
-            .set("linger.ms", self.linger_ms.to_string())
-            .set("batch.size", self.batch_bytes.to_string())
-            .set("batch.num.messages", self.batch_messages.to_string())
-            .set("message.timeout.ms", self.message_timeout_ms.to_string());
-        if let Some(user) = &self.sasl_username {
-            c.set("sasl.username", user);
-        }
-        if let Some(password) = &self.sasl_password {
-            c.set("sasl.password", password.expose());
-        }
-        if let Some(password) = &self.ssl_key_password {
-            c.set("ssl.key.password", password.expose());
-        }
-        for (key, value) in &self.properties {
-            c.set(key, value);
-        }
-        c
-    }
-
-    /// Lets librdkafka judge every property name and value, without opening a connection.
-    /// Returns the offending property and librdkafka's reason (never the value: it may be a
-    /// secret).
-    pub fn check_with_librdkafka(&self) -> Result<(), (String, String)> {
-        match self.client_config().create_native_config() {
-            Ok(_) => Ok(()),
-            Err(rdkafka::error::KafkaError::ClientConfig(_, reason, key, _)) => Err((key, reason)),
-            Err(other) => Err((String::new(), other.to_string())),
-        }
-    }
 }
 
 /// The rules for kind `kafka`: a section with brokers, a template that renders legal topic
@@ -245,13 +162,24 @@ pub(super) fn validate(kafka: Option<&KafkaSinkConfig>) -> Result<(), ConfigErro
     if let Err(p) = kafka.check_properties() {
         return Err(invalid(&format!("sink.kafka.properties.{}", p.key), p.problem, &p.fix));
     }
-    if let Err((key, reason)) = kafka.check_with_librdkafka() {
-        return Err(invalid(
-            &format!("sink.kafka.properties.{key}"),
-            format!("librdkafka refuses it: {reason}"),
-            "check the name and value against librdkafka's CONFIGURATION.md",
-        ));
+    super::kafka_security::validate(kafka.tls.as_ref(), kafka.sasl.as_ref())?;
+    if let Some(create) = &kafka.create_topics {
+        if create.partitions < 1 {
+            return Err(invalid(
+                "sink.kafka.create_topics.partitions",
+                format!("{} partitions", create.partitions),
+                "set 1 or more",
+            ));
+        }
+        if create.replication_factor < 1 {
+            return Err(invalid(
+                "sink.kafka.create_topics.replication_factor",
+                format!("replication factor {}", create.replication_factor),
+                "set 1 or more (and at most the number of brokers)",
+            ));
+        }
     }
+    kafka.check_with_librdkafka()?;
     Ok(())
 }
 

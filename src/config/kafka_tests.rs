@@ -3,7 +3,7 @@
 use std::io::Write;
 
 use super::*;
-use crate::config::{load, SinkKind};
+use crate::config::{is_secret_property, load, SinkKind};
 
 const HUB: &str = "
 hubs:
@@ -36,7 +36,7 @@ fn defaults_are_the_safe_producer() {
     assert_eq!(k.mode, KafkaMode::Structured);
     assert_eq!(k.compression, KafkaCompression::Lz4);
     assert_eq!(k.message_timeout_ms, 0);
-    let native = k.client_config();
+    let native = k.client_config().unwrap();
     assert_eq!(native.get("enable.idempotence"), Some("true"));
     assert_eq!(native.get("acks"), Some("all"));
     assert_eq!(native.get("compression.type"), Some("lz4"));
@@ -73,18 +73,96 @@ fn refusals_name_the_key() {
 }
 
 #[test]
-fn safe_pass_through_properties_and_secrets_are_accepted_and_redacted() {
+fn safe_pass_through_properties_are_accepted_and_secret_looking_ones_redacted() {
     let c = load_text(
         "  kafka:
     brokers: b
-    sasl_username: bridge
-    sasl_password: hunter2
-    properties: { acks: all, enable.idempotence: 'true', sasl.mechanism: SCRAM-SHA-512 }
+    properties: { acks: all, enable.idempotence: 'true', ssl.keystore.password: hunter2 }
 ",
     )
     .unwrap();
     let k = c.sink.kafka.unwrap();
-    assert_eq!(k.client_config().get("sasl.password"), Some("hunter2"));
-    assert!(!format!("{k:?}").contains("hunter2"));
+    let native = k.client_config().unwrap();
+    assert_eq!(native.get("ssl.keystore.password"), Some("hunter2"));
     assert!(!serde_json::to_string(&k).unwrap().contains("hunter2"));
+    assert!(serde_json::to_string(&k).unwrap().contains("\"acks\":\"all\""));
+    assert!(is_secret_property("ssl.keystore.password"));
+    assert!(is_secret_property("ssl.key.pem"));
+    assert!(!is_secret_property("socket.timeout.ms"));
+}
+
+#[test]
+fn tls_and_sasl_become_librdkafka_security_properties_with_secrets_from_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, text: &str| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        path.display().to_string()
+    };
+    let (ca, cert, key) = (write("ca.pem", "x"), write("c.pem", "x"), write("k.pem", "x"));
+    let password = write("password", "hunter2\n");
+    let c = load_text(&format!(
+        "  kafka:
+    brokers: b
+    tls: {{ ca_file: '{ca}', cert_file: '{cert}', key_file: '{key}', key_password: k3y }}
+    sasl: {{ mechanism: SCRAM-SHA-512, username: bridge, password_file: '{password}' }}
+"
+    ));
+    // librdkafka opens the PEM files only when a client starts; the config is accepted here.
+    let k = c.unwrap().sink.kafka.unwrap();
+    let native = k.client_config().unwrap();
+    let get = |key: &str| native.get(key).map(str::to_owned);
+    assert_eq!(get("security.protocol").as_deref(), Some("sasl_ssl"));
+    assert_eq!(get("sasl.mechanism").as_deref(), Some("SCRAM-SHA-512"));
+    assert_eq!(get("sasl.username").as_deref(), Some("bridge"));
+    assert_eq!(get("sasl.password").as_deref(), Some("hunter2"));
+    assert_eq!(get("ssl.ca.location"), Some(ca));
+    assert_eq!(get("ssl.certificate.location"), Some(cert));
+    assert_eq!(get("ssl.key.password").as_deref(), Some("k3y"));
+    let shown = format!("{k:?} {}", serde_json::to_string(&k).unwrap());
+    assert!(!shown.contains("hunter2") && !shown.contains("k3y"), "{shown}");
+
+    let plain = load_text(
+        "  kafka: { brokers: b, sasl: { mechanism: plain, username: u, password: p } }\n",
+    );
+    let plain = plain.unwrap().sink.kafka.unwrap().client_config().unwrap();
+    assert_eq!(plain.get("security.protocol"), Some("sasl_plaintext"));
+    assert_eq!(plain.get("sasl.mechanism"), Some("PLAIN"));
+    let tls_only = load_text("  kafka: { brokers: b, tls: {} }\n").unwrap();
+    let tls_only = tls_only.sink.kafka.unwrap().client_config().unwrap();
+    assert_eq!(tls_only.get("security.protocol"), Some("ssl"));
+}
+
+#[test]
+fn security_and_topic_creation_refusals_name_the_key() {
+    let table = [
+        ("  kafka: { brokers: b, sasl: { mechanism: plain, username: u } }\n", "sink.kafka.sasl.password"),
+        (
+            "  kafka: { brokers: b, sasl: { mechanism: plain, username: u, password: p, password_file: /x } }\n",
+            "sink.kafka.sasl.password",
+        ),
+        (
+            "  kafka: { brokers: b, sasl: { mechanism: plain, username: u, password_file: /no/such } }\n",
+            "sink.kafka.sasl.password_file",
+        ),
+        ("  kafka: { brokers: b, tls: { ca_file: /no/such/ca.pem } }\n", "sink.kafka.tls.ca_file"),
+        ("  kafka: { brokers: b, tls: { cert_file: /etc/hostname } }\n", "sink.kafka.tls.key_file"),
+        (
+            "  kafka: { brokers: b, properties: { ssl.ca.location: /x } }\n",
+            "sink.kafka.properties.ssl.ca.location",
+        ),
+        (
+            "  kafka: { brokers: b, create_topics: { partitions: 0 } }\n",
+            "sink.kafka.create_topics.partitions",
+        ),
+        (
+            "  kafka: { brokers: b, create_topics: { replication_factor: 0 } }\n",
+            "sink.kafka.create_topics.replication_factor",
+        ),
+    ];
+    for (sink, key) in table {
+        assert_eq!(refused_key(sink), key, "{sink}");
+    }
+    let unknown = load_text("  kafka: { brokers: b, sasl: { mechanism: gssapi, username: u } }\n");
+    assert!(unknown.unwrap_err().to_string().contains("mechanism"));
 }

@@ -245,11 +245,15 @@ fn default_sim_event() -> i64 {
 
 mod hub;
 mod kafka;
+mod kafka_props;
+mod kafka_security;
 mod load;
 mod sink;
 
 pub use hub::*;
 pub use kafka::*;
+pub use kafka_props::{is_secret_property, PropertyProblem};
+pub use kafka_security::{KafkaSasl, KafkaTls, SaslMechanism};
 pub use load::{load, ConfigError};
 pub use sink::*;
 

@@ -1,9 +1,11 @@
 //! The Kafka sink: an idempotent `acks=all` librdkafka producer, checked against the brokers at
 //! start, whose client callbacks drive readiness. Records are laid out in `record.rs`; the
-//! in-flight window and its delivery reports live in `window.rs`.
+//! in-flight window and its delivery reports live in `window.rs`; missing topics are created
+//! by `topics.rs`.
 
 mod drive;
 mod record;
+mod topics;
 mod window;
 
 use std::sync::Arc;
@@ -16,6 +18,7 @@ use rdkafka::producer::{FutureProducer, Producer};
 use rdkafka::types::RDKafkaErrorCode;
 use tracing::{debug, error, info, warn};
 
+use topics::TopicMaker;
 pub use window::KafkaWindow;
 
 use super::nats::Link;
@@ -34,6 +37,8 @@ pub struct KafkaSink {
     pub(super) template: String,
     pub(super) mode: KafkaMode,
     pub(super) link: Arc<Link>,
+    /// Set when the bridge creates missing topics.
+    pub(super) topics: Option<TopicMaker>,
 }
 
 /// Receives librdkafka's client-level events: errors drive readiness, logs go to `tracing`.
@@ -80,13 +85,22 @@ pub async fn connect(config: &KafkaSinkConfig) -> Result<KafkaSink, SinkError> {
     }
     let link = Arc::new(Link::default());
     let context = KafkaContext { link: link.clone() };
-    let producer: KafkaProducer =
-        config.client_config().create_with_context(context).map_err(|e| match e {
-            KafkaError::ClientConfig(_, reason, key, _) => {
-                SinkError::Config(format!("kafka property `{key}`: {reason}"))
-            }
-            other => SinkError::Config(format!("kafka producer: {other}")),
-        })?;
+    let native = |e: KafkaError| match e {
+        KafkaError::ClientConfig(_, reason, key, _) => {
+            SinkError::Config(format!("kafka property `{key}`: {reason}"))
+        }
+        other => SinkError::Config(format!("kafka client: {other}")),
+    };
+    let settings = config.client_config().map_err(|e| SinkError::Config(e.to_string()))?;
+    let producer: KafkaProducer = settings.create_with_context(context).map_err(native)?;
+    let topics = match &config.create_topics {
+        Some(spec) => {
+            let settings =
+                config.connection_config().map_err(|e| SinkError::Config(e.to_string()))?;
+            Some(TopicMaker::new(settings.create().map_err(native)?, spec.clone()))
+        }
+        None => None,
+    };
     let brokers = config.brokers.clone();
     let probe = producer.clone();
     let metadata = tokio::task::spawn_blocking(move || {
@@ -97,5 +111,6 @@ pub async fn connect(config: &KafkaSinkConfig) -> Result<KafkaSink, SinkError> {
     let count = metadata.map_err(|e| SinkError::Connect(format!("Kafka at {brokers}: {e}")))?;
     link.set_connected(true);
     info!(brokers = %config.brokers, count, mode = ?config.mode, "Connected to Kafka.");
-    Ok(KafkaSink { producer, template: config.topic_template.clone(), mode: config.mode, link })
+    let template = config.topic_template.clone();
+    Ok(KafkaSink { producer, template, mode: config.mode, link, topics })
 }

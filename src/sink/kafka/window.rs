@@ -62,6 +62,9 @@ impl KafkaWindow {
     /// Lays `event` out (once) and hands it to the producer at the back of the window.
     pub async fn publish(&mut self, event: Event) {
         let topic = route::topic(&self.sink.template, &event);
+        if let Some(maker) = &mut self.sink.topics {
+            maker.ensure(&topic).await;
+        }
         let record = record(&event, self.sink.mode);
         let pending = send(&self.producer, &topic, &event, &record).await;
         self.flights.push_back(Flight { event, started: Instant::now(), topic, record, pending });
