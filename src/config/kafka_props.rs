@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use rdkafka::ClientConfig;
 use serde::Serializer;
 
-use super::kafka_security::security_properties;
+use super::kafka_security::{security_properties, SecretFiles};
 use super::{ConfigError, KafkaSinkConfig};
 
 /// Properties set from typed fields; passing them through too would make two sources of truth
@@ -89,7 +89,11 @@ impl KafkaSinkConfig {
     /// The librdkafka producer properties: the bridge's fixed guarantees, the typed fields, then
     /// the pass-through map (already checked by [`Self::check_properties`]). Reads secret files.
     pub fn client_config(&self) -> Result<ClientConfig, ConfigError> {
-        let mut c = self.connection_config()?;
+        self.producer_config(SecretFiles::Read)
+    }
+
+    fn producer_config(&self, files: SecretFiles) -> Result<ClientConfig, ConfigError> {
+        let mut c = self.connection_with(files)?;
         c.set("enable.idempotence", "true")
             .set("acks", "all")
             // The partitioner Java clients use, so a key lands where other producers put it.
@@ -108,9 +112,13 @@ impl KafkaSinkConfig {
     /// What any client of these brokers needs: addresses, TLS, SASL, and the connection-level
     /// pass-through properties. The admin client that creates topics uses exactly this.
     pub fn connection_config(&self) -> Result<ClientConfig, ConfigError> {
+        self.connection_with(SecretFiles::Read)
+    }
+
+    fn connection_with(&self, files: SecretFiles) -> Result<ClientConfig, ConfigError> {
         let mut c = ClientConfig::new();
         c.set("bootstrap.servers", &self.brokers).set("client.id", "signalr-bridge");
-        for (key, value) in security_properties(self.tls.as_ref(), self.sasl.as_ref())? {
+        for (key, value) in security_properties(self.tls.as_ref(), self.sasl.as_ref(), files)? {
             c.set(key, value);
         }
         for (key, value) in &self.properties {
@@ -121,7 +129,8 @@ impl KafkaSinkConfig {
         Ok(c)
     }
 
-    /// Lets librdkafka judge every property name and value, without opening a connection.
+    /// Lets librdkafka judge every property name and value, without opening a connection or
+    /// reading secret files.
     /// Returns the offending property and librdkafka's reason (never the value: it may be a
     /// secret).
     pub fn check_with_librdkafka(&self) -> Result<(), ConfigError> {
@@ -130,7 +139,7 @@ impl KafkaSinkConfig {
             problem: format!("librdkafka refuses it: {reason}"),
             fix: "check the name and value against librdkafka's CONFIGURATION.md".into(),
         };
-        match self.client_config()?.create_native_config() {
+        match self.producer_config(SecretFiles::Placeholder)?.create_native_config() {
             Ok(_) => Ok(()),
             Err(rdkafka::error::KafkaError::ClientConfig(_, reason, key, _)) => {
                 Err(refused(key, reason))

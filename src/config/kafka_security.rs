@@ -3,7 +3,7 @@
 //! `security.protocol`, `ssl.*` and `sasl.*`. Secrets come from the file, a file of their own,
 //! or the environment layer (`SIGNALR_BRIDGE__SINK__KAFKA__SASL__PASSWORD`), and never print.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
@@ -56,9 +56,9 @@ pub struct KafkaSasl {
 pub enum SaslMechanism {
     #[serde(alias = "PLAIN")]
     Plain,
-    #[serde(alias = "SCRAM-SHA-256")]
+    #[serde(rename = "scram_sha_256", alias = "SCRAM-SHA-256")]
     ScramSha256,
-    #[serde(alias = "SCRAM-SHA-512")]
+    #[serde(rename = "scram_sha_512", alias = "SCRAM-SHA-512")]
     ScramSha512,
 }
 
@@ -83,10 +83,19 @@ pub fn security_protocol(tls: Option<&KafkaTls>, sasl: Option<&KafkaSasl>) -> &'
     }
 }
 
-/// The `ssl.*` and `sasl.*` properties, secrets read from their files now.
+/// Whether secrets kept in files are read: at connect, yes; when checking a config (which may be
+/// checked where the secrets are not mounted), an empty placeholder stands in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SecretFiles {
+    Read,
+    Placeholder,
+}
+
+/// The `ssl.*` and `sasl.*` properties.
 pub fn security_properties(
     tls: Option<&KafkaTls>,
     sasl: Option<&KafkaSasl>,
+    files: SecretFiles,
 ) -> Result<Vec<(&'static str, String)>, ConfigError> {
     let mut out = vec![("security.protocol", security_protocol(tls, sasl).to_owned())];
     if let Some(tls) = tls {
@@ -101,7 +110,7 @@ pub fn security_properties(
             }
         }
         let key = "sink.kafka.tls.key_password";
-        if let Some(password) = secret(key, &tls.key_password, &tls.key_password_file)? {
+        if let Some(password) = secret(key, &tls.key_password, &tls.key_password_file, files)? {
             out.push(("ssl.key.password", password.expose().to_owned()));
         }
     }
@@ -109,7 +118,7 @@ pub fn security_properties(
         out.push(("sasl.mechanism", sasl.mechanism.as_str().to_owned()));
         out.push(("sasl.username", sasl.username.clone()));
         let key = "sink.kafka.sasl.password";
-        if let Some(password) = secret(key, &sasl.password, &sasl.password_file)? {
+        if let Some(password) = secret(key, &sasl.password, &sasl.password_file, files)? {
             out.push(("sasl.password", password.expose().to_owned()));
         }
     }
@@ -121,6 +130,7 @@ fn secret(
     key: &str,
     inline: &Option<Secret>,
     file: &Option<PathBuf>,
+    files: SecretFiles,
 ) -> Result<Option<Secret>, ConfigError> {
     match (inline, file) {
         (Some(_), Some(_)) => Err(invalid(
@@ -129,6 +139,7 @@ fn secret(
             "keep one of them",
         )),
         (Some(secret), None) => Ok(Some(secret.clone())),
+        (None, Some(_)) if files == SecretFiles::Placeholder => Ok(Some(Secret::new(""))),
         (None, Some(path)) => match std::fs::read_to_string(path) {
             Ok(text) => Ok(Some(Secret::new(text.trim_end_matches(['\r', '\n'])))),
             Err(e) => Err(invalid(
@@ -141,7 +152,8 @@ fn secret(
     }
 }
 
-/// The cross-field rules: a password for SASL, a key with a client certificate, files present.
+/// The cross-field rules: a password for SASL, a key with a client certificate. Files are read
+/// at connect, where a missing one is an error naming its key.
 pub fn validate(tls: Option<&KafkaTls>, sasl: Option<&KafkaSasl>) -> Result<(), ConfigError> {
     if let Some(sasl) = sasl {
         if sasl.username.trim().is_empty() {
@@ -163,21 +175,8 @@ pub fn validate(tls: Option<&KafkaTls>, sasl: Option<&KafkaSasl>) -> Result<(), 
                 "set both `cert_file` and `key_file`, or neither",
             ));
         }
-        let files =
-            [("ca_file", &tls.ca_file), ("cert_file", &tls.cert_file), ("key_file", &tls.key_file)];
-        for (name, path) in files {
-            if let Some(path) = path {
-                readable(&format!("sink.kafka.tls.{name}"), path)?;
-            }
-        }
     }
-    security_properties(tls, sasl).map(drop)
-}
-
-fn readable(key: &str, path: &Path) -> Result<(), ConfigError> {
-    std::fs::File::open(path).map(drop).map_err(|e| {
-        invalid(key, format!("cannot read {}: {e}", path.display()), "fix the path or the mount")
-    })
+    security_properties(tls, sasl, SecretFiles::Placeholder).map(drop)
 }
 
 fn leaf(key: &str) -> &str {
