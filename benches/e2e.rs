@@ -1,0 +1,142 @@
+//! End to end through real brokers: the simulator's RedMist hub → the whole bridge (hub task,
+//! queue, publisher) → Kafka (tansu) or NATS JetStream, every event counted only on the broker's
+//! ack. Reports delivered events/s and the latency percentiles of the bridge's own histograms:
+//! publish → ack, and hub read → ack.
+//!
+//! Run: `cargo bench --bench e2e` with tansu on 127.0.0.1:9092 and NATS on 127.0.0.1:4222 (as
+//! `scripts/test` starts them; `BENCH_KAFKA`/`BENCH_NATS` override). Under `cargo test` it runs
+//! for a second per sink as a smoke check. BENCHMARKS.md records the table.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use signalr_bridge::app::App;
+use signalr_bridge::config::{self, SimulatorConfig};
+use signalr_bridge::simulate::Simulator;
+
+/// The simulator's tick rate: far above what a 2-core machine delivers, so the feeder is never
+/// what limits a row (its ticker slows to what the client's queue takes).
+const FEED_TICKS_PER_SEC: u32 = 200_000;
+
+fn full_run() -> bool {
+    std::env::args().any(|a| a == "--bench")
+}
+
+/// Cumulative bucket counts of a histogram (upper bound in seconds → count), summed over series
+/// whose labels contain `labels`.
+fn buckets(app: &App, name: &str, labels: &[(&str, &str)]) -> BTreeMap<u64, u64> {
+    let text = app.metrics.render();
+    let mut out = BTreeMap::new();
+    for line in text.lines().filter(|l| l.starts_with(&format!("{name}_bucket{{"))) {
+        if !labels.iter().all(|(k, v)| line.contains(&format!("{k}=\"{v}\""))) {
+            continue;
+        }
+        let le = line.split("le=\"").nth(1).and_then(|r| r.split('"').next()).unwrap_or("+Inf");
+        let bound = if le == "+Inf" { u64::MAX } else { (le.parse::<f64>().unwrap() * 1e6) as u64 };
+        let count: u64 = line.rsplit(' ').next().unwrap().parse::<f64>().unwrap() as u64;
+        *out.entry(bound).or_default() += count;
+    }
+    out
+}
+
+/// The `q` quantile of the observations between two bucket snapshots, interpolated linearly
+/// inside its bucket as Prometheus's `histogram_quantile` does; in milliseconds.
+fn quantile(before: &BTreeMap<u64, u64>, after: &BTreeMap<u64, u64>, q: f64) -> f64 {
+    let delta: Vec<(u64, u64)> =
+        after.iter().map(|(b, c)| (*b, c - before.get(b).copied().unwrap_or(0))).collect();
+    let total = delta.last().map_or(0, |d| d.1);
+    if total == 0 {
+        return f64::NAN;
+    }
+    let rank = q * total as f64;
+    let mut lower = (0u64, 0u64);
+    for &(bound, count) in &delta {
+        if count as f64 >= rank {
+            if bound == u64::MAX {
+                return lower.0 as f64 / 1e3;
+            }
+            let within = (rank - lower.1 as f64) / (count - lower.1).max(1) as f64;
+            return (lower.0 as f64 + within * (bound - lower.0) as f64) / 1e3;
+        }
+        lower = (bound, count);
+    }
+    f64::NAN
+}
+
+fn sink_yaml(kind: &str, name: &str) -> String {
+    match kind {
+        "kafka" => format!(
+            "sink:\n  kind: kafka\n  kafka:\n    brokers: '{}'\n    topic_template: '{name}'\n    \
+             create_topics: {{ partitions: 3, replication_factor: 1 }}\n",
+            std::env::var("BENCH_KAFKA").unwrap_or_else(|_| "127.0.0.1:9092".into())
+        ),
+        _ => format!(
+            "sink:\n  kind: nats\n  nats:\n    url: '{}'\n    mode: jetstream\n    \
+             subject_template: '{name}.{{hub}}'\n    stream: {{ name: {name}, subjects: ['{name}.>'] }}\n",
+            std::env::var("BENCH_NATS").unwrap_or_else(|_| "nats://127.0.0.1:4222".into())
+        ),
+    }
+}
+
+/// One row: warm up, then count acked events over `window`.
+async fn row(kind: &str, label: &str, window: Duration) -> String {
+    let sim = Simulator::start(SimulatorConfig {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        rate_per_sec: FEED_TICKS_PER_SEC,
+        cars: 24,
+        event_id: 42,
+        required_token: None,
+    })
+    .await
+    .expect("simulator starts");
+    let name = format!("bench_{}", uuid::Uuid::new_v4().simple());
+    let yaml = format!(
+        "hubs:\n  - name: live\n    url: {}\n    skip_negotiation: true\n    profile: redmist\n    \
+         redmist: {{ event_ids: [42] }}\n{}admin: {{ listen: '127.0.0.1:0' }}\n\
+         log: {{ level: warn }}\nshutdown: {{ grace_period_secs: 10 }}\n",
+        sim.hub_url(),
+        sink_yaml(kind, &name)
+    );
+    let mut file = tempfile::Builder::new().suffix(".yaml").tempfile().unwrap();
+    std::io::Write::write_all(&mut file, yaml.as_bytes()).unwrap();
+    let config = config::load(Some(file.path()), Vec::new()).expect("bench config");
+    let app = App::start(config).await.unwrap_or_else(|e| panic!("{kind} sink: {e:#}"));
+    let published = |app: &App| app.metrics.counter_value("events_published_total", &[]);
+    tokio::time::sleep(window.min(Duration::from_secs(2))).await;
+
+    let latency = "signalr_bridge_publish_latency_seconds";
+    let delivery = "signalr_bridge_event_delivery_seconds";
+    let (lat0, del0) = (buckets(&app, latency, &[("sink", label)]), buckets(&app, delivery, &[]));
+    let (n0, t0) = (published(&app), Instant::now());
+    tokio::time::sleep(window).await;
+    let (n1, secs) = (published(&app), t0.elapsed().as_secs_f64());
+    let (lat1, del1) = (buckets(&app, latency, &[("sink", label)]), buckets(&app, delivery, &[]));
+    let report = app.shutdown().await;
+    assert!(n1 > n0, "{kind}: events flowed end to end");
+    assert_eq!(report.undelivered, 0, "{kind}: nothing left undelivered at shutdown");
+    format!(
+        "| simulator -> bridge -> {label} | {:.0} | {:.2} / {:.2} | {:.2} / {:.2} |",
+        (n1 - n0) as f64 / secs,
+        quantile(&lat0, &lat1, 0.5),
+        quantile(&lat0, &lat1, 0.99),
+        quantile(&del0, &del1, 0.5),
+        quantile(&del0, &del1, 0.99),
+    )
+}
+
+#[tokio::main]
+async fn main() {
+    let window = if full_run() { Duration::from_secs(10) } else { Duration::from_secs(1) };
+    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+    println!("## End to end: RedMist car patches through real brokers\n");
+    println!(
+        "{}s window after warm-up; {cpus} CPUs shared by simulator, bridge and broker; \
+         latency in ms from the bridge's histograms (interpolated within buckets)\n",
+        window.as_secs()
+    );
+    println!("| path | events/s acked | publish -> ack p50 / p99 | hub read -> ack p50 / p99 |");
+    println!("|---|---|---|---|");
+    for (kind, label) in [("kafka", "kafka"), ("nats", "jetstream")] {
+        println!("{}", row(kind, label, window).await);
+    }
+}
