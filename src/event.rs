@@ -49,6 +49,11 @@ impl EventType {
         EventType::HpcTaskStateChanged,
     ];
 
+    /// The type whose CloudEvents `type` is `name`.
+    pub fn from_type(name: &str) -> Option<EventType> {
+        EventType::ALL.into_iter().find(|t| t.as_str() == name)
+    }
+
     /// The CloudEvents `type`: reverse-DNS with a version suffix.
     pub fn as_str(self) -> &'static str {
         match self {

@@ -5,6 +5,7 @@
 //! - [`profile`]: what a hub's invocations mean; turns each into [`event::Event`]s (pure).
 //! - [`event`]: the CloudEvents 1.0 envelope and id derivation.
 //! - [`sink`]: the publisher loop over one bounded queue, and the brokers it writes to.
+//! - [`spool`]: the disk log that will take what the in-memory queue cannot hold (issue 7).
 //! - [`admin`]: /livez, /readyz, /metrics, /status.
 //! - [`app`]: wiring and ordered shutdown.
 //! - [`config`], [`telemetry`], [`status`]: settings, logs and metrics, shared state.
@@ -19,5 +20,6 @@ pub mod profile;
 pub mod signalr;
 pub mod simulate;
 pub mod sink;
+pub mod spool;
 pub mod status;
 pub mod telemetry;
