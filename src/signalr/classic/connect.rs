@@ -9,7 +9,7 @@ use tokio_tungstenite::tungstenite::Message;
 use tracing::debug;
 
 use super::frame::{self, Frame};
-use super::negotiate::{parse_negotiate, Negotiation};
+use super::negotiate::{parse_negotiate, NegotiateError, Negotiation};
 use super::urls::Endpoints;
 use super::Cursor;
 use crate::profile::Profile;
@@ -57,10 +57,22 @@ pub async fn negotiate(hub: &Hub) -> Result<Connection, SessionError> {
     let endpoints = Endpoints::new(&hub.config.url, &refs).map_err(SessionError::transport)?;
     let authorization =
         current_credentials(&hub.config.auth).map_err(SessionError::Token)?.map(|c| c.header());
-    let body = get(hub, endpoints.negotiate(), authorization.as_deref(), "negotiate").await?;
+    let body = get(hub, endpoints.negotiate(), authorization.as_deref(), "negotiate")
+        .await
+        .map_err(core_server_hint)?;
     let negotiation = parse_negotiate(&body).map_err(SessionError::ClassicNegotiate)?;
     let id = Arc::from(negotiation.connection_id.as_str());
     Ok(Connection { endpoints, negotiation, authorization, cursor: Cursor::default(), id })
+}
+
+/// A 405 to the negotiate GET is what an ASP.NET Core server answers: say so.
+fn core_server_hint(e: SessionError) -> SessionError {
+    match e {
+        SessionError::Connect(ConnectError::Status(405)) => {
+            SessionError::ClassicNegotiate(NegotiateError::GetNotAllowed)
+        }
+        e => e,
+    }
 }
 
 /// WebSocket `connect`, wait for the init frame (`S:1`), then `/start`. Must finish within the
@@ -163,5 +175,18 @@ async fn get(
             .map_err(|e| SessionError::Transport(format!("{what}: {}", e.without_url()))),
         code @ (401 | 403) => Err(SessionError::Connect(ConnectError::Unauthorized(code))),
         code => Err(SessionError::Connect(ConnectError::Status(code))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_405_on_negotiate_names_the_core_dialect() {
+        let e = core_server_hint(SessionError::Connect(ConnectError::Status(405)));
+        assert!(e.to_string().contains("dialect: core"), "{e}");
+        let e = core_server_hint(SessionError::Connect(ConnectError::Status(500)));
+        assert!(matches!(e, SessionError::Connect(ConnectError::Status(500))));
     }
 }

@@ -1,14 +1,16 @@
-//! Opening an ASP.NET Core connection: token, negotiate (unless skipped), WebSocket upgrade,
-//! handshake. Returns a socket ready for hub traffic, plus any records glued to the handshake.
+//! Opening an ASP.NET Core connection: token, negotiate (unless skipped, following redirects),
+//! WebSocket upgrade, handshake. Returns a socket ready for hub traffic, plus any records glued to the handshake.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
 use tokio_tungstenite::tungstenite::Message;
+use tracing::debug;
 
 use super::json;
 use super::negotiate;
+use super::redirect;
 use crate::config::TokenPlacement;
 use crate::signalr::transport::WsStream;
 use crate::signalr::{Hub, SessionError};
@@ -31,22 +33,30 @@ pub async fn open(hub: &Hub) -> Result<Opened, SessionError> {
     let bearer =
         crate::signalr::transport::current_token(&cfg.auth).map_err(SessionError::Token)?;
     let token = bearer.as_ref().map(|s| s.expose());
-    let (connection, connection_token) = if cfg.skip_negotiation {
-        (Arc::from(uuid::Uuid::new_v4().to_string()), None)
+    // Set when a redirect hands out its own token; it then serves this connection only.
+    let redirect_token: Option<crate::config::Secret>;
+    let (connection, connection_token, url, token) = if cfg.skip_negotiation {
+        (Arc::from(uuid::Uuid::new_v4().to_string()), None, cfg.url.clone(), token)
     } else {
-        let n = tokio::time::timeout(
+        let route = tokio::time::timeout(
             timeout,
-            negotiate::negotiate(&hub.transport.http, &cfg.url, token),
+            redirect::negotiate(&hub.transport.http, &cfg.url, token),
         )
         .await
         .map_err(|_| SessionError::Timeout("negotiate"))?
         .map_err(SessionError::Negotiate)?;
-        (Arc::from(n.connection_id), Some(n.connection_token))
+        if route.hops > 0 {
+            debug!(hub = %hub.name, hops = route.hops, to = %negotiate::shown(&route.url), "Negotiate redirected.");
+        }
+        redirect_token = route.access_token;
+        let token = redirect_token.as_ref().map(|s| s.expose()).or(token);
+        let n = route.negotiated;
+        (Arc::from(n.connection_id), Some(n.connection_token), route.url, token)
     };
     let placement = cfg.auth.token_placement;
     let query_token = token.filter(|_| placement != TokenPlacement::Header);
     let header_token = token.filter(|_| placement != TokenPlacement::Query);
-    let url = negotiate::websocket_url(&cfg.url, connection_token.as_deref(), query_token);
+    let url = negotiate::websocket_url(&url, connection_token.as_deref(), query_token);
     let authorization = header_token.map(|t| format!("Bearer {t}"));
     let mut ws = hub
         .transport
