@@ -243,11 +243,13 @@ fn default_sim_event() -> i64 {
     42
 }
 
+mod auth;
 mod hub;
 mod kafka;
 mod load;
 mod sink;
 
+pub use auth::{ClientAuth, OAuth2Config};
 pub use hub::*;
 pub use kafka::*;
 pub use load::{load, ConfigError};
