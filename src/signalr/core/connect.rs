@@ -6,12 +6,12 @@ use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
 use tokio_tungstenite::tungstenite::Message;
-use tracing::debug;
+use tracing::{debug, warn};
 
 use super::json;
 use super::negotiate;
 use super::redirect;
-use crate::config::TokenPlacement;
+use crate::config::{Secret, TokenPlacement};
 use crate::signalr::transport::WsStream;
 use crate::signalr::{Hub, SessionError};
 
@@ -22,19 +22,30 @@ pub struct Opened {
     pub leftover: String,
     /// The connection's identity for event ids: negotiated id, or a minted UUID.
     pub connection: Arc<str>,
-    /// The bearer token used, for REST snapshot requests on this connection.
-    pub bearer: Option<crate::config::Secret>,
+    /// The configured bearer token used (not a redirect's), for REST snapshot requests.
+    pub bearer: Option<Secret>,
 }
 
-/// Token, negotiate, upgrade, handshake; each step bounded by the handshake timeout.
+/// Token, negotiate, upgrade, handshake. A token refused with 401 (expired, revoked) is
+/// replaced once, when its source can give another, before the hub task backs off.
 pub async fn open(hub: &Hub) -> Result<Opened, SessionError> {
+    let bearer = hub.auth.bearer_for_connect().await?;
+    match attempt(hub, bearer).await {
+        Err(e) if e.is_token_refused() && hub.auth.renewable() => {
+            warn!(hub = %hub.name, error = %e, "Token refused; trying once more with a new one.");
+            attempt(hub, hub.auth.bearer_for_connect().await?).await
+        }
+        other => other,
+    }
+}
+
+/// One try with `bearer`; each step bounded by the handshake timeout.
+async fn attempt(hub: &Hub, bearer: Option<Secret>) -> Result<Opened, SessionError> {
     let cfg = &hub.config;
     let timeout = Duration::from_secs(cfg.handshake_timeout_secs);
-    let bearer =
-        crate::signalr::transport::current_token(&cfg.auth).map_err(SessionError::Token)?;
     let token = bearer.as_ref().map(|s| s.expose());
     // Set when a redirect hands out its own token; it then serves this connection only.
-    let redirect_token: Option<crate::config::Secret>;
+    let redirect_token: Option<Secret>;
     let (connection, connection_token, url, token) = if cfg.skip_negotiation {
         (Arc::from(uuid::Uuid::new_v4().to_string()), None, cfg.url.clone(), token)
     } else {
