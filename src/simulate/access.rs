@@ -52,6 +52,8 @@ struct Inner {
     issued: Vec<(String, Instant)>,
     /// Every bearer token presented on negotiate, upgrade or snapshot, in order.
     presented: Vec<String>,
+    /// This many more requests are refused whatever they present (a revoked token).
+    refuse_next: u32,
 }
 
 /// Redirect and token state; one per simulator.
@@ -85,6 +87,11 @@ impl Access {
         lock(&self.inner).oauth = client;
     }
 
+    /// Refuses the next `n` requests (401) whatever token they carry.
+    pub fn refuse_next(&self, n: u32) {
+        lock(&self.inner).refuse_next = n;
+    }
+
     pub fn presented(&self) -> Vec<String> {
         lock(&self.inner).presented.clone()
     }
@@ -100,6 +107,10 @@ impl Access {
         let mut inner = lock(&self.inner);
         if let Some(token) = token {
             inner.presented.push(token.to_string());
+        }
+        if inner.refuse_next > 0 {
+            inner.refuse_next -= 1;
+            return false;
         }
         if let (true, Redirect::Chain { access_token: Some(expected), .. }) = (hop, &inner.redirect)
         {
@@ -169,5 +180,8 @@ mod tests {
         assert!(!access.allows(Some("app"), Some("app"), true));
         assert!(access.allows(Some("app"), Some("r"), true));
         assert!(!access.allows(Some("app"), Some("r"), false));
+        access.refuse_next(1);
+        assert!(!access.allows(Some("app"), Some("r"), true), "refused once");
+        assert!(access.allows(Some("app"), Some("r"), true));
     }
 }

@@ -57,6 +57,11 @@ impl SimControl {
     pub fn set_oauth_client(&self, client: Option<OAuthClient>) {
         self.shared.access.set_oauth(client);
     }
+    /// Refuses the next `n` negotiate, upgrade or snapshot requests with 401, whatever token
+    /// they carry (as a server does with a revoked token).
+    pub fn refuse_next_requests(&self, n: u32) {
+        self.shared.access.refuse_next(n);
+    }
     /// `http://<addr>/oauth2/token`.
     pub fn token_url(&self) -> url::Url {
         self.base.join(TOKEN_PATH.trim_start_matches('/')).unwrap_or_else(|_| self.base.clone())

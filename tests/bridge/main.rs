@@ -5,6 +5,7 @@ mod classic;
 mod kafka;
 #[path = "../shared/kafka.rs"]
 mod kafka_broker;
+mod oauth;
 mod redirect;
 mod support;
 
