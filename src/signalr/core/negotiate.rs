@@ -45,7 +45,7 @@ pub enum NegotiateError {
     NoWebSockets(String),
     #[error("negotiate redirects loop: {0} was reached twice with the same credentials")]
     RedirectLoop(String),
-    #[error("negotiate redirected more than {0} times")]
+    #[error("negotiate still redirected after {0} requests")]
     TooManyRedirects(u32),
     #[error("negotiate redirect target is not a usable http(s) URL: {0}")]
     BadRedirect(String),

@@ -1,6 +1,7 @@
 //! Following negotiate redirects (the Azure SignalR Service style answer `url` + `accessToken`)
 //! the way the official clients do: negotiate again at the new URL, with its access token (when
-//! given) replacing the configured bearer from then on; at most 100 redirects. A hop that repeats
+//! given) replacing the configured bearer from then on; at most 100 negotiate requests per
+//! connect (so 99 redirects), counted as the official JS client counts them. A hop that repeats
 //! an earlier one (same URL, same credentials) can only lead round again, so it is refused at
 //! once as a loop. The WebSocket then goes to the last URL. One negotiate POST is `negotiate.rs`.
 
@@ -12,8 +13,8 @@ use url::Url;
 use super::negotiate::{negotiate_once, shown, Answer, NegotiateError, Negotiated};
 use crate::config::Secret;
 
-/// The official clients' limit.
-pub const MAX_REDIRECTS: u32 = 100;
+/// Negotiate requests per connect, the last of which must not redirect (the JS client's limit).
+pub const MAX_NEGOTIATES: u32 = 100;
 
 /// Query parameters of the configured URL that are never carried to a redirect target: the
 /// client sets them itself, or (a token) they belong to the server that was left.
@@ -50,8 +51,8 @@ pub async fn negotiate(
             }
             Answer::Redirect { url, access_token } => (url, access_token),
         };
-        if hops == MAX_REDIRECTS {
-            return Err(NegotiateError::TooManyRedirects(MAX_REDIRECTS));
+        if hops + 1 == MAX_NEGOTIATES {
+            return Err(NegotiateError::TooManyRedirects(MAX_NEGOTIATES));
         }
         hops += 1;
         url = follow(hub, &url, &target)?;
