@@ -196,14 +196,5 @@ async fn get(
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_405_on_negotiate_names_the_core_dialect() {
-        let e = core_server_hint(SessionError::Connect(ConnectError::Status(405)));
-        assert!(e.to_string().contains("dialect: core"), "{e}");
-        let e = core_server_hint(SessionError::Connect(ConnectError::Status(500)));
-        assert!(matches!(e, SessionError::Connect(ConnectError::Status(500))));
-    }
-}
+#[path = "connect_tests.rs"]
+mod tests;
