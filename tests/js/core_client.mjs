@@ -1,5 +1,5 @@
 // Drives the official ASP.NET Core SignalR JS client against the simulator and prints what it
-// saw as one JSON line. Usage: node core_client.mjs <hub url> <skip|negotiate|unauthorized|refused> [token]
+// saw as one JSON line. Usage: node core_client.mjs <hub url> <skip|negotiate|unauthorized> [token]
 // Steps (the Rust test drives the server side in lockstep by watching invocations):
 //   start; invoke SubscribeToControlLogs with 1 argument (arity error) and NoSuchMethod (unknown);
 //   invoke SubscribeToEventV2(42); wait for ReceiveCarPatches; invoke UnsubscribeFromEventV2(42);

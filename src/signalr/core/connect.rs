@@ -1,17 +1,16 @@
-//! Opening an ASP.NET Core connection: token, negotiate (unless skipped, following redirects),
-//! WebSocket upgrade, handshake. Returns a socket ready for hub traffic, plus any records glued to the handshake.
+//! Opening an ASP.NET Core connection: token, negotiate (unless skipped; redirects followed),
+//! WebSocket upgrade, handshake. Returns a socket ready for hub traffic, plus any records glued
+//! to the handshake.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
 use tokio_tungstenite::tungstenite::Message;
-use tracing::{debug, warn};
 
 use super::json;
 use super::negotiate;
-use super::redirect;
-use crate::config::{Secret, TokenPlacement};
+use crate::config::TokenPlacement;
 use crate::signalr::transport::WsStream;
 use crate::signalr::{Hub, SessionError};
 
@@ -22,8 +21,8 @@ pub struct Opened {
     pub leftover: String,
     /// The connection's identity for event ids: negotiated id, or a minted UUID.
     pub connection: Arc<str>,
-    /// The configured bearer token used (not a redirect's), for REST snapshot requests.
-    pub bearer: Option<Secret>,
+    /// The bearer token used, for REST snapshot requests on this connection.
+    pub bearer: Option<crate::config::Secret>,
 }
 
 /// Token, negotiate, upgrade, handshake. A token refused with 401 (expired, revoked) is
@@ -32,7 +31,7 @@ pub async fn open(hub: &Hub) -> Result<Opened, SessionError> {
     let bearer = hub.auth.bearer_for_connect().await?;
     match attempt(hub, bearer).await {
         Err(e) if e.is_token_refused() && hub.auth.renewable() => {
-            warn!(hub = %hub.name, error = %e, "Token refused; trying once more with a new one.");
+            tracing::warn!(hub = %hub.name, error = %e, "Token refused; trying once more with a new one.");
             attempt(hub, hub.auth.bearer_for_connect().await?).await
         }
         other => other,
@@ -40,24 +39,24 @@ pub async fn open(hub: &Hub) -> Result<Opened, SessionError> {
 }
 
 /// One try with `bearer`; each step bounded by the handshake timeout.
-async fn attempt(hub: &Hub, bearer: Option<Secret>) -> Result<Opened, SessionError> {
+async fn attempt(hub: &Hub, bearer: Option<crate::config::Secret>) -> Result<Opened, SessionError> {
     let cfg = &hub.config;
     let timeout = Duration::from_secs(cfg.handshake_timeout_secs);
     let token = bearer.as_ref().map(|s| s.expose());
     // Set when a redirect hands out its own token; it then serves this connection only.
-    let redirect_token: Option<Secret>;
+    let redirect_token: Option<crate::config::Secret>;
     let (connection, connection_token, url, token) = if cfg.skip_negotiation {
         (Arc::from(uuid::Uuid::new_v4().to_string()), None, cfg.url.clone(), token)
     } else {
         let route = tokio::time::timeout(
             timeout,
-            redirect::negotiate(&hub.transport.http, &cfg.url, token),
+            negotiate::redirect::negotiate(&hub.transport.http, &cfg.url, token),
         )
         .await
         .map_err(|_| SessionError::Timeout("negotiate"))?
         .map_err(SessionError::Negotiate)?;
         if route.hops > 0 {
-            debug!(hub = %hub.name, hops = route.hops, to = %negotiate::shown(&route.url), "Negotiate redirected.");
+            tracing::debug!(hub = %hub.name, hops = route.hops, to = %negotiate::shown(&route.url), "Negotiate redirected.");
         }
         redirect_token = route.access_token;
         let token = redirect_token.as_ref().map(|s| s.expose()).or(token);

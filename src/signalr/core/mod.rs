@@ -4,5 +4,4 @@ pub mod connect;
 pub mod json;
 pub mod msgpack;
 pub mod negotiate;
-pub mod redirect;
 pub mod session;

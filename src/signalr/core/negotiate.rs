@@ -1,10 +1,12 @@
 //! ASP.NET Core negotiate: the URLs (pure), the answer's meaning (pure), and one POST.
-//! Following redirects is `redirect.rs`.
+//! Following redirects is [`redirect`].
 
 use serde::Deserialize;
 use url::Url;
 
 use crate::config::Secret;
+
+pub mod redirect;
 
 /// What the client learnt from negotiate.
 #[derive(Debug, Clone, PartialEq, Eq)]

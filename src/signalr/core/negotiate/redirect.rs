@@ -3,14 +3,14 @@
 //! given) replacing the configured bearer from then on; at most 100 negotiate requests per
 //! connect (so 99 redirects), counted as the official JS client counts them. A hop that repeats
 //! an earlier one (same URL, same credentials) can only lead round again, so it is refused at
-//! once as a loop. The WebSocket then goes to the last URL. One negotiate POST is `negotiate.rs`.
+//! once as a loop. The WebSocket then goes to the last URL. One negotiate POST is the parent module.
 
 use std::collections::HashSet;
 use std::hash::{DefaultHasher, Hash, Hasher};
 
 use url::Url;
 
-use super::negotiate::{negotiate_once, shown, Answer, NegotiateError, Negotiated};
+use super::{negotiate_once, shown, Answer, NegotiateError, Negotiated};
 use crate::config::Secret;
 
 /// Negotiate requests per connect, the last of which must not redirect (the JS client's limit).
