@@ -105,3 +105,35 @@ async fn the_token_endpoint_checks_the_client_and_its_tokens_expire() {
     assert_eq!(negotiate_at(&negotiate, Some(access)).await.status(), 401, "expired");
     assert_eq!(sim.control().tokens_issued().len(), 2);
 }
+
+#[tokio::test]
+async fn sim_http_routes_steer_redirects_and_the_token_endpoint() {
+    let sim = start(SimOptions::default()).await;
+    let base = format!("http://{}/_sim", sim.addr);
+    let client = reqwest::Client::new();
+    let negotiate = negotiate_url(sim.hub_url().as_str());
+    client.post(format!("{base}/redirect?hops=1&access_token=r")).send().await.unwrap();
+    let body: Value = negotiate_at(&negotiate, None).await.json().await.unwrap();
+    assert_eq!(body["accessToken"], "r", "{body}");
+    client.post(format!("{base}/redirect?loop=true")).send().await.unwrap();
+    let body: Value = negotiate_at(&negotiate, None).await.json().await.unwrap();
+    assert!(body["url"].as_str().unwrap().ends_with("redirect_hop=1"), "{body}");
+    client.post(format!("{base}/redirect")).send().await.unwrap();
+    let body: Value = negotiate_at(&negotiate, None).await.json().await.unwrap();
+    assert!(body["connectionToken"].is_string(), "{body}");
+
+    client
+        .post(format!("{base}/oauth?client_id=c&client_secret=s&ttl_secs=5"))
+        .send()
+        .await
+        .unwrap();
+    let form = [("grant_type", "client_credentials"), ("client_id", "c"), ("client_secret", "s")];
+    let ok: Value = token(&sim, &form).await.json().await.unwrap();
+    assert_eq!(ok["expires_in"], 5);
+    let access = ok["access_token"].as_str().unwrap();
+    assert_eq!(negotiate_at(&negotiate, None).await.status(), 401, "tokens are required now");
+    assert_eq!(negotiate_at(&negotiate, Some(access)).await.status(), 200);
+    client.post(format!("{base}/oauth")).send().await.unwrap();
+    assert_eq!(token(&sim, &form).await.status(), 401, "the endpoint is off again");
+    assert_eq!(negotiate_at(&negotiate, None).await.status(), 200);
+}

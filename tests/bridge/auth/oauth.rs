@@ -2,39 +2,9 @@
 //! for every connect, one retry with a new token after a 401, and a wrong secret that is a clear
 //! error which never shows the secret (not in status, not in the log).
 
-use std::io::Write;
-use std::sync::{Arc, Mutex, OnceLock};
-
 use signalr_bridge::simulate::{OAuthClient, Simulator};
 
 use super::*;
-
-/// Everything any test in this binary logs from the bridge, from the first call on.
-fn captured_log() -> Arc<Mutex<Vec<u8>>> {
-    static LOG: OnceLock<Arc<Mutex<Vec<u8>>>> = OnceLock::new();
-    LOG.get_or_init(|| {
-        let log = Arc::new(Mutex::new(Vec::new()));
-        let sink = log.clone();
-        let _ = tracing_subscriber::fmt()
-            .with_env_filter(tracing_subscriber::EnvFilter::new("signalr_bridge=trace,warn"))
-            .with_writer(move || Writer(sink.clone()))
-            .try_init();
-        log
-    })
-    .clone()
-}
-
-struct Writer(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Writer {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
 
 /// A simulator whose token endpoint accepts `bridge` / `right-secret`, tokens living `ttl_secs`.
 async fn oauth_simulator(ttl_secs: u64) -> Simulator {
@@ -61,6 +31,7 @@ async fn bridge(sim: &Simulator, dir: &std::path::Path, secret: &str) -> signalr
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_token_that_expired_mid_run_is_replaced_on_the_next_connect() {
+    let log = captured_log();
     let sim = oauth_simulator(2).await;
     let dir = tempfile::tempdir().unwrap();
     let app = bridge(&sim, dir.path(), "right-secret").await;
@@ -84,6 +55,7 @@ async fn a_token_that_expired_mid_run_is_replaced_on_the_next_connect() {
     assert_eq!(counter(&app, "reconnects_total", &[("reason", "auth")]), 0, "never refused");
     assert!(counter(&app, "token_requests_total", &[("outcome", "ok")]) >= 2);
     assert_eq!(app.shutdown().await.undelivered, 0);
+    assert_not_logged(&log, &issued);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

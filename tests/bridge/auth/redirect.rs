@@ -22,6 +22,7 @@ fn negotiating_hub(sim: &Simulator, token: &str) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_redirect_chain_is_followed_and_events_flow() {
+    let log = captured_log();
     let sim = simulator(50, Some("app-token")).await;
     sim.control().set_redirect(Redirect::Chain { hops: 3, access_token: Some("svc-token".into()) });
     let dir = tempfile::tempdir().unwrap();
@@ -40,6 +41,7 @@ async fn a_redirect_chain_is_followed_and_events_flow() {
     let report = app.shutdown().await;
     assert_eq!(report.undelivered, 0);
     assert!(lines(&out).iter().any(|e| e["type"] == "io.signalr_bridge.hub.invocation.v1"));
+    assert_not_logged(&log, &["app-token".into(), "svc-token".into()]);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
