@@ -75,6 +75,7 @@ pub struct Metrics {
     publish_latency: HistogramVec,
     queue_depth: IntGauge,
     snapshots: IntCounterVec,
+    token_requests: IntCounterVec,
     undelivered: IntCounterVec,
     end_to_end: Histogram,
 }
@@ -189,6 +190,12 @@ impl Metrics {
                 "REST snapshot fetches.",
                 &["hub", "outcome"],
             ),
+            token_requests: counter(
+                &r,
+                "token_requests_total",
+                "OAuth2 token requests, by outcome.",
+                &["hub", "outcome"],
+            ),
             undelivered: counter(
                 &r,
                 "undelivered_total",
@@ -280,6 +287,9 @@ impl Metrics {
         self.snapshots.with_label_values(&[hub, outcome]).inc();
     }
 
+    pub fn token_request(&self, hub: &str, outcome: &'static str) {
+        self.token_requests.with_label_values(&[hub, outcome]).inc();
+    }
     pub fn undelivered(&self, sink: &'static str, count: u64) {
         self.undelivered.with_label_values(&[sink]).inc_by(count);
     }

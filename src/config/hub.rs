@@ -197,6 +197,9 @@ pub struct AuthConfig {
     /// A file holding the HTTP Basic password, re-read on every connect.
     #[serde(default)]
     pub password_file: Option<PathBuf>,
+    /// OAuth2 client credentials: a new token for every connect, sent as the bearer token.
+    #[serde(default)]
+    pub oauth2: Option<super::OAuth2Config>,
 }
 
 /// TLS for https/wss.

@@ -16,7 +16,11 @@ pub enum ConfigError {
     Invalid { key: String, problem: String, fix: String },
 }
 
-fn invalid(key: impl Into<String>, problem: impl Into<String>, fix: &str) -> ConfigError {
+pub(super) fn invalid(
+    key: impl Into<String>,
+    problem: impl Into<String>,
+    fix: &str,
+) -> ConfigError {
     ConfigError::Invalid { key: key.into(), problem: problem.into(), fix: fix.into() }
 }
 
@@ -155,38 +159,7 @@ impl Config {
                     ));
                 }
             }
-            let auth = &hub.auth;
-            if auth.bearer_token.is_some() && auth.bearer_token_file.is_some() {
-                return Err(invalid(
-                    key("auth"),
-                    "both `bearer_token` and `bearer_token_file` are set",
-                    "keep one of them",
-                ));
-            }
-            if auth.password.is_some() && auth.password_file.is_some() {
-                return Err(invalid(
-                    key("auth"),
-                    "both `password` and `password_file` are set",
-                    "keep one of them",
-                ));
-            }
-            let has_password = auth.password.is_some() || auth.password_file.is_some();
-            if auth.username.is_some() != has_password {
-                return Err(invalid(
-                    key("auth"),
-                    "HTTP Basic needs both `username` and a password",
-                    "set `username` and `password` (or `password_file`)",
-                ));
-            }
-            if auth.username.is_some()
-                && (auth.bearer_token.is_some() || auth.bearer_token_file.is_some())
-            {
-                return Err(invalid(
-                    key("auth"),
-                    "both HTTP Basic and a bearer token are set",
-                    "keep one of them",
-                ));
-            }
+            super::auth::validate_auth(&hub.auth, &key)?;
             for (field, value) in [
                 ("keepalive_interval_secs", hub.keepalive_interval_secs),
                 ("server_timeout_secs", hub.server_timeout_secs),

@@ -243,6 +243,7 @@ fn default_sim_event() -> i64 {
     42
 }
 
+mod auth;
 mod hub;
 mod kafka;
 mod kafka_props;
@@ -250,6 +251,7 @@ mod kafka_security;
 mod load;
 mod sink;
 
+pub use auth::{ClientAuth, OAuth2Config};
 pub use hub::*;
 pub use kafka::*;
 pub use kafka_props::{is_secret_property, PropertyProblem};

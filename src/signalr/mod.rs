@@ -2,6 +2,7 @@
 //! capped exponential backoff until shutdown. Dialect code lives in submodules; this module holds
 //! the dialect-neutral loop and the reasons a session ends.
 
+pub mod auth;
 pub mod backoff;
 pub mod classic;
 pub mod core;
@@ -32,6 +33,8 @@ pub struct Hub {
     /// Invoked after every connect, in order.
     pub subscriptions: Vec<Invocation>,
     pub transport: transport::Transport,
+    /// Where credentials come from, for every connect and every REST request.
+    pub auth: auth::Auth,
     pub tx: mpsc::Sender<Event>,
     pub metrics: Arc<Metrics>,
     pub status: Arc<HubStatus>,
@@ -64,8 +67,11 @@ impl Hub {
         }
         let timeout = Duration::from_secs(config.handshake_timeout_secs);
         let transport = transport::Transport::new(&config.tls, timeout)?;
+        let name: Arc<str> = Arc::from(config.name.as_str());
+        let auth = auth::Auth::new(&config.auth, &transport.http, name.clone(), metrics.clone());
         Ok(Hub {
-            name: Arc::from(config.name.as_str()),
+            name,
+            auth,
             source: Arc::from(source_of(&config)),
             profile,
             subscriptions,
@@ -109,6 +115,8 @@ pub enum SessionError {
     #[error(transparent)]
     Token(transport::TokenError),
     #[error(transparent)]
+    TokenEndpoint(auth::oauth2::TokenEndpointError),
+    #[error(transparent)]
     Negotiate(core::negotiate::NegotiateError),
     #[error(transparent)]
     Connect(transport::ConnectError),
@@ -150,12 +158,25 @@ impl SessionError {
 
     /// Credentials were refused: an operator must act.
     pub fn is_auth(&self) -> bool {
+        use auth::oauth2::TokenEndpointError as T;
         use core::negotiate::NegotiateError as N;
         matches!(
             self,
             SessionError::Negotiate(N::Unauthorized(_))
                 | SessionError::Connect(transport::ConnectError::Unauthorized(_))
                 | SessionError::Token(_)
+                | SessionError::TokenEndpoint(T::Refused { .. } | T::Secret(_))
+        )
+    }
+
+    /// HTTP 401 on negotiate or on the upgrade: the token was not accepted (maybe expired), so
+    /// a new one may help. (403 means the identity was understood and denied.)
+    pub fn is_token_refused(&self) -> bool {
+        use core::negotiate::NegotiateError as N;
+        matches!(
+            self,
+            SessionError::Negotiate(N::Unauthorized(401))
+                | SessionError::Connect(transport::ConnectError::Unauthorized(401))
         )
     }
 
@@ -175,6 +196,7 @@ impl SessionError {
             SessionError::Transport(_) => "transport",
             SessionError::QueueClosed => "queue_closed",
             SessionError::Token(_) => "auth",
+            SessionError::TokenEndpoint(_) => "token_endpoint",
         }
     }
 }

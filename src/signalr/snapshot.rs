@@ -78,7 +78,9 @@ async fn get(
     bearer: Option<&Secret>,
 ) -> Result<bytes::Bytes, String> {
     let mut call = hub.transport.http.get(request.url.clone());
-    if let Some(token) = bearer {
+    // OAuth2 tokens are short-lived: take the current one, not the one the connection began with.
+    let bearer = hub.auth.bearer_now(bearer.cloned()).await.map_err(|e| e.to_string())?;
+    if let Some(token) = &bearer {
         call = call.bearer_auth(token.expose());
     }
     let response = call.send().await.map_err(|e| e.without_url().to_string())?;

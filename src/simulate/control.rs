@@ -11,6 +11,7 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use tokio::time::Instant;
 
+use super::access::{OAuthClient, Redirect, TOKEN_PATH};
 use super::race::SimInvocation;
 use super::state::{Ctl, Shared};
 use super::{HUB_PATH, SNAPSHOT_PATH};
@@ -46,6 +47,32 @@ impl SimControl {
     /// Sets or clears the bearer token negotiate, upgrade and snapshot requests must carry.
     pub fn set_required_token(&self, token: Option<String>) {
         self.shared.set_required_token(token);
+    }
+    /// Makes negotiate answer with redirects (or stop doing so with [`Redirect::Off`]).
+    pub fn set_redirect(&self, redirect: Redirect) {
+        self.shared.access.set_redirect(redirect);
+    }
+    /// Turns the OAuth2 token endpoint on for this client (off with `None`); its tokens are
+    /// then accepted beside any required static token, until they expire.
+    pub fn set_oauth_client(&self, client: Option<OAuthClient>) {
+        self.shared.access.set_oauth(client);
+    }
+    /// Refuses the next `n` negotiate, upgrade or snapshot requests with 401, whatever token
+    /// they carry (as a server does with a revoked token).
+    pub fn refuse_next_requests(&self, n: u32) {
+        self.shared.access.refuse_next(n);
+    }
+    /// `http://<addr>/oauth2/token`.
+    pub fn token_url(&self) -> url::Url {
+        self.base.join(TOKEN_PATH.trim_start_matches('/')).unwrap_or_else(|_| self.base.clone())
+    }
+    /// Every bearer token presented on negotiate, upgrade or snapshot, in order.
+    pub fn tokens_presented(&self) -> Vec<String> {
+        self.shared.access.presented()
+    }
+    /// Every token the token endpoint issued (unexpired ones, and expired ones not yet purged).
+    pub fn tokens_issued(&self) -> Vec<String> {
+        self.shared.access.issued()
     }
     /// Sends `text` as is, as one WebSocket text frame, to every connection.
     pub fn inject_raw(&self, text: String) {
@@ -100,6 +127,8 @@ pub fn routes() -> Router<Arc<Shared>> {
         .route("/inject", post(inject))
         .route("/connections", get(connections))
         .route("/invocations", get(invocations))
+        .route("/redirect", post(redirect))
+        .route("/oauth", post(oauth))
 }
 
 async fn drop_all(State(shared): State<Arc<Shared>>) -> StatusCode {
@@ -158,4 +187,51 @@ async fn connections(State(shared): State<Arc<Shared>>) -> Json<usize> {
 
 async fn invocations(State(shared): State<Arc<Shared>>) -> Json<Vec<(String, String)>> {
     Json(shared.invocations())
+}
+
+#[derive(Deserialize)]
+struct RedirectParams {
+    #[serde(default)]
+    hops: u32,
+    #[serde(default)]
+    access_token: Option<String>,
+    #[serde(default, rename = "loop")]
+    looping: bool,
+}
+
+/// `?hops=3[&access_token=t]` for a chain, `?loop=true` for a loop, no parameters for off.
+async fn redirect(
+    State(shared): State<Arc<Shared>>,
+    Query(p): Query<RedirectParams>,
+) -> StatusCode {
+    let redirect = match (p.looping, p.hops) {
+        (true, _) => Redirect::Loop,
+        (false, 0) => Redirect::Off,
+        (false, hops) => Redirect::Chain { hops, access_token: p.access_token },
+    };
+    shared.access.set_redirect(redirect);
+    StatusCode::NO_CONTENT
+}
+
+#[derive(Deserialize)]
+struct OAuthParams {
+    client_id: Option<String>,
+    client_secret: Option<String>,
+    #[serde(default = "default_ttl")]
+    ttl_secs: u64,
+}
+
+fn default_ttl() -> u64 {
+    300
+}
+
+/// `?client_id=c&client_secret=s[&ttl_secs=5]` turns the token endpoint on; no id turns it off.
+async fn oauth(State(shared): State<Arc<Shared>>, Query(p): Query<OAuthParams>) -> StatusCode {
+    let client = p.client_id.map(|client_id| OAuthClient {
+        client_id,
+        client_secret: p.client_secret.unwrap_or_default(),
+        ttl: Duration::from_secs(p.ttl_secs),
+    });
+    shared.access.set_oauth(client);
+    StatusCode::NO_CONTENT
 }

@@ -5,14 +5,17 @@
 //! - `connection`: one task per socket (handshake, records, pings, control commands).
 //! - `frame` / `hub`: pure framing and hub-method binding.
 //! - `state`: shared state and the group fan-out; `control`: [`SimControl`] and `/_sim/*`.
+//! - `access` / `oauth`: negotiate redirects, token checks and the OAuth2 token endpoint.
 //! - `race`: the race model that yields the invocations (not the transport).
 //! - `classic`: the classic ASP.NET SignalR 2.x simulator with HPC Pack's personality.
 
+mod access;
 pub mod classic;
 mod connection;
 mod control;
 mod frame;
 mod hub;
+mod oauth;
 pub mod race;
 mod server;
 mod state;
@@ -24,6 +27,7 @@ use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio_util::sync::DropGuard;
 
+pub use access::{OAuthClient, Redirect};
 pub use control::SimControl;
 use state::Shared;
 

@@ -1,6 +1,6 @@
-//! The simulator's HTTP surface: negotiate, the WebSocket upgrade of the hub URL, the RedMist
-//! REST snapshot, and bearer checks. Connections themselves run in `connection.rs`; the
-//! `/_sim/*` control routes live in `control.rs`.
+//! The simulator's HTTP surface: negotiate (and its redirects), the WebSocket upgrade of the hub
+//! URL, the RedMist REST snapshot, bearer checks. Connections themselves run in `connection.rs`;
+//! the `/_sim/*` control routes live in `control.rs`, the token endpoint in `oauth.rs`.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -14,8 +14,9 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Serialize;
 
+use super::access::{self, Redirect};
 use super::state::{ClaimError, Shared};
-use super::{connection, control, HUB_PATH, SNAPSHOT_PATH};
+use super::{connection, control, oauth, HUB_PATH, SNAPSHOT_PATH};
 
 /// Every route the simulator serves.
 pub fn router(shared: Arc<Shared>) -> Router {
@@ -23,24 +24,42 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .route(&format!("{HUB_PATH}/negotiate"), post(negotiate))
         .route(HUB_PATH, get(upgrade))
         .route(SNAPSHOT_PATH, get(snapshot))
+        .route(access::TOKEN_PATH, post(oauth::token))
         .nest("/_sim", control::routes())
         .with_state(shared)
 }
 
 type Params = Query<HashMap<String, String>>;
 
-/// True when no token is required, or the request carries it as a bearer header or as the
-/// `access_token` query parameter (what browsers must use for WebSockets).
+/// True when the request presents a token the simulator accepts (see [`access`]), as a bearer
+/// header or as the `access_token` query parameter (what browsers must use for WebSockets).
 fn authorized(shared: &Shared, headers: &HeaderMap, params: &HashMap<String, String>) -> bool {
-    let Some(required) = shared.required_token() else {
-        return true;
+    let token = access::presented_token(headers, params);
+    let hop = params.contains_key(access::HOP_PARAM);
+    shared.access.allows(shared.required_token().as_deref(), token, hop)
+}
+
+/// The redirect answer for this negotiate, if redirects are on and this hop is not the last.
+fn redirect(
+    shared: &Shared,
+    headers: &HeaderMap,
+    params: &HashMap<String, String>,
+) -> Option<Response> {
+    let hop: u32 = params.get(access::HOP_PARAM).and_then(|h| h.parse().ok()).unwrap_or(0);
+    let (next, token) = match shared.access.redirect() {
+        Redirect::Off => return None,
+        Redirect::Chain { hops, .. } if hop >= hops => return None,
+        Redirect::Chain { access_token, .. } => (hop + 1, access_token),
+        Redirect::Loop => (1, None),
     };
-    let from_header = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .is_some_and(|t| t == required);
-    from_header || params.get("access_token").is_some_and(|t| *t == required)
+    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("127.0.0.1");
+    let mut url = url::Url::parse(&format!("http://{host}{HUB_PATH}")).ok()?;
+    url.query_pairs_mut().append_pair(access::HOP_PARAM, &next.to_string());
+    let mut body = serde_json::json!({ "url": url.as_str() });
+    if let Some(token) = token {
+        body["accessToken"] = token.into();
+    }
+    Some(Json(body).into_response())
 }
 
 #[derive(Serialize)]
@@ -82,6 +101,9 @@ async fn negotiate(
 ) -> Response {
     if !authorized(&shared, &headers, &params) {
         return StatusCode::UNAUTHORIZED.into_response();
+    }
+    if let Some(answer) = redirect(&shared, &headers, &params) {
+        return answer;
     }
     // Absent or unparsable means 0; anything above what we speak is answered with 1.
     let version: u32 = params.get("negotiateVersion").and_then(|v| v.parse().ok()).unwrap_or(0);

@@ -10,6 +10,7 @@ use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
+use super::access::Access;
 use super::frame;
 use super::race::{Group, Race, SimInvocation};
 use super::SimOptions;
@@ -67,6 +68,8 @@ pub struct Shared {
     silent_until: watch::Sender<Option<Instant>>,
     tokens: Mutex<HashMap<String, Pending>>,
     race: Mutex<Option<Race>>,
+    /// Redirects and OAuth2 tokens.
+    pub access: Access,
 }
 
 /// Locks, ignoring poisoning: every critical section here leaves the data consistent.
@@ -91,6 +94,7 @@ impl Shared {
             silent_until: watch::Sender::new(None),
             tokens: Mutex::default(),
             race: Mutex::default(),
+            access: Access::default(),
         }
     }
 

@@ -1,6 +1,7 @@
 //! End to end: the bridge in-process against the simulator hub, publishing to real NATS
 //! JetStream (127.0.0.1:4222) or to a real file.
 
+mod auth;
 mod classic;
 mod kafka;
 #[path = "../shared/kafka.rs"]

@@ -2,6 +2,7 @@
 //! official client cannot provoke: malformed and partial records, token reuse, timeouts,
 //! drops, silence and backpressure.
 
+mod access;
 mod http;
 mod race;
 mod support;

@@ -6,14 +6,14 @@ use std::time::Duration;
 
 use futures_util::StreamExt;
 use tokio_tungstenite::tungstenite::Message;
-use tracing::debug;
+use tracing::{debug, warn};
 
 use super::frame::{self, Frame};
-use super::negotiate::{parse_negotiate, Negotiation};
+use super::negotiate::{parse_negotiate, NegotiateError, Negotiation};
 use super::urls::Endpoints;
 use super::Cursor;
 use crate::profile::Profile;
-use crate::signalr::transport::{current_credentials, ConnectError, WsStream};
+use crate::signalr::transport::{ConnectError, WsStream};
 use crate::signalr::{Hub, SessionError};
 
 /// A negotiated classic connection; it outlives its WebSockets (`/reconnect` resumes it).
@@ -47,6 +47,24 @@ fn timeout_of(hub: &Hub) -> Duration {
     Duration::from_secs(hub.config.handshake_timeout_secs)
 }
 
+/// A new connection, started: negotiate, then [`start`]. Credentials refused with 401 (an
+/// expired token) are replaced once, when their source can give others, before backing off.
+pub async fn open(hub: &Hub) -> Result<(Connection, WsStream), SessionError> {
+    match negotiate_and_start(hub).await {
+        Err(e) if e.is_token_refused() && hub.auth.renewable() => {
+            warn!(hub = %hub.name, error = %e, "Credentials refused; trying once more with new ones.");
+            negotiate_and_start(hub).await
+        }
+        other => other,
+    }
+}
+
+async fn negotiate_and_start(hub: &Hub) -> Result<(Connection, WsStream), SessionError> {
+    let mut conn = negotiate(hub).await?;
+    let ws = start(hub, &mut conn).await?;
+    Ok((conn, ws))
+}
+
 /// `GET negotiate`.
 pub async fn negotiate(hub: &Hub) -> Result<Connection, SessionError> {
     let names = hub_names(hub);
@@ -55,12 +73,23 @@ pub async fn negotiate(hub: &Hub) -> Result<Connection, SessionError> {
     }
     let refs: Vec<&str> = names.iter().map(String::as_str).collect();
     let endpoints = Endpoints::new(&hub.config.url, &refs).map_err(SessionError::transport)?;
-    let authorization =
-        current_credentials(&hub.config.auth).map_err(SessionError::Token)?.map(|c| c.header());
-    let body = get(hub, endpoints.negotiate(), authorization.as_deref(), "negotiate").await?;
+    let authorization = hub.auth.for_connect().await?.map(|c| c.header());
+    let body = get(hub, endpoints.negotiate(), authorization.as_deref(), "negotiate")
+        .await
+        .map_err(core_server_hint)?;
     let negotiation = parse_negotiate(&body).map_err(SessionError::ClassicNegotiate)?;
     let id = Arc::from(negotiation.connection_id.as_str());
     Ok(Connection { endpoints, negotiation, authorization, cursor: Cursor::default(), id })
+}
+
+/// A 405 to the negotiate GET is what an ASP.NET Core server answers: say so.
+fn core_server_hint(e: SessionError) -> SessionError {
+    match e {
+        SessionError::Connect(ConnectError::Status(405)) => {
+            SessionError::ClassicNegotiate(NegotiateError::GetNotAllowed)
+        }
+        e => e,
+    }
 }
 
 /// WebSocket `connect`, wait for the init frame (`S:1`), then `/start`. Must finish within the
@@ -165,3 +194,7 @@ async fn get(
         code => Err(SessionError::Connect(ConnectError::Status(code))),
     }
 }
+
+#[cfg(test)]
+#[path = "connect_tests.rs"]
+mod tests;

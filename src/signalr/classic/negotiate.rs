@@ -37,6 +37,11 @@ pub enum NegotiateError {
          set `dialect: core` for this hub"
     )]
     CoreServer,
+    #[error(
+        "negotiate answered HTTP 405 to GET, as ASP.NET Core SignalR does (it negotiates by \
+         POST); if this is a Core hub, set `dialect: core`"
+    )]
+    GetNotAllowed,
     #[error("negotiate response lacks `{0}`")]
     Missing(&'static str),
     #[error("server protocol version {0} is outside the supported range 1.2 to 2.1")]

@@ -47,12 +47,8 @@ pub async fn run(
     state: &mut ClassicState,
     cancel: &CancellationToken,
 ) -> (Exit, bool) {
-    let mut conn = match connect::negotiate(hub).await {
-        Ok(conn) => conn,
-        Err(e) => return (Exit::Lost(e), false),
-    };
-    let mut ws = match connect::start(hub, &mut conn).await {
-        Ok(ws) => ws,
+    let (mut conn, mut ws) = match connect::open(hub).await {
+        Ok(opened) => opened,
         Err(e) => return (Exit::Lost(e), false),
     };
     crate::signalr::core::session::connected(hub, &conn.id);

@@ -1,5 +1,6 @@
-//! Opening an ASP.NET Core connection: token, negotiate (unless skipped), WebSocket upgrade,
-//! handshake. Returns a socket ready for hub traffic, plus any records glued to the handshake.
+//! Opening an ASP.NET Core connection: token, negotiate (unless skipped; redirects followed),
+//! WebSocket upgrade, handshake. Returns a socket ready for hub traffic, plus any records glued
+//! to the handshake.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -24,29 +25,48 @@ pub struct Opened {
     pub bearer: Option<crate::config::Secret>,
 }
 
-/// Token, negotiate, upgrade, handshake; each step bounded by the handshake timeout.
+/// Token, negotiate, upgrade, handshake. A token refused with 401 (expired, revoked) is
+/// replaced once, when its source can give another, before the hub task backs off.
 pub async fn open(hub: &Hub) -> Result<Opened, SessionError> {
+    let bearer = hub.auth.bearer_for_connect().await?;
+    match attempt(hub, bearer).await {
+        Err(e) if e.is_token_refused() && hub.auth.renewable() => {
+            tracing::warn!(hub = %hub.name, error = %e, "Token refused; trying once more with a new one.");
+            attempt(hub, hub.auth.bearer_for_connect().await?).await
+        }
+        other => other,
+    }
+}
+
+/// One try with `bearer`; each step bounded by the handshake timeout.
+async fn attempt(hub: &Hub, bearer: Option<crate::config::Secret>) -> Result<Opened, SessionError> {
     let cfg = &hub.config;
     let timeout = Duration::from_secs(cfg.handshake_timeout_secs);
-    let bearer =
-        crate::signalr::transport::current_token(&cfg.auth).map_err(SessionError::Token)?;
     let token = bearer.as_ref().map(|s| s.expose());
-    let (connection, connection_token) = if cfg.skip_negotiation {
-        (Arc::from(uuid::Uuid::new_v4().to_string()), None)
+    // Set when a redirect hands out its own token; it then serves this connection only.
+    let redirect_token: Option<crate::config::Secret>;
+    let (connection, connection_token, url, token) = if cfg.skip_negotiation {
+        (Arc::from(uuid::Uuid::new_v4().to_string()), None, cfg.url.clone(), token)
     } else {
-        let n = tokio::time::timeout(
+        let route = tokio::time::timeout(
             timeout,
-            negotiate::negotiate(&hub.transport.http, &cfg.url, token),
+            negotiate::redirect::negotiate(&hub.transport.http, &cfg.url, token),
         )
         .await
         .map_err(|_| SessionError::Timeout("negotiate"))?
         .map_err(SessionError::Negotiate)?;
-        (Arc::from(n.connection_id), Some(n.connection_token))
+        if route.hops > 0 {
+            tracing::debug!(hub = %hub.name, hops = route.hops, to = %negotiate::shown(&route.url), "Negotiate redirected.");
+        }
+        redirect_token = route.access_token;
+        let token = redirect_token.as_ref().map(|s| s.expose()).or(token);
+        let n = route.negotiated;
+        (Arc::from(n.connection_id), Some(n.connection_token), route.url, token)
     };
     let placement = cfg.auth.token_placement;
     let query_token = token.filter(|_| placement != TokenPlacement::Header);
     let header_token = token.filter(|_| placement != TokenPlacement::Query);
-    let url = negotiate::websocket_url(&cfg.url, connection_token.as_deref(), query_token);
+    let url = negotiate::websocket_url(&url, connection_token.as_deref(), query_token);
     let authorization = header_token.map(|t| format!("Bearer {t}"));
     let mut ws = hub
         .transport

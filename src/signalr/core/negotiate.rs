@@ -1,7 +1,12 @@
-//! ASP.NET Core negotiate: the URLs (pure), the answer's meaning (pure), and the one POST.
+//! ASP.NET Core negotiate: the URLs (pure), the answer's meaning (pure), and one POST.
+//! Following redirects is [`redirect`].
 
 use serde::Deserialize;
 use url::Url;
+
+use crate::config::Secret;
+
+pub mod redirect;
 
 /// What the client learnt from negotiate.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -12,27 +17,64 @@ pub struct Negotiated {
     pub connection_token: String,
 }
 
+/// One negotiate answer: a connection, or a redirect to negotiate elsewhere.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Answer {
+    Connect(Negotiated),
+    /// Negotiate again at `url`; `access_token`, when given, replaces the bearer from then on.
+    Redirect {
+        url: String,
+        access_token: Option<Secret>,
+    },
+}
+
 /// Why negotiate did not give a usable connection.
 #[derive(Debug, thiserror::Error)]
 pub enum NegotiateError {
-    #[error("negotiate answered HTTP {0}")]
-    Status(u16),
+    #[error("negotiate at {at} answered HTTP {status}{}", status_hint(*status))]
+    Status { at: String, status: u16 },
     #[error("negotiate was refused: credentials missing or not accepted (HTTP {0})")]
     Unauthorized(u16),
-    #[error("the server refused the connection: {0}")]
-    Refused(String),
+    #[error("the hub at {at} refused the connection: {error}")]
+    Refused { at: String, error: String },
     #[error(
         "this is a classic ASP.NET SignalR server (ProtocolVersion {0}); set `dialect: classic`"
     )]
     ClassicServer(String),
-    #[error("the server offers no WebSockets transport")]
-    NoWebSockets,
-    #[error("the server redirects to {0}; negotiate redirects are not supported yet")]
-    Redirect(String),
+    #[error(
+        "the server offers no WebSockets transport (only {0}); this bridge speaks WebSockets only"
+    )]
+    NoWebSockets(String),
+    #[error("negotiate redirects loop: {0} was reached twice with the same credentials")]
+    RedirectLoop(String),
+    #[error("negotiate still redirected after {0} requests")]
+    TooManyRedirects(u32),
+    #[error("negotiate redirect target is not a usable http(s) URL: {0}")]
+    BadRedirect(String),
     #[error("negotiate answer is not valid: {0}")]
     Malformed(String),
     #[error("negotiate request failed: {0}")]
     Http(String),
+}
+
+fn status_hint(status: u16) -> &'static str {
+    match status {
+        404 => " (not a SignalR hub URL, or a proxy blocks it)",
+        405 => " (negotiate is not served by POST here: a classic server needs `dialect: classic`)",
+        _ => "",
+    }
+}
+
+/// Scheme, host, port and path of `url`: safe to show (queries may hold tokens).
+pub fn shown(url: &Url) -> String {
+    format!("{}://{}{}", url.scheme(), url.host_str().unwrap_or(""), port_and_path(url))
+}
+
+fn port_and_path(url: &Url) -> String {
+    match url.port() {
+        Some(port) => format!(":{port}{}", url.path()),
+        None => url.path().to_string(),
+    }
 }
 
 /// `{hub}/negotiate?…&negotiateVersion=1`: `negotiate` goes into the path, the query is kept.
@@ -69,12 +111,13 @@ pub fn websocket_url(hub: &Url, connection_token: Option<&str>, access_token: Op
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct Answer {
+struct Body {
     connection_id: Option<String>,
     connection_token: Option<String>,
     negotiate_version: Option<u32>,
     available_transports: Option<Vec<Transport>>,
     url: Option<String>,
+    access_token: Option<Secret>,
     error: Option<String>,
     #[serde(rename = "ProtocolVersion")]
     classic_protocol_version: Option<String>,
@@ -85,24 +128,26 @@ struct Transport {
     transport: String,
 }
 
-/// Reads a negotiate answer (v0 or v1).
-pub fn parse_answer(body: &[u8]) -> Result<Negotiated, NegotiateError> {
-    let a: Answer =
+/// Reads a negotiate answer (v0, v1, or a redirect) that `hub` gave.
+pub fn parse_answer(hub: &Url, body: &[u8]) -> Result<Answer, NegotiateError> {
+    let a: Body =
         serde_json::from_slice(body).map_err(|e| NegotiateError::Malformed(e.to_string()))?;
     if let Some(version) = a.classic_protocol_version {
         return Err(NegotiateError::ClassicServer(version));
     }
     if let Some(error) = a.error {
-        return Err(NegotiateError::Refused(error));
+        return Err(NegotiateError::Refused { at: shown(hub), error });
     }
     if let Some(url) = a.url {
-        return Err(NegotiateError::Redirect(url));
+        return Ok(Answer::Redirect { url, access_token: a.access_token });
     }
     let connection_id =
         a.connection_id.ok_or_else(|| NegotiateError::Malformed("no connectionId".into()))?;
     if let Some(transports) = &a.available_transports {
         if !transports.iter().any(|t| t.transport.eq_ignore_ascii_case("WebSockets")) {
-            return Err(NegotiateError::NoWebSockets);
+            let offered: Vec<&str> = transports.iter().map(|t| t.transport.as_str()).collect();
+            let offered = if offered.is_empty() { "none".into() } else { offered.join(", ") };
+            return Err(NegotiateError::NoWebSockets(offered));
         }
     }
     let connection_token = match a.negotiate_version.unwrap_or(0) {
@@ -111,15 +156,15 @@ pub fn parse_answer(body: &[u8]) -> Result<Negotiated, NegotiateError> {
             .connection_token
             .ok_or_else(|| NegotiateError::Malformed("v1 answer without connectionToken".into()))?,
     };
-    Ok(Negotiated { connection_id, connection_token })
+    Ok(Answer::Connect(Negotiated { connection_id, connection_token }))
 }
 
-/// POSTs negotiate (empty body) and reads the answer.
-pub async fn negotiate(
+/// POSTs negotiate (empty body) to `hub` and reads the answer.
+pub async fn negotiate_once(
     client: &reqwest::Client,
     hub: &Url,
     bearer: Option<&str>,
-) -> Result<Negotiated, NegotiateError> {
+) -> Result<Answer, NegotiateError> {
     let mut request = client.post(negotiate_url(hub)).header(reqwest::header::CONTENT_LENGTH, 0);
     if let Some(token) = bearer {
         request = request.bearer_auth(token);
@@ -131,11 +176,11 @@ pub async fn negotiate(
     match status {
         200 => {}
         401 | 403 => return Err(NegotiateError::Unauthorized(status)),
-        _ => return Err(NegotiateError::Status(status)),
+        _ => return Err(NegotiateError::Status { at: shown(hub), status }),
     }
     let body =
         response.bytes().await.map_err(|e| NegotiateError::Http(e.without_url().to_string()))?;
-    parse_answer(&body)
+    parse_answer(hub, &body)
 }
 
 #[cfg(test)]
@@ -170,39 +215,75 @@ mod tests {
         );
     }
 
+    fn hub() -> Url {
+        Url::parse("http://h/hub?access_token=secret").unwrap()
+    }
+
+    fn connect(body: &[u8]) -> Negotiated {
+        match parse_answer(&hub(), body).unwrap() {
+            Answer::Connect(n) => n,
+            other => panic!("not a connection: {other:?}"),
+        }
+    }
+
     #[test]
     fn parse_v1_uses_connection_token() {
         let body = br#"{"connectionToken":"tok","connectionId":"cid","negotiateVersion":1,
             "availableTransports":[{"transport":"WebSockets","transferFormats":["Text","Binary"]}]}"#;
-        let n = parse_answer(body).unwrap();
+        let n = connect(body);
         assert_eq!(n, Negotiated { connection_id: "cid".into(), connection_token: "tok".into() });
     }
 
     #[test]
     fn parse_v0_uses_connection_id_as_token() {
         let body = br#"{"connectionId":"cid","availableTransports":[{"transport":"WebSockets","transferFormats":["Text"]}]}"#;
-        let n = parse_answer(body).unwrap();
-        assert_eq!(n.connection_token, "cid");
+        assert_eq!(connect(body).connection_token, "cid");
+    }
+
+    #[test]
+    fn parse_redirect_with_and_without_access_token() {
+        let answer = parse_answer(
+            &hub(),
+            br#"{"url":"https://other/client/?hub=chat","accessToken":"jwt"}"#,
+        );
+        assert_eq!(
+            answer.unwrap(),
+            Answer::Redirect {
+                url: "https://other/client/?hub=chat".into(),
+                access_token: Some(Secret::new("jwt")),
+            }
+        );
+        let answer = parse_answer(&hub(), br#"{"url":"https://other/"}"#).unwrap();
+        assert!(matches!(answer, Answer::Redirect { access_token: None, .. }));
     }
 
     #[test]
     fn parse_refusals() {
-        assert!(matches!(
-            parse_answer(br#"{"error":"This connection is not allowed."}"#),
-            Err(NegotiateError::Refused(e)) if e == "This connection is not allowed."
-        ));
-        assert!(matches!(
-            parse_answer(br#"{"Url":"/hpc/signalr","ConnectionToken":"x","ConnectionId":"y","ProtocolVersion":"1.5"}"#),
-            Err(NegotiateError::ClassicServer(v)) if v == "1.5"
-        ));
-        assert!(matches!(
-            parse_answer(br#"{"connectionId":"c","negotiateVersion":1,"connectionToken":"t","availableTransports":[{"transport":"LongPolling"}]}"#),
-            Err(NegotiateError::NoWebSockets)
-        ));
-        assert!(matches!(
-            parse_answer(br#"{"url":"https://other/","accessToken":"x"}"#),
-            Err(NegotiateError::Redirect(_))
-        ));
-        assert!(matches!(parse_answer(b"<html>"), Err(NegotiateError::Malformed(_))));
+        let refused =
+            parse_answer(&hub(), br#"{"error":"This connection is not allowed."}"#).unwrap_err();
+        assert_eq!(
+            refused.to_string(),
+            "the hub at http://h/hub refused the connection: This connection is not allowed."
+        );
+        let classic = parse_answer(&hub(), br#"{"Url":"/hpc/signalr","ConnectionToken":"x","ConnectionId":"y","ProtocolVersion":"1.5"}"#).unwrap_err();
+        assert!(matches!(&classic, NegotiateError::ClassicServer(v) if v == "1.5"));
+        assert!(classic.to_string().contains("dialect: classic"), "{classic}");
+        let no_ws = parse_answer(&hub(), br#"{"connectionId":"c","negotiateVersion":1,"connectionToken":"t","availableTransports":[{"transport":"LongPolling"},{"transport":"ServerSentEvents"}]}"#).unwrap_err();
+        assert!(matches!(no_ws, NegotiateError::NoWebSockets(_)));
+        assert!(no_ws.to_string().contains("LongPolling, ServerSentEvents"), "{no_ws}");
+        assert!(matches!(parse_answer(&hub(), b"<html>"), Err(NegotiateError::Malformed(_))));
+    }
+
+    #[test]
+    fn status_errors_hint_and_never_show_the_query() {
+        let url = Url::parse("http://h:81/hub?access_token=s3cret").unwrap();
+        let e = NegotiateError::Status { at: shown(&url), status: 404 };
+        assert_eq!(
+            e.to_string(),
+            "negotiate at http://h:81/hub answered HTTP 404 (not a SignalR hub URL, or a proxy blocks it)"
+        );
+        assert!(NegotiateError::Status { at: shown(&url), status: 405 }
+            .to_string()
+            .contains("dialect: classic"));
     }
 }
