@@ -7,14 +7,15 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use tracing::{error, info};
 
-use crate::config::Config;
+use crate::config::{Config, SpoolConfig};
+use crate::queue::{self, Spill};
 use crate::signalr::{run_hub, Hub};
 use crate::sink::{run_publisher, PublisherReport, Sink};
+use crate::spool::Spool;
 use crate::status::AppStatus;
 use crate::telemetry::Metrics;
 
@@ -33,6 +34,21 @@ pub struct App {
     admin_task: Option<JoinHandle<()>>,
     _simulators:
         (Option<crate::simulate::Simulator>, Option<crate::simulate::classic::ClassicSimulator>),
+}
+
+/// Opens the spool directory and reports what an earlier run left in it.
+fn open_spool(config: &SpoolConfig, metrics: &Arc<Metrics>) -> anyhow::Result<Spill> {
+    let (spool, recovered) = Spool::open(config.options())
+        .with_context(|| format!("opening the spool in {}", config.dir.display()))?;
+    if recovered.events > 0 || recovered.cut_bytes > 0 {
+        info!(
+            dir = %config.dir.display(),
+            events = recovered.events,
+            cut_bytes = recovered.cut_bytes,
+            "Spool holds events from an earlier run; publishing them first."
+        );
+    }
+    Ok(Spill::new(spool, config.when_full, metrics.clone()))
 }
 
 /// The classic simulator's settings from the config section (the rest: the real server's).
@@ -80,7 +96,11 @@ impl App {
         let sink = Sink::connect(&config.sink).await.context("connecting the sink")?;
         let label = sink.label();
         status.set_sink_connected(true);
-        let (tx, rx) = mpsc::channel(config.queue.capacity);
+        let spill = match &config.queue.spool {
+            Some(spool) => Some(open_spool(spool, &metrics)?),
+            None => None,
+        };
+        let (tx, rx) = queue::channel(config.queue.capacity, spill);
         let hard_stop = CancellationToken::new();
         let publisher = tokio::spawn(run_publisher(
             sink,

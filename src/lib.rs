@@ -5,7 +5,8 @@
 //! - [`profile`]: what a hub's invocations mean; turns each into [`event::Event`]s (pure).
 //! - [`event`]: the CloudEvents 1.0 envelope and id derivation.
 //! - [`sink`]: the publisher loop over one bounded queue, and the brokers it writes to.
-//! - [`spool`]: the disk log that will take what the in-memory queue cannot hold (issue 7).
+//! - [`queue`]: the one bounded queue between hubs and publisher, spilling to the [`spool`].
+//! - [`spool`]: the disk log that takes what the in-memory queue cannot hold.
 //! - [`admin`]: /livez, /readyz, /metrics, /status.
 //! - [`app`]: wiring and ordered shutdown.
 //! - [`config`], [`telemetry`], [`status`]: settings, logs and metrics, shared state.
@@ -17,6 +18,7 @@ pub mod app;
 pub mod config;
 pub mod event;
 pub mod profile;
+pub mod queue;
 pub mod signalr;
 pub mod simulate;
 pub mod sink;

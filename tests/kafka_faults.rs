@@ -16,10 +16,10 @@ use rdkafka::{ClientConfig, Offset, TopicPartitionList};
 use serde_json::value::RawValue;
 use signalr_bridge::config::{KafkaSinkConfig, SinkConfig, SinkKind};
 use signalr_bridge::event::{Event, EventType, WireId};
+use signalr_bridge::queue;
 use signalr_bridge::sink::{run_publisher, PublisherReport, Sink};
 use signalr_bridge::status::AppStatus;
 use signalr_bridge::telemetry::Metrics;
-use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
@@ -66,14 +66,14 @@ fn cluster(brokers: i32) -> (Mock, SinkConfig) {
 
 /// A publisher fed through a queue the test holds.
 struct Running {
-    tx: mpsc::Sender<Event>,
+    tx: queue::QueueTx,
     status: Arc<AppStatus>,
     task: JoinHandle<PublisherReport>,
 }
 
 async fn start(config: &SinkConfig) -> Running {
     let sink = Sink::connect(config).await.expect("sink connects to the mock cluster");
-    let (tx, rx) = mpsc::channel(256);
+    let (tx, rx) = queue::channel(256, None);
     let status = Arc::new(AppStatus::default());
     let metrics = Arc::new(Metrics::new());
     let task =

@@ -10,14 +10,14 @@ use std::time::Duration;
 
 use futures_util::StreamExt;
 use signalr_bridge::config::{FileSinkConfig, NatsMode, NatsSinkConfig, SinkConfig, SinkKind};
+use signalr_bridge::queue;
 use signalr_bridge::sink::{run_publisher, PublisherReport, Sink, SinkError};
 use signalr_bridge::status::AppStatus;
 use signalr_bridge::telemetry::Metrics;
-use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use publish::publish_all;
-use support::{event, read_stream, wait_until, Proxy, Scope, NATS_URL};
+use support::{data_n, event, proxied_sink, read_stream, wait_until, Proxy, Scope, NATS_URL};
 
 #[tokio::test]
 async fn jetstream_delivers_in_order_with_headers_and_envelope() {
@@ -152,7 +152,7 @@ async fn hard_stop_after_the_broker_went_away_claims_no_delivery() {
 
     let (metrics, status, stop) =
         (Arc::new(Metrics::new()), Arc::new(AppStatus::default()), CancellationToken::new());
-    let (tx, rx) = mpsc::channel(16);
+    let (tx, rx) = queue::channel(16, None);
     let publisher =
         tokio::spawn(run_publisher(sink, rx, metrics.clone(), status.clone(), stop.clone()));
     let published = || metrics.counter_value("events_published_total", &[("sink", "jetstream")]);
@@ -183,7 +183,7 @@ async fn jetstream_outage_is_retried_in_order_without_duplicates() {
 
     let metrics = Arc::new(Metrics::new());
     let status = Arc::new(AppStatus::default());
-    let (tx, rx) = mpsc::channel(4);
+    let (tx, rx) = queue::channel(4, None);
     let stop = CancellationToken::new();
     let publisher = tokio::spawn(run_publisher(sink, rx, metrics.clone(), status.clone(), stop));
     for n in 1..=3 {
@@ -236,22 +236,4 @@ async fn file_sink_appends_json_lines() {
         .collect();
     let want: Vec<String> = (1..=10).map(|n| format!("file-conn:{n}")).collect();
     assert_eq!(ids, want);
-}
-
-/// The `n` an event was built with, from a stored message's body.
-/// A JetStream sink that reaches NATS through a proxy the test can cut, with a 1 s ack timeout.
-/// The stream is created first, directly, so the proxied sink only publishes.
-async fn proxied_sink(scope: &Scope) -> (Proxy, Sink) {
-    Sink::connect(&scope.config(NatsMode::Jetstream, true, 4)).await.unwrap();
-    let proxy = Proxy::start(NATS_URL).await;
-    let mut config = scope.config(NatsMode::Jetstream, false, 4);
-    config.nats.as_mut().unwrap().url = format!("nats://{}", proxy.addr);
-    config.nats.as_mut().unwrap().ack_timeout_secs = 1;
-    let sink = Sink::connect(&config).await.unwrap();
-    (proxy, sink)
-}
-
-fn data_n(msg: &async_nats::Message) -> u64 {
-    let body: serde_json::Value = serde_json::from_slice(&msg.payload).unwrap();
-    body["data"]["n"].as_u64().unwrap()
 }

@@ -97,11 +97,14 @@ pub struct QueueConfig {
     /// Events held between hubs and the publisher; when full, hub reading pauses.
     #[serde(default = "default_queue_capacity")]
     pub capacity: usize,
+    /// The disk spool the queue spills to when it is full; none by default (hubs pause).
+    #[serde(default)]
+    pub spool: Option<SpoolConfig>,
 }
 
 impl Default for QueueConfig {
     fn default() -> Self {
-        QueueConfig { capacity: default_queue_capacity() }
+        QueueConfig { capacity: default_queue_capacity(), spool: None }
     }
 }
 
@@ -250,6 +253,7 @@ mod kafka_props;
 mod kafka_security;
 mod load;
 mod sink;
+mod spool;
 
 pub use auth::{ClientAuth, OAuth2Config};
 pub use hub::*;
@@ -258,6 +262,7 @@ pub use kafka_props::{is_secret_property, PropertyProblem};
 pub use kafka_security::{KafkaSasl, KafkaTls, SaslMechanism};
 pub use load::{load, ConfigError};
 pub use sink::*;
+pub use spool::{FsyncPolicy, SpoolConfig, WhenFull};
 
 impl Config {
     /// Loads and validates a file plus the process environment; see [`load`].

@@ -151,22 +151,26 @@ pub async fn enqueue(
     events: &mut Vec<Event>,
     mut keepalive: Option<KeepAlive<'_>>,
 ) -> Result<bool, Exit> {
-    use tokio::sync::mpsc::error::TrySendError;
+    use crate::queue::Refused;
     let closed = || Exit::Lost(SessionError::QueueClosed);
     let mut waited = false;
     for event in events.drain(..) {
         // Counted first so the depth gauge never dips below zero when the publisher is fast.
         hub.metrics.event_enqueued(&hub.name, event.kind.as_str());
-        let event = match hub.tx.try_send(event) {
+        let mut event = match hub.tx.offer(event) {
             Ok(()) => continue,
-            Err(TrySendError::Closed(_)) => return Err(closed()),
-            Err(TrySendError::Full(event)) => event,
+            Err(Refused::Closed) => return Err(closed()),
+            Err(Refused::Full(event)) => event,
         };
         waited = true;
-        let permit = loop {
+        loop {
             let ping_at = keepalive.as_ref().map(|k| *k.last_sent + k.every);
             tokio::select! {
-                permit = hub.tx.reserve() => break permit.map_err(|_| closed())?,
+                () = hub.tx.room() => match hub.tx.offer(*event) {
+                    Ok(()) => break,
+                    Err(Refused::Closed) => return Err(closed()),
+                    Err(Refused::Full(back)) => event = back,
+                },
                 _ = sleep_until_some(ping_at) => {
                     if let Some(k) = keepalive.as_mut() {
                         k.ws.send(Message::text(k.ping)).await.map_err(|e| Exit::Lost(SessionError::transport(e)))?;
@@ -174,8 +178,7 @@ pub async fn enqueue(
                     }
                 }
             }
-        };
-        permit.send(event);
+        }
     }
     Ok(waited)
 }

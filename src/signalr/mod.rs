@@ -13,13 +13,12 @@ pub mod transport;
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use tracing::{error, info, warn};
 
 use crate::config::{Dialect, HubConfig};
-use crate::event::Event;
 use crate::profile::{Invocation, Profile};
+use crate::queue::QueueTx;
 use crate::status::{HubStatus, SubscriptionView};
 use crate::telemetry::{HubState, Metrics};
 
@@ -35,7 +34,7 @@ pub struct Hub {
     pub transport: transport::Transport,
     /// Where credentials come from, for every connect and every REST request.
     pub auth: auth::Auth,
-    pub tx: mpsc::Sender<Event>,
+    pub tx: QueueTx,
     pub metrics: Arc<Metrics>,
     pub status: Arc<HubStatus>,
     /// Cancelled at shutdown; side tasks (snapshots) stop with it.
@@ -45,7 +44,7 @@ pub struct Hub {
 impl Hub {
     pub fn new(
         config: HubConfig,
-        tx: mpsc::Sender<Event>,
+        tx: QueueTx,
         metrics: Arc<Metrics>,
         status: Arc<HubStatus>,
         shutdown: CancellationToken,

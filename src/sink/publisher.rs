@@ -3,13 +3,13 @@
 //! failures with capped backoff without dropping or reordering, and accounts for everything
 //! still pending when a hard stop ends it. What "acknowledged" means is each sink's business.
 
+use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use async_nats::jetstream::context::{PublishError, PublishErrorKind};
 use async_nats::jetstream::publish::PublishAck;
 use time::OffsetDateTime;
-use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use tracing::{error, info, warn};
 
@@ -19,6 +19,7 @@ use super::nats::{NatsPublisher, NatsSink};
 use super::stream::StreamSink;
 use super::{PublisherReport, Sink, Target};
 use crate::event::Event;
+use crate::queue::QueueRx;
 use crate::status::AppStatus;
 use crate::telemetry::Metrics;
 
@@ -108,7 +109,7 @@ impl Engine {
 /// Publishes until `rx` is closed and drained and every ack arrived, or until `hard_stop`.
 pub async fn run_publisher(
     sink: Sink,
-    mut rx: mpsc::Receiver<Event>,
+    mut rx: QueueRx,
     metrics: Arc<Metrics>,
     status: Arc<AppStatus>,
     hard_stop: CancellationToken,
@@ -142,18 +143,23 @@ pub(super) struct Run<'a> {
 }
 
 impl Run<'_> {
-    async fn drive(&self, engine: &mut Engine, rx: &mut mpsc::Receiver<Event>, done: &mut u64) {
+    async fn drive(&self, engine: &mut Engine, rx: &mut QueueRx, done: &mut u64) {
         match engine {
             Engine::Batch { target, batch } => {
                 while let Some(first) = rx.recv().await {
                     self.metrics.event_dequeued();
-                    batch.push(first);
+                    let mut spooled = first.spool_seq;
+                    batch.push(first.event);
                     while batch.len() < self.max_in_flight {
-                        let Ok(event) = rx.try_recv() else { break };
+                        let Some(next) = rx.try_recv() else { break };
                         self.metrics.event_dequeued();
-                        batch.push(event);
+                        spooled = next.spool_seq.or(spooled);
+                        batch.push(next.event);
                     }
                     *done += self.commit(target, batch).await;
+                    if let Some(seq) = spooled {
+                        rx.ack(seq);
+                    }
                 }
             }
             Engine::Window(window) => self.drive_flights(window, rx, done).await,
@@ -195,25 +201,28 @@ impl Run<'_> {
 
     /// Fills the window up to `max_in_flight` and settles acknowledgements oldest first, until
     /// the queue is closed and the window empty.
-    async fn drive_flights<W: Flights>(
-        &self,
-        w: &mut W,
-        rx: &mut mpsc::Receiver<Event>,
-        done: &mut u64,
-    ) {
+    async fn drive_flights<W: Flights>(&self, w: &mut W, rx: &mut QueueRx, done: &mut u64) {
         let mut closed = false;
         let mut attempt = 0;
+        // The spool sequence of each flight, oldest first (flights settle in this order).
+        let mut spooled: VecDeque<Option<u64>> = VecDeque::new();
         while !(closed && w.is_empty()) {
             let room = w.len() < self.max_in_flight;
             tokio::select! {
                 biased;
                 outcome = w.oldest(), if !w.is_empty() => {
+                    let before = w.len();
                     *done += w.settle(self, outcome, &mut attempt).await;
+                    let settled = spooled.drain(..before - w.len());
+                    if let Some(seq) = settled.flatten().last() {
+                        rx.ack(seq);
+                    }
                 }
-                event = rx.recv(), if room && !closed => match event {
-                    Some(event) => {
+                next = rx.recv(), if room && !closed => match next {
+                    Some(next) => {
                         self.metrics.event_dequeued();
-                        w.publish(event).await;
+                        spooled.push_back(next.spool_seq);
+                        w.publish(next.event).await;
                     }
                     None => closed = true,
                 },
@@ -269,17 +278,13 @@ impl Run<'_> {
     }
 
     /// After a hard stop: counts what was queued or unacknowledged as undelivered.
-    async fn stop(
-        &self,
-        engine: Engine,
-        mut rx: mpsc::Receiver<Event>,
-        mut delivered: u64,
-    ) -> PublisherReport {
-        rx.close();
-        let mut undelivered = 0;
-        while rx.try_recv().is_ok() {
+    async fn stop(&self, engine: Engine, mut rx: QueueRx, mut delivered: u64) -> PublisherReport {
+        let (mut undelivered, kept) = rx.close();
+        for _ in 0..undelivered {
             self.metrics.event_dequeued();
-            undelivered += 1;
+        }
+        if kept > 0 {
+            info!(sink = self.label, kept, "Spooled events stay on disk for the next start.");
         }
         undelivered += match engine {
             Engine::Batch { target: BatchTarget::Stream(mut s), mut batch }

@@ -3,15 +3,15 @@
 use std::sync::Arc;
 
 use signalr_bridge::event::Event;
+use signalr_bridge::queue;
 use signalr_bridge::sink::{run_publisher, PublisherReport, Sink};
 use signalr_bridge::status::AppStatus;
 use signalr_bridge::telemetry::Metrics;
-use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 /// Runs a publisher over `events` sent through a queue of `capacity`, then closes the queue.
 pub async fn publish_all(sink: Sink, events: Vec<Event>, capacity: usize) -> PublisherReport {
-    let (tx, rx) = mpsc::channel(capacity);
+    let (tx, rx) = queue::channel(capacity, None);
     let producer = tokio::spawn(async move {
         for e in events {
             tx.send(e).await.expect("publisher alive");

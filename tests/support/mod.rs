@@ -1,5 +1,7 @@
 //! Test fixtures for the sink tests: events, a per-test NATS scope (unique stream and
 //! subjects), reading a stream back through a consumer, and a TCP proxy that can vanish.
+//! Each test binary uses part of it.
+#![allow(dead_code)]
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -133,7 +135,18 @@ impl Proxy {
 
     /// Listens on `addr` (to come back on the port a stopped proxy had).
     pub async fn start_at(upstream: &'static str, addr: SocketAddr) -> Proxy {
-        let listener = TcpListener::bind(addr).await.unwrap();
+        // A stopped proxy's listener closes when its task next runs: retry the port briefly.
+        let mut tries = 0;
+        let listener = loop {
+            match TcpListener::bind(addr).await {
+                Ok(listener) => break listener,
+                Err(_) if tries < 100 => {
+                    tries += 1;
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                }
+                Err(e) => panic!("proxy cannot listen on {addr}: {e}"),
+            }
+        };
         let addr = listener.local_addr().unwrap();
         let stop = CancellationToken::new();
         let token = stop.clone();
@@ -161,4 +174,23 @@ impl Proxy {
     pub fn stop(&self) {
         self.stop.cancel();
     }
+}
+
+/// A JetStream sink on `scope`'s stream (created first, directly) reached through a proxy the
+/// test can stop; acks time out after 1 s so an outage shows quickly.
+pub async fn proxied_sink(scope: &Scope) -> (Proxy, signalr_bridge::sink::Sink) {
+    use signalr_bridge::sink::Sink;
+    Sink::connect(&scope.config(NatsMode::Jetstream, true, 4)).await.unwrap();
+    let proxy = Proxy::start(NATS_URL).await;
+    let mut config = scope.config(NatsMode::Jetstream, false, 4);
+    config.nats.as_mut().unwrap().url = format!("nats://{}", proxy.addr);
+    config.nats.as_mut().unwrap().ack_timeout_secs = 1;
+    let sink = Sink::connect(&config).await.unwrap();
+    (proxy, sink)
+}
+
+/// The `n` an [`event`] carries, read back from a stored message.
+pub fn data_n(msg: &Message) -> u64 {
+    let body: serde_json::Value = serde_json::from_slice(&msg.payload).unwrap();
+    body["data"]["n"].as_u64().unwrap()
 }

@@ -73,7 +73,7 @@ async fn oauth2_tokens_are_sent_as_bearer_and_a_401_gets_one_new_token() {
                             "client_id": "hpc", "client_secret": "pw"}},
     }))
     .unwrap();
-    let (tx, _rx) = tokio::sync::mpsc::channel(1);
+    let (tx, _rx) = crate::queue::channel(1, None);
     let status = Arc::new(HubStatus::new("hpc".into()));
     let metrics = Arc::new(Metrics::new());
     let hub = Hub::new(config, tx, metrics.clone(), status, CancellationToken::new()).unwrap();

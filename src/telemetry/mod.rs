@@ -13,6 +13,9 @@ use tracing_subscriber::EnvFilter;
 
 use crate::config::{LogConfig, LogFormat};
 
+mod spool;
+pub use spool::SpoolMetrics;
+
 /// Starts the global tracing subscriber. `RUST_LOG` overrides the configured level.
 pub fn init_logging(config: &LogConfig) {
     let filter = EnvFilter::try_from_default_env()
@@ -78,6 +81,8 @@ pub struct Metrics {
     token_requests: IntCounterVec,
     undelivered: IntCounterVec,
     end_to_end: Histogram,
+    /// The disk spool's level and incidents.
+    pub spool: SpoolMetrics,
 }
 
 fn counter(registry: &Registry, name: &str, help: &str, labels: &[&str]) -> IntCounterVec {
@@ -206,6 +211,7 @@ impl Metrics {
             queue_depth,
             publish_latency,
             end_to_end,
+            spool: SpoolMetrics::register(&r),
             registry: r,
         }
     }

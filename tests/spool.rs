@@ -1,0 +1,179 @@
+//! The queue's disk spool against a real broker outage: NATS JetStream on 127.0.0.1:4222 behind
+//! a proxy the test stops. Hubs are stood in for by offers on the queue, as the hub tasks make
+//! them; the publisher is the real one.
+
+mod support;
+
+use std::path::Path;
+use std::sync::Arc;
+
+use signalr_bridge::config::WhenFull;
+use signalr_bridge::queue::{self, QueueTx, Refused, Spill};
+use signalr_bridge::sink::{run_publisher, PublisherReport, Sink};
+use signalr_bridge::spool::{Fsync, Spool, SpoolOptions};
+use signalr_bridge::status::AppStatus;
+use signalr_bridge::telemetry::Metrics;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+use support::{data_n, event, proxied_sink, read_stream, wait_until, Proxy, Scope, NATS_URL};
+
+fn options(dir: &Path, max_bytes: u64) -> SpoolOptions {
+    SpoolOptions {
+        dir: dir.to_path_buf(),
+        max_bytes,
+        segment_bytes: 16 * 1024,
+        fsync: Fsync::Never,
+    }
+}
+
+struct Bridge {
+    tx: QueueTx,
+    metrics: Arc<Metrics>,
+    status: Arc<AppStatus>,
+    publisher: JoinHandle<PublisherReport>,
+}
+
+/// A publisher on `sink` behind a queue of 4 events in memory spilling to a spool in `dir`.
+fn start(sink: Sink, dir: &Path, max_bytes: u64, when_full: WhenFull) -> Bridge {
+    let metrics = Arc::new(Metrics::new());
+    let status = Arc::new(AppStatus::default());
+    let (spool, _) = Spool::open(options(dir, max_bytes)).unwrap();
+    let spill = Spill::new(spool, when_full, metrics.clone());
+    let (tx, rx) = queue::channel(4, Some(spill));
+    let publisher = tokio::spawn(run_publisher(
+        sink,
+        rx,
+        metrics.clone(),
+        status.clone(),
+        CancellationToken::new(),
+    ));
+    Bridge { tx, metrics, status, publisher }
+}
+
+impl Bridge {
+    fn counter(&self, name: &str) -> u64 {
+        self.metrics.counter_value(name, &[])
+    }
+}
+
+fn gauge(metrics: &Metrics, name: &str) -> i64 {
+    let text = metrics.render();
+    let line = text.lines().find(|l| l.starts_with(&format!("signalr_bridge_{name} ")));
+    line.and_then(|l| l.rsplit(' ').next()?.parse().ok()).expect("gauge present")
+}
+
+fn segments(dir: &Path) -> usize {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .filter(|e| e.as_ref().unwrap().path().extension().is_some_and(|x| x == "seg"))
+        .count()
+}
+
+#[tokio::test]
+async fn an_outage_spills_to_disk_without_pausing_hubs_and_every_event_arrives_in_order() {
+    let scope = Scope::new().await;
+    let dir = tempfile::tempdir().unwrap();
+    let (proxy, sink) = proxied_sink(&scope).await;
+    let bridge = start(sink, dir.path(), 64 << 20, WhenFull::Block);
+    for n in 1..=3 {
+        bridge.tx.send(event(&scope.conn, n, "k")).await.unwrap();
+    }
+    wait_until(|| bridge.counter("events_published_total") == 3).await;
+
+    proxy.stop();
+    wait_until(|| !bridge.status.sink_connected()).await;
+    // The broker is gone and memory holds 4 events, yet every offer is taken at once.
+    for n in 4..=2_000 {
+        bridge.tx.offer(event(&scope.conn, n, "k")).map_err(|_| n).expect("taken at once");
+    }
+    assert!(bridge.counter("spooled_events_total") > 1_900);
+    assert!(segments(dir.path()) > 1, "spooled events are on disk");
+    assert!(gauge(&bridge.metrics, "spool_events") > 1_900);
+
+    let _back = Proxy::start_at(NATS_URL, proxy.addr).await;
+    let metrics = bridge.metrics.clone();
+    drop(bridge.tx);
+    let report = bridge.publisher.await.unwrap();
+    assert_eq!(report, PublisherReport { delivered: 2_000, undelivered: 0 });
+    let ns: Vec<u64> =
+        read_stream(&scope.js, &scope.stream, 2_000).await.iter().map(data_n).collect();
+    assert_eq!(ns, (1..=2_000).collect::<Vec<u64>>(), "every event once, in order");
+    assert_eq!(segments(dir.path()), 0, "acknowledged segments are deleted");
+    assert_eq!(gauge(&metrics, "spool_events"), 0);
+    scope.delete().await;
+}
+
+#[tokio::test]
+async fn a_spool_left_by_a_crash_is_published_first_and_a_torn_tail_is_cut() {
+    let scope = Scope::new().await;
+    let dir = tempfile::tempdir().unwrap();
+    {
+        // What a run killed during an outage leaves: spooled events, the last write torn.
+        let (mut spool, _) = Spool::open(options(dir.path(), 64 << 20)).unwrap();
+        for n in 1..=300 {
+            spool.append(&event(&scope.conn, n, "k")).unwrap();
+        }
+    }
+    let newest = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().path()).max().unwrap();
+    let len = std::fs::metadata(&newest).unwrap().len();
+    std::fs::OpenOptions::new().write(true).open(&newest).unwrap().set_len(len - 5).unwrap();
+
+    let sink = Sink::connect(&scope.config(signalr_bridge::config::NatsMode::Jetstream, true, 8))
+        .await
+        .unwrap();
+    let bridge = start(sink, dir.path(), 64 << 20, WhenFull::Block);
+    // New events after the restart come after the recovered ones.
+    for n in 1_001..=1_010 {
+        bridge.tx.send(event(&scope.conn, n, "k")).await.unwrap();
+    }
+    drop(bridge.tx);
+    let report = bridge.publisher.await.unwrap();
+    assert_eq!(report, PublisherReport { delivered: 309, undelivered: 0 });
+    let ns: Vec<u64> =
+        read_stream(&scope.js, &scope.stream, 309).await.iter().map(data_n).collect();
+    let want: Vec<u64> = (1..=299).chain(1_001..=1_010).collect();
+    assert_eq!(ns, want, "the torn last event is cut; the rest in order, recovered first");
+    scope.delete().await;
+}
+
+#[tokio::test]
+async fn a_full_spool_blocks_by_default_and_drop_oldest_keeps_the_newest() {
+    let scope = Scope::new().await;
+    let (blocked_dir, dropping_dir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let (proxy, sink) = proxied_sink(&scope).await;
+    let blocking = start(sink, blocked_dir.path(), 40 * 1024, WhenFull::Block);
+    proxy.stop();
+    let mut taken = 0;
+    for n in 1..=5_000 {
+        match blocking.tx.offer(event(&scope.conn, n, "k")) {
+            Ok(()) => taken += 1,
+            Err(Refused::Full(_)) => break,
+            Err(Refused::Closed) => panic!("publisher gone"),
+        }
+    }
+    assert!(taken > 10 && taken < 5_000, "a bounded spool refuses once full: took {taken}");
+    assert_eq!(blocking.counter("spool_dropped_events_total"), 0);
+
+    let (proxy, sink) = proxied_sink(&scope).await;
+    let dropping = start(sink, dropping_dir.path(), 40 * 1024, WhenFull::DropOldest);
+    proxy.stop();
+    wait_until(|| !dropping.status.sink_connected()).await;
+    for n in 1..=5_000 {
+        dropping.tx.offer(event(&scope.conn, n, "k")).map_err(|_| n).expect("never refused");
+    }
+    let dropped = dropping.counter("spool_dropped_events_total");
+    assert!(dropped > 0, "the oldest segments went");
+
+    let _back = Proxy::start_at(NATS_URL, proxy.addr).await;
+    drop(dropping.tx);
+    let report = dropping.publisher.await.unwrap();
+    assert_eq!(report.delivered + dropped, 5_000, "only what was dropped is missing");
+    let count = report.delivered as usize;
+    let ns: Vec<u64> =
+        read_stream(&scope.js, &scope.stream, count).await.iter().map(data_n).collect();
+    assert_eq!(ns.len(), count);
+    assert!(ns.windows(2).all(|w| w[0] < w[1]), "in order");
+    assert_eq!(ns.last(), Some(&5_000), "the newest kept");
+    scope.delete().await;
+}
