@@ -60,8 +60,9 @@ pub fn load(
         },
         other => ConfigError::Parse(other.to_string()),
     })?;
-    let config: Config = raw.try_deserialize().map_err(|e| ConfigError::Parse(explain(e)))?;
+    let mut config: Config = raw.try_deserialize().map_err(|e| ConfigError::Parse(explain(e)))?;
     config.validate()?;
+    config.cover_outages_in_duplicate_window();
     Ok(config)
 }
 

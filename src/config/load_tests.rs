@@ -204,3 +204,27 @@ fn every_example_config_loads() {
     }
     assert!(seen >= 2, "config/ holds the examples");
 }
+
+#[test]
+fn a_spool_widens_the_duplicate_window_of_a_stream_the_bridge_creates() {
+    let jetstream = MINIMAL.replace(
+        "  kind: stdout\n",
+        "  kind: nats\n  nats: { mode: jetstream, stream: { name: S, subjects: ['s.>'] } }\n",
+    );
+    let window =
+        |c: &Config| c.sink.nats.as_ref().unwrap().stream.as_ref().unwrap().duplicate_window_secs;
+    assert_eq!(window(&load_text(&jetstream, &[]).unwrap()), 120, "no spool: the default");
+    let spooled = format!("{jetstream}queue:\n  spool: {{ dir: /tmp/s, max_outage_secs: 900 }}\n");
+    let c = load_text(&spooled, &[]).unwrap();
+    assert_eq!(window(&c), 900);
+    let spool = c.queue.spool.unwrap();
+    assert_eq!(
+        (spool.when_full, spool.fsync),
+        (crate::config::WhenFull::Block, crate::config::FsyncPolicy::Interval)
+    );
+    let refused = load_text(
+        &format!("{jetstream}queue:\n  spool: {{ dir: /tmp/s, when_full: shrug }}\n"),
+        &[],
+    );
+    assert!(refused.unwrap_err().to_string().contains("when_full"));
+}

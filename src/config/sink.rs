@@ -100,7 +100,8 @@ pub struct NatsStreamConfig {
     pub name: String,
     /// Subjects the stream captures; must cover the subject template.
     pub subjects: Vec<String>,
-    /// Duplicate-detection window for `Nats-Msg-Id`.
+    /// Duplicate-detection window for `Nats-Msg-Id`; with `queue.spool`, at least its
+    /// `max_outage_secs`.
     #[serde(default = "default_duplicate_window")]
     pub duplicate_window_secs: u64,
     /// Keep at most this many bytes (0 = unlimited).

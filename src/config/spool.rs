@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use super::Config;
 use crate::spool::{Fsync, SpoolOptions};
 
 /// When the in-memory queue is full (broker slow or down), events go to this on-disk log
@@ -31,6 +32,12 @@ pub struct SpoolConfig {
     /// The `interval` policy's period.
     #[serde(default = "default_fsync_interval_ms")]
     pub fsync_interval_ms: u64,
+    /// The longest broker outage the spool is meant to bridge. A JetStream stream the bridge
+    /// creates gets a duplicate window at least this long, so an event re-sent after such an
+    /// outage is still recognised by its `Nats-Msg-Id`; an existing stream with a shorter window
+    /// is reported at start.
+    #[serde(default = "default_max_outage_secs")]
+    pub max_outage_secs: u64,
     /// When the spool is full too: `block` (pause the hubs until the broker catches up; nothing
     /// is lost) or `drop_oldest` (delete the oldest segment, counted and logged at ERROR).
     #[serde(default)]
@@ -62,6 +69,9 @@ fn default_max_bytes() -> u64 {
 fn default_segment_bytes() -> u64 {
     64 << 20
 }
+fn default_max_outage_secs() -> u64 {
+    3_600
+}
 fn default_fsync_interval_ms() -> u64 {
     1_000
 }
@@ -80,6 +90,18 @@ impl SpoolConfig {
                 }
                 FsyncPolicy::Never => Fsync::Never,
             },
+        }
+    }
+}
+
+impl Config {
+    /// JetStream de-duplicates only inside its window: with a spool, the window of a stream the
+    /// bridge creates is widened to the longest outage the spool is meant to bridge.
+    pub(super) fn cover_outages_in_duplicate_window(&mut self) {
+        let Some(spool) = &self.queue.spool else { return };
+        let stream = self.sink.nats.as_mut().and_then(|n| n.stream.as_mut());
+        if let Some(stream) = stream {
+            stream.duplicate_window_secs = stream.duplicate_window_secs.max(spool.max_outage_secs);
         }
     }
 }

@@ -149,6 +149,17 @@ async fn ensure_stream(
     match js.get_stream(name).await {
         Ok(stream) => {
             let mut config = stream.cached_info().config.clone();
+            let wanted_window = Duration::from_secs(wanted.duplicate_window_secs);
+            if config.duplicate_window < wanted_window {
+                warn!(
+                    stream = name,
+                    window_secs = config.duplicate_window.as_secs(),
+                    wanted_secs = wanted_window.as_secs(),
+                    "The stream's duplicate window is shorter than the outages the bridge may \
+                     replay after; re-sent events older than it will be stored twice. Widen it \
+                     (nats stream edit --dupe-window) or shorten queue.spool.max_outage_secs."
+                );
+            }
             if config.subjects == wanted.subjects {
                 info!(stream = name, "JetStream stream exists with the configured subjects.");
                 return Ok(());
