@@ -13,7 +13,9 @@ use tracing_subscriber::EnvFilter;
 
 use crate::config::{LogConfig, LogFormat};
 
+mod gaps;
 mod spool;
+pub use gaps::GapMetrics;
 pub use spool::SpoolMetrics;
 
 /// Starts the global tracing subscriber. `RUST_LOG` overrides the configured level.
@@ -83,6 +85,8 @@ pub struct Metrics {
     end_to_end: Histogram,
     /// The disk spool's level and incidents.
     pub spool: SpoolMetrics,
+    /// Connections replaced without replay.
+    pub gaps: GapMetrics,
 }
 
 fn counter(registry: &Registry, name: &str, help: &str, labels: &[&str]) -> IntCounterVec {
@@ -212,6 +216,7 @@ impl Metrics {
             publish_latency,
             end_to_end,
             spool: SpoolMetrics::register(&r),
+            gaps: GapMetrics::register(&r),
             registry: r,
         }
     }

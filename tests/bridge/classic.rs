@@ -156,6 +156,7 @@ async fn a_dropped_transport_is_resumed_and_the_gap_replayed() {
         "each transition exactly once"
     );
     assert_eq!(app.status.hubs[0].snapshot().connects, 1, "resumed, not a new connection");
+    assert_eq!(counter(&app, "hub_gaps_total", &[]), 0, "a replayed resume leaves no gap");
     assert_eq!(app.shutdown().await.undelivered, 0);
 }
 
@@ -179,6 +180,7 @@ async fn a_forgotten_connection_restarts_listens_again_and_reconciles() {
     assert_eq!(fin["data"]["terminal"], true);
     assert_eq!(begin_listens(&sim), 4, "BeginListen again on both hubs");
     assert_eq!(app.status.hubs[0].snapshot().connects, 2);
+    assert_eq!(counter(&app, "hub_gaps_total", &[]), 1, "a new connection is a gap");
     assert_eq!(app.shutdown().await.undelivered, 0);
 }
 

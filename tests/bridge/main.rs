@@ -128,6 +128,7 @@ async fn reconnect_resubscribes_refetches_snapshot_and_readiness_dips() {
     .await;
     assert!(counter(&app, "reconnects_total", &[("hub", "rm")]) >= 1);
     assert_eq!(app.status.hubs[0].snapshot().connects, 2);
+    assert_eq!(counter(&app, "hub_gaps_total", &[("hub", "rm")]), 1, "a new connection is a gap");
     assert_eq!(app.shutdown().await.undelivered, 0);
 }
 

@@ -115,8 +115,13 @@ pub async fn run(hub: &Arc<Hub>, opened: Opened, cancel: &CancellationToken) -> 
     }
 }
 
-/// Marks the hub connected in status, metrics and the log.
+/// Marks the hub connected in status, metrics and the log. A new connection after an earlier
+/// one is a gap: what the server sent in between was not replayed.
 pub(crate) fn connected(hub: &Hub, connection: &str) {
+    let before = hub.status.snapshot();
+    if before.connects > 0 {
+        hub.metrics.gaps.gap(&hub.name, before.last_message_at, time::OffsetDateTime::now_utc());
+    }
     hub.status.update(|s| {
         s.state = HubState::Connected;
         s.connection = Some(connection.to_string());
