@@ -42,7 +42,9 @@ pub enum ProfileKind {
 pub struct HubConfig {
     /// A short unique name, used in metrics, logs, subjects and topics.
     pub name: String,
-    /// The hub URL (http/https; ws/wss is derived).
+    /// The hub URL (http/https; ws/wss is derived). A password in it, or a secret-looking query
+    /// parameter (`access_token`, `key`, `sig`, ...), prints as `<redacted>`.
+    #[serde(serialize_with = "serialize_shown_url")]
     pub url: url::Url,
     /// `core` (ASP.NET Core SignalR) or `classic` (ASP.NET SignalR 2.x).
     #[serde(default = "default_dialect")]
@@ -276,4 +278,33 @@ fn default_multiplier() -> f64 {
 }
 fn default_jitter() -> f64 {
     0.2
+}
+
+/// Whether a query parameter's value is a credential.
+fn is_secret_param(name: &str) -> bool {
+    let name = name.to_ascii_lowercase();
+    ["token", "key", "secret", "password", "sig", "code", "auth"].iter().any(|s| name.contains(s))
+}
+
+/// `url` as `check-config` and `/status` may show it: no password, no secret query values.
+pub fn shown_url(url: &url::Url) -> String {
+    let mut shown = url.clone();
+    if shown.password().is_some() {
+        let _ = shown.set_password(Some("<redacted>"));
+    }
+    if shown.query().is_some() {
+        let pairs: Vec<(String, String)> = url
+            .query_pairs()
+            .map(|(k, v)| {
+                let v = if is_secret_param(&k) { "<redacted>".into() } else { v.into_owned() };
+                (k.into_owned(), v)
+            })
+            .collect();
+        shown.query_pairs_mut().clear().extend_pairs(pairs);
+    }
+    shown.to_string()
+}
+
+fn serialize_shown_url<S: serde::Serializer>(url: &url::Url, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&shown_url(url))
 }

@@ -62,8 +62,9 @@ pub enum NatsMode {
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct NatsSinkConfig {
-    /// Server URL(s), comma-separated.
-    #[serde(default = "default_nats_url")]
+    /// Server URL(s), comma-separated. Credentials in a URL (`nats://user:pass@host`) work, but
+    /// print as `<redacted>`; prefer `user` and `password`.
+    #[serde(default = "default_nats_url", serialize_with = "serialize_shown_urls")]
     pub url: String,
     /// `core` or `jetstream`.
     #[serde(default)]
@@ -140,4 +141,21 @@ impl Default for NatsSinkConfig {
 
 fn default_subject_template() -> String {
     "signalr.{hub}.{type}".into()
+}
+
+/// Server URLs as logs and `check-config` may show them: `nats://user:pass@host` becomes
+/// `nats://<redacted>@host`.
+pub fn shown_urls(urls: &str) -> String {
+    let one = |s: &str| {
+        let start = s.find("://").map_or(0, |i| i + 3);
+        match s[start..].rfind('@') {
+            Some(at) => format!("{}<redacted>@{}", &s[..start], &s[start + at + 1..]),
+            None => s.to_string(),
+        }
+    };
+    urls.split(',').map(|s| one(s.trim())).collect::<Vec<_>>().join(",")
+}
+
+fn serialize_shown_urls<S: serde::Serializer>(urls: &str, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&shown_urls(urls))
 }

@@ -69,7 +69,7 @@ pub async fn connect(config: &NatsSinkConfig, max_in_flight: usize) -> Result<Na
     let servers: Vec<&str> =
         config.url.split(',').map(str::trim).filter(|s| !s.is_empty()).collect();
     // What logs and errors show: credentials in a server URL are replaced.
-    let url = shown(&config.url);
+    let url = crate::config::shown_urls(&config.url);
     let options = options(config, link.clone()).await?;
     let client = tokio::time::timeout(CONNECT_TIMEOUT, options.connect(servers))
         .await
@@ -219,27 +219,17 @@ impl NatsSink {
     }
 }
 
-/// Server URLs as logs may show them: `nats://user:pass@host` becomes `nats://<redacted>@host`.
-fn shown(urls: &str) -> String {
-    let one = |s: &str| {
-        let start = s.find("://").map_or(0, |i| i + 3);
-        match s[start..].rfind('@') {
-            Some(at) => format!("{}<redacted>@{}", &s[..start], &s[start + at + 1..]),
-            None => s.to_string(),
-        }
-    };
-    urls.split(',').map(|s| one(s.trim())).collect::<Vec<_>>().join(",")
-}
-
 #[cfg(test)]
 mod shown_tests {
+    use crate::config::shown_urls as shown;
+
     #[test]
     fn credentials_in_server_urls_are_redacted() {
-        assert_eq!(super::shown("nats://127.0.0.1:4222"), "nats://127.0.0.1:4222");
+        assert_eq!(shown("nats://127.0.0.1:4222"), "nats://127.0.0.1:4222");
         assert_eq!(
-            super::shown("nats://u:s3cret@a:4222, tls://tok@b:4222,c:4222"),
+            shown("nats://u:s3cret@a:4222, tls://tok@b:4222,c:4222"),
             "nats://<redacted>@a:4222,tls://<redacted>@b:4222,c:4222"
         );
-        assert_eq!(super::shown("u:p@host:4222"), "<redacted>@host:4222");
+        assert_eq!(shown("u:p@host:4222"), "<redacted>@host:4222");
     }
 }
