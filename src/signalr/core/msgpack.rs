@@ -7,6 +7,7 @@
 //! and JSON-unescaped `Cow` strings, while here strings borrow straight from the frame and each
 //! argument is a MessagePack value a profile decodes positionally.
 
+pub mod de;
 mod encode;
 pub mod value;
 

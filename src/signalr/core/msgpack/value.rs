@@ -10,10 +10,10 @@ use serde_json::Value;
 use time::format_description::well_known::Rfc3339;
 
 /// The MessagePack timestamp extension type (.NET `DateTime`).
-const TIMESTAMP_EXT: i8 = -1;
+pub(super) const TIMESTAMP_EXT: i8 = -1;
 
 /// Nesting accepted by [`to_json`]; it recurses, so hostile input must not run the stack out.
-const MAX_JSON_DEPTH: usize = 128;
+pub(super) const MAX_JSON_DEPTH: usize = 128;
 
 /// A MessagePack value that is cut short or not the shape the protocol asks for.
 #[derive(Debug, PartialEq, thiserror::Error)]
@@ -71,7 +71,7 @@ impl<'a> Cursor<'a> {
         self.rest().first().map(|&b| Marker::from_u8(b)).ok_or(ValueError::Truncated)
     }
 
-    fn take(&mut self, len: usize) -> Result<&'a [u8], ValueError> {
+    pub(super) fn take(&mut self, len: usize) -> Result<&'a [u8], ValueError> {
         let rest = self.rest();
         if rest.len() < len {
             return Err(ValueError::Truncated);
@@ -94,6 +94,21 @@ impl<'a> Cursor<'a> {
         decode::read_int(&mut self.bytes).map_err(num_error)
     }
 
+    /// A signed integer of any width.
+    pub fn int(&mut self) -> Result<i64, ValueError> {
+        decode::read_int(&mut self.bytes).map_err(num_error)
+    }
+
+    /// A float of either width.
+    pub fn float(&mut self) -> Result<f64, ValueError> {
+        match self.peek()? {
+            Marker::F32 => {
+                decode::read_f32(&mut self.bytes).map(f64::from).map_err(|e| value_error("f32", e))
+            }
+            _ => decode::read_f64(&mut self.bytes).map_err(|e| value_error("f64", e)),
+        }
+    }
+
     pub fn bool(&mut self) -> Result<bool, ValueError> {
         decode::read_bool(&mut self.bytes).map_err(|e| value_error("bool", e))
     }
@@ -112,12 +127,12 @@ impl<'a> Cursor<'a> {
         self.str().map(Some)
     }
 
-    fn bin(&mut self) -> Result<&'a [u8], ValueError> {
+    pub(super) fn bin(&mut self) -> Result<&'a [u8], ValueError> {
         let len = decode::read_bin_len(&mut self.bytes).map_err(|e| value_error("bin", e))?;
         self.take(len as usize)
     }
 
-    fn ext(&mut self) -> Result<(i8, &'a [u8]), ValueError> {
+    pub(super) fn ext(&mut self) -> Result<(i8, &'a [u8]), ValueError> {
         let meta = decode::read_ext_meta(&mut self.bytes).map_err(|e| value_error("ext", e))?;
         Ok((meta.typeid, self.take(meta.size as usize)?))
     }
@@ -246,7 +261,7 @@ fn base64(data: &[u8]) -> String {
 
 /// The three layouts of the timestamp extension: 32-bit seconds; 30-bit nanoseconds with
 /// 34-bit seconds; 32-bit nanoseconds with signed 64-bit seconds.
-fn timestamp(data: &[u8]) -> Result<String, ValueError> {
+pub(super) fn timestamp(data: &[u8]) -> Result<String, ValueError> {
     let (secs, nanos) = match data.len() {
         4 => (i64::from(be_u32(data)), 0),
         8 => {
