@@ -10,7 +10,8 @@
 use std::borrow::Cow;
 
 use serde::{Deserialize, Serialize};
-use serde_json::value::RawValue;
+
+use crate::profile::Nested;
 
 /// A string that borrows from the input unless it holds escapes. (A bare `Option<Cow<str>>`
 /// would always allocate: serde only borrows a `Cow` it sees directly.)
@@ -114,7 +115,7 @@ pub(super) struct CarPatch<'a> {
     pub lap_had_local_flag: Option<bool>,
     /// Nested list whose members carry no short names; passed through as sent.
     #[serde(borrow, alias = "csec", default, skip_serializing_if = "Option::is_none")]
-    pub completed_sections: Option<&'a RawValue>,
+    pub completed_sections: Option<Nested<'a>>,
     #[serde(alias = "plt", default, skip_serializing_if = "Option::is_none")]
     pub projected_lap_time_ms: Option<i32>,
     /// A .NET `TimeOnly`, kept as the string the server wrote.
@@ -125,7 +126,7 @@ pub(super) struct CarPatch<'a> {
     #[serde(borrow, alias = "did", default, skip_serializing_if = "Option::is_none")]
     pub driver_id: Text<'a>,
     #[serde(borrow, alias = "vid", default, skip_serializing_if = "Option::is_none")]
-    pub in_car_video: Option<&'a RawValue>,
+    pub in_car_video: Option<Nested<'a>>,
     #[serde(alias = "lat", default, skip_serializing_if = "Option::is_none")]
     pub latitude: Option<f64>,
     #[serde(alias = "lon", default, skip_serializing_if = "Option::is_none")]

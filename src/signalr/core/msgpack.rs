@@ -11,7 +11,9 @@ pub mod de;
 mod encode;
 pub mod value;
 
-pub use encode::{handshake_request, invocation, no_result_completion, CLOSE, PING};
+pub use encode::{
+    framed, handshake_request, invocation, json_value, no_result_completion, CLOSE, PING,
+};
 pub use value::{to_json, ValueError};
 
 use value::Cursor;
