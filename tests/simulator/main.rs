@@ -3,6 +3,7 @@
 //! drops, silence and backpressure.
 
 mod http;
+mod msgpack;
 mod race;
 mod support;
 mod ws;
