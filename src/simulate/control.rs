@@ -55,6 +55,10 @@ impl SimControl {
     pub fn connection_count(&self) -> usize {
         self.shared.connection_count()
     }
+    /// How many open connections speak each hub protocol: (JSON, MessagePack).
+    pub fn protocol_counts(&self) -> (usize, usize) {
+        self.shared.protocol_counts()
+    }
     /// Waits until exactly `n` connections are open.
     pub async fn wait_for_connections(&self, n: usize) {
         let mut rx = self.shared.watch_connection_count();

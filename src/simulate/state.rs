@@ -146,6 +146,13 @@ impl Shared {
         self.connection_count.send_replace(conns.len());
     }
 
+    /// Open connections by hub protocol: (JSON, MessagePack).
+    pub fn protocol_counts(&self) -> (usize, usize) {
+        let conns = lock(&self.connections);
+        let mp = conns.values().filter(|c| c.protocol == HubProtocol::MessagePack).count();
+        (conns.len() - mp, mp)
+    }
+
     pub fn connection_count(&self) -> usize {
         *self.connection_count.borrow()
     }
