@@ -176,6 +176,9 @@ impl Conn {
                 }
             }
             Ctl::Raw(text) => self.send_flow(text.to_string()).await,
+            Ctl::RawBinary(data) => {
+                self.send_message_flow(Message::Binary(data.to_vec().into())).await
+            }
         }
     }
 
@@ -231,21 +234,6 @@ impl Conn {
             Ok(()) => Flow::Close,
             Err(()) => Flow::Abort,
         }
-    }
-
-    /// A record in the connection's protocol: text frames for JSON, binary for MessagePack.
-    fn message(&self, json: impl FnOnce() -> String, msgpack: impl FnOnce() -> Vec<u8>) -> Message {
-        match self.protocol {
-            HubProtocol::Json => Message::Text(json().into()),
-            HubProtocol::MessagePack => Message::Binary(msgpack().into()),
-        }
-    }
-
-    fn close_record(&self, error: Option<&str>, allow_reconnect: bool) -> Message {
-        self.message(
-            || frame::close_record(error, allow_reconnect),
-            || frame::msgpack::close_record(error, allow_reconnect),
-        )
     }
 
     /// Sends `first` plus whatever else is already queued, as one frame.

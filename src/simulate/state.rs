@@ -22,6 +22,8 @@ pub enum Ctl {
     Close { error: Option<String>, allow_reconnect: bool },
     /// Send this text as one WebSocket text frame, as is.
     Raw(Arc<str>),
+    /// Send these bytes as one WebSocket binary frame, as is.
+    RawBinary(Arc<[u8]>),
 }
 
 /// One broadcast record, serialized once per protocol that a target connection speaks.

@@ -107,3 +107,57 @@ async fn redmist_over_messagepack_gives_the_same_events_as_over_json() {
         assert!(ids.insert(m["id"].as_str().unwrap().to_owned()), "unique id {}", m["id"]);
     }
 }
+
+/// A framed non-blocking invocation with `arguments` (given as JSON) written as MessagePack.
+fn record(target: &str, arguments: serde_json::Value) -> Vec<u8> {
+    use signalr_bridge::signalr::core::msgpack;
+    let mut body = vec![0x96, 0x01, 0x80, 0xc0];
+    body.extend(msgpack::json_value(&target.into()));
+    body.extend(msgpack::json_value(&arguments));
+    body.push(0x90);
+    msgpack::framed(&body)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_messagepack_is_counted_and_a_broken_stream_reconnects() {
+    let sim = simulator(0, None).await;
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("events.jsonl");
+    let hub = redmist_hub("rm", &sim, "    protocol: messagepack\n");
+    let app = start(config(&format!("hubs:\n{hub}{}", file_sink(&out, "")))).await;
+    eventually(WAIT, "ready", || app.status.ready()).await;
+
+    // One frame: a good car, a car of the wrong shape, a cut record body, an unknown type, and
+    // a target no profile knows.
+    let mut car = vec![Value::Null; 21];
+    (car[2], car[20]) = (serde_json::json!("999"), serde_json::json!(3));
+    let mut frame = record("ReceiveCarPatches", serde_json::json!([[car]]));
+    frame.extend(record("ReceiveCarPatches", serde_json::json!(["oops"])));
+    frame.extend([0x02, 0x93, 0x01]);
+    frame.extend([0x02, 0x91, 0x63]);
+    frame.extend(record("SomethingNew", serde_json::json!([1, {"a": true}])));
+    sim.control().inject_raw_binary(frame);
+    eventually(WAIT, "decode errors counted", || {
+        counter(&app, "decode_errors_total", &[("reason", "argument_type")]) >= 1
+            && counter(&app, "decode_errors_total", &[("reason", "too_few_items")]) >= 1
+            && counter(&app, "unknown_targets_total", &[("target", "SomethingNew")]) >= 1
+    })
+    .await;
+    assert_eq!(app.status.hubs[0].snapshot().connects, 1, "the session survived bad records");
+
+    // A length prefix past 2^31-1 cannot be resynchronised: the bridge reconnects.
+    sim.control().inject_raw_binary(vec![0xff, 0xff, 0xff, 0xff, 0x7f, 0x00]);
+    eventually(WAIT, "framing error counted", || {
+        counter(&app, "decode_errors_total", &[("reason", "msgpack_framing")]) == 1
+    })
+    .await;
+    eventually(WAIT, "reconnected", || app.status.hubs[0].snapshot().connects == 2).await;
+    eventually(WAIT, "ready again", || app.status.ready()).await;
+    let report = app.shutdown().await;
+    assert_eq!(report.undelivered, 0);
+
+    let events = lines(&out);
+    assert!(events.iter().any(|e| e["subject"] == "events/42/cars/999"), "the good car was kept");
+    assert!(events.iter().any(|e| e["data"]["target"] == "SomethingNew"
+        && e["data"]["arguments"] == serde_json::json!([1, {"a": true}])));
+}

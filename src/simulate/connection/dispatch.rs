@@ -1,10 +1,12 @@
 //! What a connection does with each decoded client record, in either hub protocol: hub calls
-//! and their Completions, Ping, Close. Part of the connection task; it writes only through
-//! `Conn::send_message`.
+//! and their Completions, Ping, Close; and how a record is framed in the connection's protocol.
+//! Part of the connection task; it writes only through `Conn::send_message`.
 
+use axum::extract::ws::Message;
 use serde_json::value::RawValue;
 
 use super::{Conn, Flow};
+use crate::config::HubProtocol;
 use crate::signalr::core::msgpack::{self, MsgPackMessage};
 use crate::simulate::frame::{self, ClientMessage};
 use crate::simulate::hub::{self, HubCall};
@@ -83,6 +85,25 @@ impl Conn {
                 Flow::Continue
             }
         }
+    }
+
+    /// A record in the connection's protocol: text frames for JSON, binary for MessagePack.
+    pub(super) fn message(
+        &self,
+        json: impl FnOnce() -> String,
+        msgpack: impl FnOnce() -> Vec<u8>,
+    ) -> Message {
+        match self.protocol {
+            HubProtocol::Json => Message::Text(json().into()),
+            HubProtocol::MessagePack => Message::Binary(msgpack().into()),
+        }
+    }
+
+    pub(super) fn close_record(&self, error: Option<&str>, allow_reconnect: bool) -> Message {
+        self.message(
+            || frame::close_record(error, allow_reconnect),
+            || frame::msgpack::close_record(error, allow_reconnect),
+        )
     }
 
     async fn on_invocation(
