@@ -81,3 +81,45 @@ impl Pending {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_writes_text_and_messagepack_binary_after_a_text_handshake() {
+        let json = Writer(HubProtocol::Json);
+        let mp = Writer(HubProtocol::MessagePack);
+        assert_eq!(json.handshake(), Message::text("{\"protocol\":\"json\",\"version\":1}\u{1e}"));
+        assert_eq!(
+            mp.handshake(),
+            Message::text("{\"protocol\":\"messagepack\",\"version\":1}\u{1e}")
+        );
+        assert_eq!(json.ping(), Message::text("{\"type\":6}\u{1e}"));
+        // Vectors 19 and 20: framed Ping, and Close without error or reconnect.
+        assert_eq!(mp.ping(), Message::binary(vec![0x02, 0x91, 0x06]));
+        assert_eq!(mp.close(), Message::binary(vec![0x04, 0x93, 0x07, 0xc0, 0xc2]));
+        // Vector 24 with event 42 instead of 123: the same bytes but the argument.
+        let subscribe = mp.invocation(0, "SubscribeToEventV2", &[serde_json::json!(123)]);
+        let expected: Vec<u8> =
+            "1b 96 01 80 a1 30 b2 53 75 62 73 63 72 69 62 65 54 6f 45 76 65 6e \
+                                 74 56 32 91 7b 90"
+                .split_whitespace()
+                .map(|b| u8::from_str_radix(b, 16).unwrap())
+                .collect();
+        assert_eq!(subscribe, Message::binary(expected));
+        assert!(matches!(mp.no_result_completion("9"), Message::Binary(_)));
+        assert!(matches!(json.no_result_completion("9"), Message::Text(_)));
+    }
+
+    #[test]
+    fn pending_keeps_the_handshake_tail_in_the_protocol_buffer() {
+        let Ok(Pending::MsgPack(bytes)) = Pending::new(HubProtocol::MessagePack, vec![0x02, 0x91])
+        else {
+            panic!("MessagePack buffer")
+        };
+        assert_eq!(bytes, [0x02, 0x91]);
+        assert!(Pending::new(HubProtocol::Json, vec![0xff]).is_err(), "JSON tail must be UTF-8");
+        assert!(Pending::new(HubProtocol::Json, Vec::new()).unwrap().is_empty());
+    }
+}
