@@ -1,7 +1,6 @@
 //! Holds the simulator to the protocol with the official ASP.NET Core SignalR JS client
 //! (`@microsoft/signalr` under node, see `tests/js/`): skipNegotiation, negotiation with a
-//! bearer token, and a refused start without one; and the MessagePack hub protocol with
-//! `@microsoft/signalr-protocol-msgpack`, where RedMist payloads arrive as positional arrays.
+//! bearer token, and a refused start without one.
 
 use std::path::PathBuf;
 use std::process::Stdio;
@@ -131,6 +130,23 @@ async fn official_client_with_skip_negotiation_subscribes_and_receives() {
     sim.control().wait_for_connections(0).await;
 }
 
+/// The MessagePack hub protocol (`@microsoft/signalr-protocol-msgpack`): the same session, with
+/// RedMist payloads as positional arrays.
+#[tokio::test]
+async fn official_client_over_messagepack_subscribes_and_receives_positional_patches() {
+    let sim = Simulator::start(config()).await.unwrap();
+    let report = run_client_with(&sim, "skip", None, "messagepack").await;
+    assert_eq!(report["protocol"], "messagepack");
+    assert_hub_errors(&report);
+    // RedMist's `CarPositionPatch` is a `[Key(n)]` model: one array of 68 slots, nil unless set.
+    let car = report["patches"][0].as_array().expect("a positional car");
+    assert_eq!(car.len(), 68);
+    assert_eq!((&car[2], &car[20], &car[14]), (&json!("7"), &json!(1), &json!("00:01:02.345")));
+    assert_eq!(car.iter().filter(|v| !v.is_null()).count(), 3);
+    assert_invocations(&sim.control());
+    sim.control().wait_for_connections(0).await;
+}
+
 #[tokio::test]
 async fn official_client_with_negotiation_and_token_subscribes_and_receives() {
     let mut config = config();
@@ -152,19 +168,4 @@ async fn official_client_without_required_token_fails_to_start() {
     let error = report["startError"].as_str().expect("start must fail");
     assert!(error.contains("401"), "{error}");
     assert_eq!(sim.control().connection_count(), 0);
-}
-
-#[tokio::test]
-async fn official_client_over_messagepack_subscribes_and_receives_positional_patches() {
-    let sim = Simulator::start(config()).await.unwrap();
-    let report = run_client_with(&sim, "skip", None, "messagepack").await;
-    assert_eq!(report["protocol"], "messagepack");
-    assert_hub_errors(&report);
-    // RedMist's `CarPositionPatch` is a `[Key(n)]` model: one array of 68 slots, nil unless set.
-    let car = report["patches"][0].as_array().expect("a positional car");
-    assert_eq!(car.len(), 68);
-    assert_eq!((&car[2], &car[20], &car[14]), (&json!("7"), &json!(1), &json!("00:01:02.345")));
-    assert_eq!(car.iter().filter(|v| !v.is_null()).count(), 3);
-    assert_invocations(&sim.control());
-    sim.control().wait_for_connections(0).await;
 }
