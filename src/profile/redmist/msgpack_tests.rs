@@ -75,3 +75,17 @@ fn unknown_targets_pass_through_as_json() {
     let events = run("ReceiveSomethingNew", json!([1, "x", {"a": [true]}])).unwrap();
     assert_eq!(data(&events[0])["arguments"], json!([1, "x", {"a": [true]}]));
 }
+
+#[test]
+fn time_of_day_ticks_become_the_text_json_carries() {
+    // 15:17:15.141 as .NET ticks at index 43 (`lapStartTime`).
+    let mut items = car(44).as_array().unwrap().clone();
+    items[43] = json!(550_351_410_000u64);
+    let events = run("ReceiveCarPatches", json!([[items]])).unwrap();
+    assert_eq!(data(&events[0])["lapStartTime"], "15:17:15.1410000");
+    items[43] = json!("15:17:15.1410000");
+    let events = run("ReceiveCarPatches", json!([[items]])).unwrap();
+    assert_eq!(data(&events[0])["lapStartTime"], "15:17:15.1410000");
+    items[43] = json!(864_000_000_000u64);
+    assert!(run("ReceiveCarPatches", json!([[items]])).is_err(), "a day is out of range");
+}
