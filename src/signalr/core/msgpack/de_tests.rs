@@ -7,6 +7,10 @@ use serde::Deserialize;
 
 use super::*;
 
+fn to_json_value(raw: &[u8]) -> serde_json::Value {
+    crate::signalr::core::msgpack::to_json(raw).unwrap()
+}
+
 fn hex(text: &str) -> Vec<u8> {
     text.split_whitespace().map(|b| u8::from_str_radix(b, 16).unwrap()).collect()
 }
@@ -73,6 +77,9 @@ fn integers_of_any_width_fit_and_out_of_range_fails() {
     }
     assert_eq!(from_slice::<i64>(&hex("ff")).unwrap(), -1);
     assert_eq!(from_slice::<f64>(&hex("2a")).unwrap(), 42.0);
+    // 1.1 as a 32-bit float reads as 1.1, as a JSON writer would print it.
+    assert_eq!(from_slice::<f64>(&hex("ca 3f 8c cc cd")).unwrap(), 1.1);
+    assert_eq!(to_json_value(&hex("ca 3f 8c cc cd")), serde_json::json!(1.1));
     assert!(from_slice::<i32>(&hex("cf 00 00 00 01 00 00 00 00")).is_err());
     assert!(from_slice::<u32>(&hex("ff")).is_err());
 }

@@ -99,11 +99,12 @@ impl<'a> Cursor<'a> {
         decode::read_int(&mut self.bytes).map_err(num_error)
     }
 
-    /// A float of either width.
+    /// A float of either width. A 32-bit float becomes the double with its shortest decimal
+    /// form (`1.1f32` reads as 1.1, not 1.100000023841858), the number a JSON writer would show.
     pub fn float(&mut self) -> Result<f64, ValueError> {
         match self.peek()? {
             Marker::F32 => {
-                decode::read_f32(&mut self.bytes).map(f64::from).map_err(|e| value_error("f32", e))
+                decode::read_f32(&mut self.bytes).map(shortest).map_err(|e| value_error("f32", e))
             }
             _ => decode::read_f64(&mut self.bytes).map_err(|e| value_error("f64", e)),
         }
@@ -217,8 +218,7 @@ fn json_value(cur: &mut Cursor<'_>, depth: usize) -> Result<Value, ValueError> {
         Marker::FixNeg(_) | Marker::I8 | Marker::I16 | Marker::I32 | Marker::I64 => {
             Value::from(decode::read_int::<i64, _>(&mut cur.bytes).map_err(num_error)?)
         }
-        Marker::F32 => float(decode::read_f32(&mut cur.bytes).map_err(|e| value_error("f32", e))?),
-        Marker::F64 => float(decode::read_f64(&mut cur.bytes).map_err(|e| value_error("f64", e))?),
+        Marker::F32 | Marker::F64 => float(cur.float()?),
         Marker::FixStr(_) | Marker::Str8 | Marker::Str16 | Marker::Str32 => Value::from(cur.str()?),
         Marker::Bin8 | Marker::Bin16 | Marker::Bin32 => Value::from(base64(cur.bin()?)),
         Marker::FixArray(_) | Marker::Array16 | Marker::Array32 => {
@@ -248,6 +248,11 @@ fn json_map(cur: &mut Cursor<'_>, depth: usize) -> Result<Value, ValueError> {
         map.insert(key, json_value(cur, depth + 1)?);
     }
     Ok(Value::Object(map))
+}
+
+/// A 32-bit float as the double that prints the same; non-finite ones widen as they are.
+fn shortest(f: f32) -> f64 {
+    f.to_string().parse().unwrap_or(f64::from(f))
 }
 
 /// JSON has no NaN or infinity; they become null, as serde_json does.
