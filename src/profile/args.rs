@@ -67,12 +67,12 @@ impl<'a> Args<'a> {
 impl<'a> Arg<'a> {
     /// The argument straight into its typed struct (positionally from a MessagePack array).
     pub fn decode<T: Deserialize<'a>>(self, target: &str, index: usize) -> Result<T, DecodeError> {
-        let target = target.to_owned();
+        let target = || target.to_owned();
         match self {
             Arg::Json(raw) => serde_json::from_str(raw.get())
-                .map_err(|source| DecodeError::Argument { target, index, source }),
+                .map_err(|source| DecodeError::Argument { target: target(), index, source }),
             Arg::MsgPack(raw) => msgpack::de::from_slice(raw)
-                .map_err(|source| DecodeError::MsgPackArgument { target, index, source }),
+                .map_err(|source| DecodeError::MsgPackArgument { target: target(), index, source }),
         }
     }
 }
