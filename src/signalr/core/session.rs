@@ -66,7 +66,11 @@ pub async fn run(hub: &Arc<Hub>, opened: Opened, cancel: &CancellationToken) -> 
     let mut last_received = Instant::now();
     let mut last_sent = Instant::now();
     if !pending.is_empty() {
-        live.feed(&mut pending, b"", true);
+        let nothing = match pending {
+            Pending::Json(_) => Data::Text(""),
+            Pending::MsgPack(_) => Data::Binary(b""),
+        };
+        live.feed(&mut pending, nothing);
     }
     loop {
         let ka = KeepAlive {
@@ -110,8 +114,8 @@ pub async fn run(hub: &Arc<Hub>, opened: Opened, cancel: &CancellationToken) -> 
                 last_received = Instant::now();
                 hub.metrics.frame_received(&hub.name);
                 match frame {
-                    Some(Ok(Message::Text(text))) => live.feed(&mut pending, text.as_bytes(), false),
-                    Some(Ok(Message::Binary(data))) => live.feed(&mut pending, &data, true),
+                    Some(Ok(Message::Text(text))) => live.feed(&mut pending, Data::Text(text.as_str())),
+                    Some(Ok(Message::Binary(data))) => live.feed(&mut pending, Data::Binary(&data)),
                     Some(Ok(Message::Close(close))) => return Exit::Lost(SessionError::closed(close)),
                     Some(Ok(_)) => {}
                     Some(Err(e)) => return Exit::Lost(SessionError::transport(e)),
@@ -151,29 +155,33 @@ async fn flush(
     Ok(())
 }
 
+/// One WebSocket data frame's payload.
+enum Data<'d> {
+    Text(&'d str),
+    Binary(&'d [u8]),
+}
+
 impl Live<'_> {
     /// Splits one frame's data into records and handles each. Text frames carry JSON records,
     /// binary frames MessagePack ones; a frame of the other kind is counted and skipped.
-    fn feed(&mut self, pending: &mut Pending, data: &[u8], binary: bool) {
+    fn feed(&mut self, pending: &mut Pending, data: Data<'_>) {
         let hub = self.hub;
-        match pending {
-            Pending::Json(_) if binary && !data.is_empty() => {
-                let error = "binary frame on a JSON connection";
-                hub.metrics.decode_error(&hub.name, "binary_frame", &error);
-            }
-            Pending::Json(pending) => {
-                // Text frames are UTF-8 (tungstenite checks); this cannot fail for them.
-                let text = std::str::from_utf8(data).unwrap_or_default();
+        match (pending, data) {
+            (Pending::Json(pending), Data::Text(text)) => {
                 if !json::split_records(pending, text, |record| self.json_record(record)) {
                     let too_large = "record without separator exceeds the limit";
                     hub.metrics.decode_error(&hub.name, "record_too_large", &too_large);
                 }
             }
-            Pending::MsgPack(_) if !binary => {
+            (Pending::Json(_), Data::Binary(_)) => {
+                let error = "binary frame on a JSON connection";
+                hub.metrics.decode_error(&hub.name, "binary_frame", &error);
+            }
+            (Pending::MsgPack(_), Data::Text(_)) => {
                 let error = "text frame on a MessagePack connection";
                 hub.metrics.decode_error(&hub.name, "text_frame", &error);
             }
-            Pending::MsgPack(pending) => {
+            (Pending::MsgPack(pending), Data::Binary(data)) => {
                 if let Err(e) = msgpack::split_records(pending, data, |r| self.msgpack_record(r)) {
                     // The stream cannot be resynchronised after a bad length: reconnect.
                     hub.metrics.decode_error(&hub.name, "msgpack_framing", &e);
