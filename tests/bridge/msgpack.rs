@@ -161,3 +161,37 @@ async fn bad_messagepack_is_counted_and_a_broken_stream_reconnects() {
     assert!(events.iter().any(|e| e["data"]["target"] == "SomethingNew"
         && e["data"]["arguments"] == serde_json::json!([1, {"a": true}])));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn messagepack_close_and_silence_reconnect_with_the_json_reasons() {
+    let sim = simulator(0, None).await;
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("events.jsonl");
+    let hub = redmist_hub("rm", &sim, "    protocol: messagepack\n");
+    let app = start(config(&format!("hubs:\n{hub}{}", file_sink(&out, "")))).await;
+    eventually(WAIT, "ready", || app.status.ready()).await;
+    assert_eq!(sim.control().protocol_counts(), (0, 1));
+    sim.control().close(true);
+    eventually(WAIT, "close_allow_reconnect", || {
+        counter(&app, "reconnects_total", &[("reason", "close_allow_reconnect")]) == 1
+    })
+    .await;
+    eventually(WAIT, "ready", || app.status.ready()).await;
+    sim.control().close_with_error("Going away.", false);
+    eventually(WAIT, "close", || counter(&app, "reconnects_total", &[("reason", "close")]) == 1)
+        .await;
+    eventually(WAIT, "ready", || app.status.ready()).await;
+    sim.control().go_silent(std::time::Duration::from_secs(5));
+    eventually(WAIT, "server_timeout", || {
+        counter(&app, "reconnects_total", &[("reason", "server_timeout")]) >= 1
+    })
+    .await;
+    eventually(WAIT, "ready", || app.status.ready()).await;
+    // The silenced connection notices its client left once the silence ends.
+    eventually(WAIT, "every reconnect speaks MessagePack", || {
+        sim.control().protocol_counts() == (0, 1)
+    })
+    .await;
+    assert_eq!(counter(&app, "decode_errors_total", &[]), 0);
+    assert_eq!(app.shutdown().await.undelivered, 0);
+}
