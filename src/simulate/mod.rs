@@ -1,11 +1,14 @@
-//! The built-in simulator: the server side of ASP.NET Core SignalR (JSON protocol over
-//! WebSockets) with RedMist's `StatusHub` personality, for the demo, tests and benchmarks.
+//! The built-in simulator: the server side of ASP.NET Core SignalR (JSON and MessagePack hub
+//! protocols over WebSockets) with RedMist's `StatusHub` personality, for the demo, tests and
+//! benchmarks.
 //!
 //! - `server`: HTTP routes (negotiate, upgrade, REST snapshot, bearer checks).
 //! - `connection`: one task per socket (handshake, records, pings, control commands).
-//! - `frame` / `hub`: pure framing and hub-method binding.
+//! - `frame` / `hub`: pure framing (JSON, and MessagePack in `frame::msgpack`) and hub-method
+//!   binding.
 //! - `state`: shared state and the group fan-out; `control`: [`SimControl`] and `/_sim/*`.
-//! - `race`: the race model that yields the invocations (not the transport).
+//! - `race`: the race model that yields the invocations (not the transport), and
+//!   `race::positional`, its payloads as RedMist's MessagePack positional arrays.
 //! - `classic`: the classic ASP.NET SignalR 2.x simulator with HPC Pack's personality.
 
 pub mod classic;
