@@ -4,11 +4,10 @@
 //!
 //! - `server`: HTTP routes (negotiate, upgrade, REST snapshot, bearer checks).
 //! - `connection`: one task per socket (handshake, records, pings, control commands).
-//! - `frame` / `hub`: pure framing (JSON, and MessagePack in `frame::msgpack`) and hub-method
-//!   binding.
+//! - `frame` / `hub`: pure framing (JSON; MessagePack in `frame::msgpack`, with RedMist payloads
+//!   as positional arrays from `race::positional`) and hub-method binding.
 //! - `state`: shared state and the group fan-out; `control`: [`SimControl`] and `/_sim/*`.
-//! - `race`: the race model that yields the invocations (not the transport), and
-//!   `race::positional`, its payloads as RedMist's MessagePack positional arrays.
+//! - `race`: the race model that yields the invocations (not the transport).
 //! - `classic`: the classic ASP.NET SignalR 2.x simulator with HPC Pack's personality.
 
 pub mod classic;
