@@ -1,5 +1,6 @@
 //! Throughput of the hot path, frame -> records -> typed decode -> CloudEvents bytes, with a null
-//! sink, against "the limit": a loop that only parses the same frames with serde_json.
+//! sink, against "the limit": a loop that only parses the same frames with serde_json (and, for
+//! the MessagePack rows, with the MessagePack reader).
 //!
 //! Run: `cargo bench --bench pipeline` (prints a Markdown table; BENCHMARKS.md records it).
 
@@ -13,6 +14,9 @@ use signalr_bridge::profile::{MessageContext, Profile};
 use signalr_bridge::signalr::classic;
 use signalr_bridge::signalr::core::json;
 use signalr_bridge::simulate::race::Race;
+
+#[path = "pipeline/msgpack.rs"]
+mod msgpack;
 
 /// `cargo bench` passes `--bench`; under `cargo test` the binary runs as a quick smoke check
 /// (the same path and assertions, few frames, one run).
@@ -224,7 +228,40 @@ fn main() {
         );
         println!("|  bridge / this limit (frames) | {:.2} | | |", bridge_fps / med);
     }
+    msgpack_rows(frame_count, runs, cars, bridge_fps, &profile);
     hpc_table(frame_count, runs, limits);
+}
+
+/// A named MessagePack limit loop over frames.
+type MsgPackLimit = (&'static str, fn(&[Vec<u8>]) -> usize);
+
+/// The same car patches over the MessagePack hub protocol, in the same table.
+fn msgpack_rows(frame_count: usize, runs: usize, cars: usize, json_fps: f64, profile: &Profile) {
+    let (frames, mp_cars) = msgpack::car_patch_frames(frame_count);
+    assert_eq!(mp_cars, cars, "the same race");
+    let per_frame = cars as f64 / frames.len() as f64;
+    let mb = frames.iter().map(Vec::len).sum::<usize>() as f64 / frames.len() as f64 / 1e6;
+    let (med, lo, hi, produced) = measure(runs, || msgpack::bridge(&frames, profile));
+    assert_eq!(produced, cars, "one event per car patch");
+    let fps = med / per_frame;
+    println!(
+        "| MessagePack bridge: frame -> event -> bytes | {fps:.0} | {med:.0} ({lo:.0}-{hi:.0}) | {:.1} |",
+        fps * mb
+    );
+    println!("|  MessagePack bridge / JSON bridge (frames) | {:.2} | | |", fps / json_fps);
+    let limits: [MsgPackLimit; 2] = [
+        ("limit: MessagePack -> skip (parse only)", msgpack::limit_skip),
+        ("limit: MessagePack -> serde_json::Value", msgpack::limit_value),
+    ];
+    for (name, f) in limits {
+        let (lmed, llo, lhi, _) = measure(runs, || f(&frames));
+        println!(
+            "| {name} | {lmed:.0} ({llo:.0}-{lhi:.0}) | {:.0} | {:.1} |",
+            lmed * per_frame,
+            lmed * mb
+        );
+        println!("|  MessagePack bridge / this limit (frames) | {:.2} | | |", fps / lmed);
+    }
 }
 
 fn hpc_table(frame_count: usize, runs: usize, limits: [Limit; 2]) {

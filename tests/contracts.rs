@@ -13,8 +13,10 @@ use serde_json::{json, value::RawValue, Value};
 use signalr_bridge::config::HubConfig;
 use signalr_bridge::event::Event;
 use signalr_bridge::event::{EventType, WireId};
-use signalr_bridge::profile::{MessageContext, Profile};
+use signalr_bridge::profile::{Args, MessageContext, Profile};
 use signalr_bridge::signalr::classic::{self, frame};
+use signalr_bridge::signalr::core::msgpack::{self, MsgPackMessage};
+use signalr_bridge::simulate::race::positional;
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -64,14 +66,7 @@ fn hub_for(kind: EventType) -> HubConfig {
 /// The event the normalizer makes of the type's recorded input, with fixed identity and time.
 fn regenerate(kind: EventType) -> Value {
     let input = read_json(root().join(format!("tests/fixtures/inputs/{}.json", kind.as_str())));
-    let hub = hub_for(kind);
-    let profile = Profile::from_config(&hub);
-    let ctx = MessageContext {
-        hub: hub.name.as_str().into(),
-        source: hub.url.as_str().trim_end_matches('/').into(),
-        wire: WireId { connection: "Hq3vZ0cG8pQ2".into(), record: 1042 },
-        received: time::macros::datetime!(2026-05-01 15:18:48.25 UTC),
-    };
+    let (profile, ctx) = profile_and_context(kind);
     let mut out = Vec::new();
     if let Some(body) = input.get("snapshot") {
         let request = profile.snapshot_requests().remove(0);
@@ -86,6 +81,40 @@ fn regenerate(kind: EventType) -> Value {
     }
     let event = out.iter().find(|e| e.kind == kind).expect("input yields an event of its type");
     serde_json::from_slice(&event.to_json()).unwrap()
+}
+
+/// The type's profile and a fixed identity and time for its events.
+fn profile_and_context(kind: EventType) -> (Profile, MessageContext) {
+    let hub = hub_for(kind);
+    let ctx = MessageContext {
+        hub: hub.name.as_str().into(),
+        source: hub.url.as_str().trim_end_matches('/').into(),
+        wire: WireId { connection: "Hq3vZ0cG8pQ2".into(), record: 1042 },
+        received: time::macros::datetime!(2026-05-01 15:18:48.25 UTC),
+    };
+    (Profile::from_config(&hub), ctx)
+}
+
+/// The same recorded Core invocation sent as RedMist would under the MessagePack protocol
+/// (positional arrays, timestamps as extensions), as a framed-then-decoded record; `None` for
+/// inputs that are not Core invocations.
+fn regenerate_from_messagepack(kind: EventType) -> Option<Value> {
+    let input = read_json(root().join(format!("tests/fixtures/inputs/{}.json", kind.as_str())));
+    let target = input.get("target")?.as_str()?;
+    let arguments = positional::arguments(target, &input["arguments"].to_string())?;
+    // `[1, {}, nil, target, arguments, []]`
+    let mut body = vec![0x96, 0x01, 0x80, 0xc0];
+    body.extend(msgpack::json_value(&json!(target)));
+    body.extend(arguments);
+    body.push(0x90);
+    let MsgPackMessage::Invocation { arguments, .. } = msgpack::parse_record(&body).unwrap() else {
+        panic!("not an invocation")
+    };
+    let (profile, ctx) = profile_and_context(kind);
+    let mut out = Vec::new();
+    profile.normalize_args(&ctx, None, target, Args::MsgPack(arguments), &mut out).unwrap();
+    let event = out.iter().find(|e| e.kind == kind).expect("input yields an event of its type");
+    Some(serde_json::from_slice(&event.to_json()).unwrap())
 }
 
 /// Every invocation of a classic envelope, identified by the envelope's cursor and position.
@@ -133,6 +162,18 @@ fn goldens_equal_what_their_inputs_normalize_to() {
         }
         assert_eq!(read_json(golden_path(kind)), fresh, "{} drifted", kind.as_str());
     }
+}
+
+#[test]
+fn messagepack_inputs_normalize_to_the_same_goldens() {
+    let mut checked = 0;
+    for kind in EventType::ALL {
+        let Some(fresh) = regenerate_from_messagepack(kind) else { continue };
+        assert_eq!(read_json(golden_path(kind)), fresh, "{} differs", kind.as_str());
+        checked += 1;
+    }
+    // Car and session patches, reset, control log, in-car, legacy and generic invocations.
+    assert_eq!(checked, 7);
 }
 
 #[test]

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::process::Stdio;
 use std::time::Duration;
 
-use serde_json::Value;
+use serde_json::{json, Value};
 use signalr_bridge::config::{Secret, SimulatorConfig};
 use signalr_bridge::simulate::race::{Group, SimInvocation};
 use signalr_bridge::simulate::{SimControl, Simulator};
@@ -16,7 +16,8 @@ const PATCHES: &str = r#"[[{"number":"7","overallPosition":1,"lastLapTime":"00:0
 fn js_dir() -> PathBuf {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/js");
     assert!(
-        dir.join("node_modules/@microsoft/signalr").is_dir(),
+        dir.join("node_modules/@microsoft/signalr").is_dir()
+            && dir.join("node_modules/@microsoft/signalr-protocol-msgpack").is_dir(),
         "The official JS client is not installed: run `npm ci --prefix tests/js` first."
     );
     dir
@@ -34,6 +35,15 @@ fn config() -> SimulatorConfig {
 
 /// Runs the node script while playing the server side of its steps; returns its JSON report.
 async fn run_client(sim: &Simulator, mode: &str, token: Option<&str>) -> Value {
+    run_client_with(sim, mode, token, "json").await
+}
+
+async fn run_client_with(
+    sim: &Simulator,
+    mode: &str,
+    token: Option<&str>,
+    protocol: &str,
+) -> Value {
     let control = sim.control();
     let before = control.invocations_received().len();
     let mut cmd = tokio::process::Command::new("node");
@@ -42,6 +52,7 @@ async fn run_client(sim: &Simulator, mode: &str, token: Option<&str>) -> Value {
         .arg(sim.hub_url().as_str())
         .arg(mode)
         .args(token)
+        .env("HUB_PROTOCOL", protocol)
         .stdout(Stdio::piped())
         .kill_on_drop(true);
     let child = cmd.spawn().expect("node must be installed");
@@ -74,6 +85,12 @@ async fn drive_server(control: &SimControl, before: usize) {
 }
 
 fn assert_session(report: &Value) {
+    assert_hub_errors(report);
+    let expected: Value = serde_json::from_str(PATCHES).unwrap();
+    assert_eq!(report["patches"], expected[0]);
+}
+
+fn assert_hub_errors(report: &Value) {
     assert_eq!(report["startError"], Value::Null, "{report}");
     assert_eq!(
         report["errors"]["arity"],
@@ -87,8 +104,6 @@ fn assert_session(report: &Value) {
     );
     assert_eq!(report["errors"]["subscribe"], Value::Null);
     assert_eq!(report["errors"]["unsubscribe"], Value::Null);
-    let expected: Value = serde_json::from_str(PATCHES).unwrap();
-    assert_eq!(report["patches"], expected[0]);
     assert_eq!(report["closeError"], "Server returned an error on close: Simulated shutdown.");
 }
 
@@ -111,6 +126,23 @@ async fn official_client_with_skip_negotiation_subscribes_and_receives() {
     assert_session(&report);
     // skipNegotiation never learns a connection id.
     assert_eq!(report["connectionId"], Value::Null);
+    assert_invocations(&sim.control());
+    sim.control().wait_for_connections(0).await;
+}
+
+/// The MessagePack hub protocol (`@microsoft/signalr-protocol-msgpack`): the same session, with
+/// RedMist payloads as positional arrays.
+#[tokio::test]
+async fn official_client_over_messagepack_subscribes_and_receives_positional_patches() {
+    let sim = Simulator::start(config()).await.unwrap();
+    let report = run_client_with(&sim, "skip", None, "messagepack").await;
+    assert_eq!(report["protocol"], "messagepack");
+    assert_hub_errors(&report);
+    // RedMist's `CarPositionPatch` is a `[Key(n)]` model: one array of 68 slots, nil unless set.
+    let car = report["patches"][0].as_array().expect("a positional car");
+    assert_eq!(car.len(), 68);
+    assert_eq!((&car[2], &car[20], &car[14]), (&json!("7"), &json!(1), &json!("00:01:02.345")));
+    assert_eq!(car.iter().filter(|v| !v.is_null()).count(), 3);
     assert_invocations(&sim.control());
     sim.control().wait_for_connections(0).await;
 }

@@ -16,12 +16,17 @@ pub enum Dialect {
     Classic,
 }
 
-/// The hub protocol (ASP.NET Core only).
+/// The hub protocol (ASP.NET Core only): how records are encoded on the WebSocket.
 #[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq, Default)]
 #[serde(rename_all = "snake_case")]
 pub enum HubProtocol {
+    /// JSON text records ended by `0x1E` (every server supports it).
     #[default]
     Json,
+    /// MessagePack binary records with a VarInt length prefix; smaller and faster to decode,
+    /// offered by servers that enable it (RedMist does).
+    #[serde(rename = "messagepack")]
+    MessagePack,
 }
 
 /// What a hub's messages mean.
@@ -49,7 +54,8 @@ pub struct HubConfig {
     /// `core` (ASP.NET Core SignalR) or `classic` (ASP.NET SignalR 2.x).
     #[serde(default = "default_dialect")]
     pub dialect: Dialect,
-    /// Hub protocol for the Core dialect.
+    /// Hub protocol for the Core dialect: `json` (default) or `messagepack`. Both give the
+    /// same events.
     #[serde(default)]
     pub protocol: HubProtocol,
     /// Connect the WebSocket directly without `/negotiate` (RedMist requires this).

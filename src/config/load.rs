@@ -68,16 +68,32 @@ pub fn load(
 
 /// Adds the fix to serde's messages, which already name the key.
 fn explain(error: config::ConfigError) -> String {
-    let text = error.to_string();
+    let text = dotted_keys(&error.to_string());
     if text.contains("unknown field") {
         format!("{text}; fix: remove the key or correct its spelling (keys are snake_case)")
     } else if text.contains("missing field") {
         format!("{text}; fix: add the key")
-    } else if text.contains("unknown variant") || text.contains("does not have variant") {
+    } else if text.contains("unknown variant") {
         format!("{text}; fix: use one of the listed values")
+    } else if text.contains("does not have variant") {
+        format!("{text}; fix: use one of the values documented for the key")
     } else {
         text
     }
+}
+
+/// The config crate names a field inside a list element `hubs[0]protocol`; users write
+/// `hubs[0].protocol`.
+fn dotted_keys(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 4);
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        out.push(c);
+        if c == ']' && chars.peek().is_some_and(|n| n.is_ascii_alphabetic() || *n == '_') {
+            out.push('.');
+        }
+    }
+    out
 }
 
 impl Config {
@@ -142,6 +158,13 @@ impl Config {
                     key("dialect"),
                     "RedMist speaks ASP.NET Core SignalR",
                     "set `dialect: core`",
+                ));
+            }
+            if hub.dialect == super::Dialect::Classic && hub.protocol != super::HubProtocol::Json {
+                return Err(invalid(
+                    key("protocol"),
+                    "classic SignalR speaks JSON only",
+                    "remove `protocol` or set `protocol: json`",
                 ));
             }
             if hub.dialect == super::Dialect::Classic && hub.skip_negotiation {

@@ -174,6 +174,25 @@ fn hpc_pack_rules() {
 }
 
 #[test]
+fn protocol_is_chosen_per_hub() {
+    let c = load_text(MINIMAL, &[]).unwrap();
+    assert_eq!(c.hubs[0].protocol, crate::config::HubProtocol::Json);
+    let text = MINIMAL
+        .replace("skip_negotiation: true", "skip_negotiation: true\n    protocol: messagepack");
+    let c = load_text(&text, &[]).unwrap();
+    assert_eq!(c.hubs[0].protocol, crate::config::HubProtocol::MessagePack);
+    let err = load_text(&text.replace("messagepack", "msgpack"), &[]).unwrap_err().to_string();
+    assert!(err.contains("hubs[0].protocol") && err.contains("fix:"), "{err}");
+}
+
+#[test]
+fn messagepack_needs_the_core_dialect() {
+    let text = HPC.replace("dialect: classic", "dialect: classic\n    protocol: messagepack");
+    let err = load_text(&text, &[]).unwrap_err().to_string();
+    assert!(err.contains("hubs[0].protocol"), "{err}");
+}
+
+#[test]
 fn redmist_needs_the_core_dialect() {
     let err =
         load_text(&MINIMAL.replace("skip_negotiation: true", "dialect: classic"), &[]).unwrap_err();

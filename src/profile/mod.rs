@@ -2,6 +2,7 @@
 //! invocation becomes events. Pure: no I/O; follow-ups that need I/O (a REST snapshot) are
 //! returned to the hub task as [`Normalized::RefreshSnapshots`] and [`SnapshotRequest`]s.
 
+mod args;
 mod generic;
 pub mod hpcpack;
 mod redmist;
@@ -14,6 +15,7 @@ use time::OffsetDateTime;
 use crate::config::{HubConfig, ProfileKind};
 use crate::event::{Event, WireId};
 
+pub use args::{Arg, Args, Nested};
 pub use generic::Generic;
 pub use hpcpack::HpcPack;
 pub use redmist::RedMist;
@@ -96,6 +98,12 @@ pub enum Normalized {
 pub enum DecodeError {
     #[error("argument {index} of {target}: {source}")]
     Argument { target: String, index: usize, source: serde_json::Error },
+    #[error("argument {index} of {target}: {source}")]
+    MsgPackArgument {
+        target: String,
+        index: usize,
+        source: crate::signalr::core::msgpack::de::DeError,
+    },
     #[error("{target} expects {expected} argument(s), got {got}")]
     Arity { target: String, expected: usize, got: usize },
     #[error("invalid base64 in {target}")]
@@ -110,7 +118,7 @@ impl DecodeError {
     /// A bounded label for the decode-errors metric.
     pub fn reason(&self) -> &'static str {
         match self {
-            DecodeError::Argument { .. } => "argument_type",
+            DecodeError::Argument { .. } | DecodeError::MsgPackArgument { .. } => "argument_type",
             DecodeError::Arity { .. } => "argument_count",
             DecodeError::Base64 { .. } => "base64",
             DecodeError::Gzip { .. } => "gzip",
@@ -189,15 +197,33 @@ impl Profile {
         arguments: &RawValue,
         out: &mut Vec<Event>,
     ) -> Result<Normalized, DecodeError> {
+        self.normalize_args(ctx, hub, target, Args::Json(arguments), out)
+    }
+
+    /// [`Profile::normalize_in_hub`] for arguments in either hub protocol: MessagePack ones
+    /// decode into the same typed structs, so both protocols give the same events.
+    pub fn normalize_args(
+        &self,
+        ctx: &MessageContext,
+        hub: Option<&str>,
+        target: &str,
+        arguments: Args<'_>,
+        out: &mut Vec<Event>,
+    ) -> Result<Normalized, DecodeError> {
         match (self, hub) {
-            (Profile::Generic(g), None) => {
-                g.normalize(ctx, target, arguments, out).map(|_| Normalized::Known)
-            }
-            (Profile::Generic(g), Some(hub)) => g
-                .normalize(ctx, &format!("{hub}.{target}"), arguments, out)
+            (Profile::Generic(g), None) => g
+                .normalize(ctx, target, &arguments.to_json(target)?, out)
                 .map(|_| Normalized::Known),
+            (Profile::Generic(g), Some(hub)) => {
+                let target = format!("{hub}.{target}");
+                let arguments = arguments.to_json(&target)?;
+                g.normalize(ctx, &target, &arguments, out).map(|_| Normalized::Known)
+            }
             (Profile::RedMist(rm), _) => rm.normalize(ctx, target, arguments, out),
-            (Profile::HpcPack(hpc), hub) => hpc.normalize(ctx, hub, target, arguments, out),
+            // HPC Pack speaks classic SignalR, which is JSON only.
+            (Profile::HpcPack(hpc), hub) => {
+                hpc.normalize(ctx, hub, target, &arguments.to_json(target)?, out)
+            }
         }
     }
 

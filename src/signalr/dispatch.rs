@@ -6,7 +6,6 @@ use std::collections::{HashMap, VecDeque};
 use std::time::Duration;
 
 use futures_util::SinkExt;
-use serde_json::value::RawValue;
 use tokio::time::Instant;
 use tokio_tungstenite::tungstenite::Message;
 use tracing::{info, warn};
@@ -14,7 +13,7 @@ use tracing::{info, warn};
 use super::transport::WsStream;
 use super::{Exit, Hub, SessionError};
 use crate::event::{Event, WireId};
-use crate::profile::{Invocation, MessageContext, Normalized};
+use crate::profile::{Args, Invocation, MessageContext, Normalized};
 use crate::telemetry::HubState;
 
 /// RedMist allows three parallel invocations per client; more would queue server-side anyway.
@@ -27,7 +26,7 @@ pub fn invocation(
     wire: WireId,
     classic_hub: Option<&str>,
     target: &str,
-    arguments: &RawValue,
+    arguments: Args<'_>,
     events: &mut Vec<Event>,
 ) -> bool {
     hub.metrics.invocation_received(&hub.name, target);
@@ -38,7 +37,7 @@ pub fn invocation(
         received: time::OffsetDateTime::now_utc(),
     };
     let before = events.len();
-    match hub.profile.normalize_in_hub(&ctx, classic_hub, target, arguments, events) {
+    match hub.profile.normalize_args(&ctx, classic_hub, target, arguments, events) {
         Ok(Normalized::Known) => {}
         Ok(Normalized::UnknownTarget) => hub.metrics.unknown_target(&hub.name, target),
         Ok(Normalized::RefreshSnapshots) => return true,
@@ -141,7 +140,7 @@ pub struct KeepAlive<'a> {
     pub ws: &'a mut WsStream,
     pub last_sent: &'a mut Instant,
     pub every: Duration,
-    pub ping: &'static str,
+    pub ping: Message,
 }
 
 /// Hands `events` to the queue, in order; returns whether it had to wait for room. While the
@@ -173,7 +172,7 @@ pub async fn enqueue(
                 },
                 _ = sleep_until_some(ping_at) => {
                     if let Some(k) = keepalive.as_mut() {
-                        k.ws.send(Message::text(k.ping)).await.map_err(|e| Exit::Lost(SessionError::transport(e)))?;
+                        k.ws.send(k.ping.clone()).await.map_err(|e| Exit::Lost(SessionError::transport(e)))?;
                         *k.last_sent = Instant::now();
                     }
                 }

@@ -1,6 +1,7 @@
 //! One simulated client connection: the task that owns its WebSocket. It runs the handshake,
-//! then one loop over incoming records, queued broadcasts, control commands and the keep-alive
-//! and client-timeout clocks. Framing is in `frame.rs`, hub semantics in `hub.rs`.
+//! which picks the hub protocol (JSON text or MessagePack binary records), then one loop over
+//! incoming records, queued broadcasts, control commands and the keep-alive and client-timeout
+//! clocks. Framing is in `frame.rs`, hub semantics in `hub.rs`.
 
 use std::sync::Arc;
 
@@ -10,7 +11,9 @@ use tokio::time::{sleep_until, Instant};
 use tokio_util::sync::CancellationToken;
 
 use super::frame::{self, RecordBuffer};
-use super::state::{ConnHandle, Ctl, Shared};
+use super::state::{ConnHandle, Ctl, Outgoing, Shared};
+use crate::config::HubProtocol;
+use crate::signalr::core::msgpack;
 
 mod dispatch;
 
@@ -45,7 +48,10 @@ pub async fn run(socket: WebSocket, shared: Arc<Shared>, token: Option<String>) 
 struct Conn {
     socket: WebSocket,
     shared: Arc<Shared>,
+    protocol: HubProtocol,
     buffer: RecordBuffer,
+    /// MessagePack bytes not yet a whole record.
+    binary: Vec<u8>,
     last_send: Instant,
     last_recv: Instant,
     /// The client timeout runs only after the client's first Ping, as in ASP.NET Core.
@@ -61,7 +67,9 @@ impl Conn {
         Conn {
             socket,
             shared: shared.clone(),
+            protocol: HubProtocol::Json,
             buffer: RecordBuffer::default(),
+            binary: Vec::new(),
             last_send: now,
             last_recv: now,
             client_timeout_active: false,
@@ -70,10 +78,12 @@ impl Conn {
         }
     }
 
-    /// Reads the handshake record; on success returns the records that followed it.
-    async fn handshake(&mut self) -> Option<Vec<String>> {
+    /// Reads the handshake record (JSON in both protocols); on success returns the data that
+    /// followed it.
+    async fn handshake(&mut self) -> Option<Vec<u8>> {
         let deadline = sleep_until(Instant::now() + self.shared.options.handshake_timeout);
         tokio::pin!(deadline);
+        let mut buf = Vec::new();
         loop {
             let message = tokio::select! {
                 _ = &mut deadline => {
@@ -83,21 +93,24 @@ impl Conn {
                 _ = self.shared.cancel.cancelled() => return None,
                 message = self.socket.recv() => message,
             };
-            let text = frame_text(message?)?;
-            self.buffer.push(&text);
-            let mut records = self.buffer.drain_records().into_iter();
-            let Some(first) = records.next() else {
-                if self.buffer.pending_len() > MAX_RECORD_BYTES {
+            buf.extend_from_slice(&frame_data(message?)?);
+            let Some(end) = memchr::memchr(frame::RS as u8, &buf) else {
+                if buf.len() > MAX_RECORD_BYTES {
                     return None;
                 }
                 continue;
             };
-            if let Err(error) = frame::check_handshake(&first) {
-                self.refuse(&error).await;
-                return None;
+            match frame::check_handshake(&String::from_utf8_lossy(&buf[..end])) {
+                Ok(protocol) => self.protocol = protocol,
+                Err(error) => {
+                    self.refuse(&error).await;
+                    return None;
+                }
             }
-            self.send(frame::HANDSHAKE_OK.to_string()).await.ok()?;
-            return Some(records.collect());
+            // In the connection's transfer format: binary for MessagePack.
+            let ok = self.message(|| frame::HANDSHAKE_OK.into(), || frame::HANDSHAKE_OK.into());
+            self.send_message(ok).await.ok()?;
+            return Some(buf.split_off(end + 1));
         }
     }
 
@@ -107,7 +120,7 @@ impl Conn {
         }
     }
 
-    async fn serve(mut self, leftover: Vec<String>) {
+    async fn serve(mut self, leftover: Vec<u8>) {
         let capacity = self.shared.options.queue_capacity.max(1);
         let (queue_tx, mut queue) = mpsc::channel(capacity);
         let (ctl_tx, mut ctl) = mpsc::channel(64);
@@ -116,9 +129,10 @@ impl Conn {
             ctl: ctl_tx,
             kill: self.kill.clone(),
             groups: Default::default(),
+            protocol: self.protocol,
         });
         let id = self.shared.register(handle.clone());
-        let mut flow = self.on_records(&handle, leftover).await;
+        let mut flow = self.on_data(&handle, leftover).await;
         while let Flow::Continue = flow {
             flow = self.step(&handle, &mut queue, &mut ctl).await;
         }
@@ -132,7 +146,7 @@ impl Conn {
     async fn step(
         &mut self,
         handle: &ConnHandle,
-        queue: &mut mpsc::Receiver<Arc<str>>,
+        queue: &mut mpsc::Receiver<Outgoing>,
         ctl: &mut mpsc::Receiver<Ctl>,
     ) -> Flow {
         let silent = self.shared.silent_until();
@@ -144,8 +158,8 @@ impl Conn {
             _ = self.silence.changed() => Flow::Continue,
             _ = sleep_until(wake) => if quiet { Flow::Continue } else { self.on_clock().await },
             Some(command) = ctl.recv(), if !quiet => self.on_ctl(command).await,
-            message = self.socket.recv(), if !quiet => match message.and_then(frame_text) {
-                Some(text) => self.on_text(handle, &text).await,
+            message = self.socket.recv(), if !quiet => match message.and_then(frame_data) {
+                Some(data) => self.on_data(handle, data).await,
                 None => Flow::Abort,
             },
             Some(first) = queue.recv(), if !quiet => self.send_batch(first, queue).await,
@@ -155,13 +169,16 @@ impl Conn {
     async fn on_ctl(&mut self, command: Ctl) -> Flow {
         match command {
             Ctl::Close { error, allow_reconnect } => {
-                let record = frame::close_record(error.as_deref(), allow_reconnect);
-                match self.send(record).await {
+                let record = self.close_record(error.as_deref(), allow_reconnect);
+                match self.send_message(record).await {
                     Ok(()) => Flow::Close,
                     Err(()) => Flow::Abort,
                 }
             }
             Ctl::Raw(text) => self.send_flow(text.to_string()).await,
+            Ctl::RawBinary(data) => {
+                self.send_message_flow(Message::Binary(data.to_vec().into())).await
+            }
         }
     }
 
@@ -182,14 +199,28 @@ impl Conn {
             return Flow::Abort;
         }
         if self.last_send.elapsed() >= options.keep_alive {
-            return self.send_flow(frame::PING.to_string()).await;
+            let ping = self.message(|| frame::PING.into(), || frame::msgpack::PING.into());
+            return self.send_message_flow(ping).await;
         }
         Flow::Continue
     }
 
-    async fn on_text(&mut self, handle: &ConnHandle, text: &str) -> Flow {
+    /// Data from the client, in the connection's protocol: whole records are handled, a
+    /// partial one waits for the next frame.
+    async fn on_data(&mut self, handle: &ConnHandle, data: Vec<u8>) -> Flow {
         self.last_recv = Instant::now();
-        self.buffer.push(text);
+        if self.protocol == HubProtocol::MessagePack {
+            let mut bodies = Vec::new();
+            let split =
+                msgpack::split_records(&mut self.binary, &data, |b| bodies.push(b.to_vec()));
+            if split.is_err() || self.binary.len() > MAX_RECORD_BYTES {
+                return self.protocol_error().await;
+            }
+            return self.on_msgpack_records(handle, bodies).await;
+        }
+        // The JSON protocol is text, but the server reads bytes, so UTF-8 binary frames work.
+        let Ok(text) = String::from_utf8(data) else { return Flow::Abort };
+        self.buffer.push(&text);
         if self.buffer.pending_len() > MAX_RECORD_BYTES {
             return self.protocol_error().await;
         }
@@ -198,42 +229,57 @@ impl Conn {
     }
 
     async fn protocol_error(&mut self) -> Flow {
-        match self.send(frame::close_record(Some(CLOSE_ERROR), false)).await {
+        let record = self.close_record(Some(CLOSE_ERROR), false);
+        match self.send_message(record).await {
             Ok(()) => Flow::Close,
             Err(()) => Flow::Abort,
         }
     }
 
-    /// Sends `first` plus whatever else is already queued, as one text frame.
-    async fn send_batch(&mut self, first: Arc<str>, queue: &mut mpsc::Receiver<Arc<str>>) -> Flow {
-        let mut text = String::with_capacity(first.len() * 4);
-        text.push_str(&first);
+    /// Sends `first` plus whatever else is already queued, as one frame.
+    async fn send_batch(&mut self, first: Outgoing, queue: &mut mpsc::Receiver<Outgoing>) -> Flow {
+        let mut batch = Vec::with_capacity(first.len(self.protocol) * 4);
+        first.append_to(self.protocol, &mut batch);
         for _ in 1..MAX_BATCH_RECORDS {
-            if text.len() >= MAX_BATCH_BYTES {
+            if batch.len() >= MAX_BATCH_BYTES {
                 break;
             }
             match queue.try_recv() {
-                Ok(next) => text.push_str(&next),
+                Ok(next) => next.append_to(self.protocol, &mut batch),
                 Err(_) => break,
             }
         }
-        self.send_flow(text).await
+        // JSON records are whole UTF-8 strings, so their concatenation is too.
+        let message = match self.protocol {
+            HubProtocol::Json => Message::Text(String::from_utf8(batch).unwrap_or_default().into()),
+            HubProtocol::MessagePack => Message::Binary(batch.into()),
+        };
+        self.send_message_flow(message).await
     }
 
     async fn send_flow(&mut self, text: String) -> Flow {
-        match self.send(text).await {
+        self.send_message_flow(Message::Text(text.into())).await
+    }
+
+    async fn send_message_flow(&mut self, message: Message) -> Flow {
+        match self.send_message(message).await {
             Ok(()) => Flow::Continue,
             Err(()) => Flow::Abort,
         }
     }
 
-    /// Writes one text frame (JSON protocol never uses binary frames). A write blocked by a
-    /// client that stopped reading still ends when the connection is killed.
+    /// Writes one text frame, as is.
     async fn send(&mut self, text: String) -> Result<(), ()> {
+        self.send_message(Message::Text(text.into())).await
+    }
+
+    /// Writes one frame. A write blocked by a client that stopped reading still ends when the
+    /// connection is killed.
+    async fn send_message(&mut self, message: Message) -> Result<(), ()> {
         self.last_send = Instant::now();
         tokio::select! {
             _ = self.kill.cancelled() => Err(()),
-            result = self.socket.send(Message::Text(text.into())) => result.map_err(|_| ()),
+            result = self.socket.send(message) => result.map_err(|_| ()),
         }
     }
 
@@ -243,13 +289,12 @@ impl Conn {
     }
 }
 
-/// The text of a data frame; None when the socket is done. Control frames yield empty text.
-fn frame_text(message: Result<Message, axum::Error>) -> Option<String> {
+/// The bytes of a data frame; None when the socket is done. Control frames yield no bytes.
+fn frame_data(message: Result<Message, axum::Error>) -> Option<Vec<u8>> {
     match message.ok()? {
-        Message::Text(text) => Some(text.as_str().to_owned()),
-        // The JSON protocol is text, but the server reads bytes, so UTF-8 binary frames work.
-        Message::Binary(bytes) => String::from_utf8(bytes.to_vec()).ok(),
-        Message::Ping(_) | Message::Pong(_) => Some(String::new()),
+        Message::Text(text) => Some(text.as_bytes().to_vec()),
+        Message::Binary(bytes) => Some(bytes.to_vec()),
+        Message::Ping(_) | Message::Pong(_) => Some(Vec::new()),
         Message::Close(_) => None,
     }
 }

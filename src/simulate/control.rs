@@ -78,9 +78,17 @@ impl SimControl {
     pub fn inject_raw(&self, text: String) {
         self.shared.send_ctl(Ctl::Raw(text.into()));
     }
+    /// Sends `data` as is, as one WebSocket binary frame, to every connection.
+    pub fn inject_raw_binary(&self, data: Vec<u8>) {
+        self.shared.send_ctl(Ctl::RawBinary(data.into()));
+    }
     /// Handshaken connections now open.
     pub fn connection_count(&self) -> usize {
         self.shared.connection_count()
+    }
+    /// How many open connections speak each hub protocol: (JSON, MessagePack).
+    pub fn protocol_counts(&self) -> (usize, usize) {
+        self.shared.protocol_counts()
     }
     /// Waits until exactly `n` connections are open.
     pub async fn wait_for_connections(&self, n: usize) {

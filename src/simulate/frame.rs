@@ -1,9 +1,14 @@
 //! Pure JSON hub-protocol framing for the simulator: splits `0x1E`-terminated records (also
-//! across WebSocket frames), parses the handshake and client records, and builds the records the
-//! server writes. No I/O and no hub semantics (those live in `hub.rs`).
+//! across WebSocket frames), parses the handshake (which picks JSON or MessagePack, see
+//! `msgpack`) and client records, and builds the records the server writes. No I/O and no hub
+//! semantics (those live in `hub.rs`).
+
+pub mod msgpack;
 
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
+
+use crate::config::HubProtocol;
 
 /// The ASCII record separator that ends every JSON hub-protocol record.
 pub const RS: char = '\u{1e}';
@@ -60,21 +65,23 @@ struct HandshakeRequest {
     version: i64,
 }
 
-/// Checks the first record: only JSON versions 1 and 2 are served. `Err` holds the exact error
-/// text ASP.NET Core writes in its handshake response.
-pub fn check_handshake(record: &str) -> Result<(), String> {
+/// Checks the first record: JSON and MessagePack, versions 1 and 2, are served (as RedMist
+/// enables both). `Err` holds the exact error text ASP.NET Core writes in its handshake response.
+pub fn check_handshake(record: &str) -> Result<HubProtocol, String> {
     let request: HandshakeRequest =
         serde_json::from_str(record).map_err(|_| HANDSHAKE_UNEXPECTED.to_string())?;
-    if request.protocol != "json" {
-        return Err(format!("Requested protocol '{}' is not available.", request.protocol));
-    }
+    let protocol = match request.protocol.as_str() {
+        "json" => HubProtocol::Json,
+        "messagepack" => HubProtocol::MessagePack,
+        other => return Err(format!("Requested protocol '{other}' is not available.")),
+    };
     if !(1..=2).contains(&request.version) {
         return Err(format!(
-            "The server does not support version {} of the 'json' protocol.",
-            request.version
+            "The server does not support version {} of the '{}' protocol.",
+            request.version, request.protocol
         ));
     }
-    Ok(())
+    Ok(protocol)
 }
 
 /// One decoded client record. Arguments stay raw JSON until a hub method binds them.

@@ -1,9 +1,11 @@
-//! The built-in simulator: the server side of ASP.NET Core SignalR (JSON protocol over
-//! WebSockets) with RedMist's `StatusHub` personality, for the demo, tests and benchmarks.
+//! The built-in simulator: the server side of ASP.NET Core SignalR (JSON and MessagePack hub
+//! protocols over WebSockets) with RedMist's `StatusHub` personality, for the demo, tests and
+//! benchmarks.
 //!
 //! - `server`: HTTP routes (negotiate, upgrade, REST snapshot, bearer checks).
 //! - `connection`: one task per socket (handshake, records, pings, control commands).
-//! - `frame` / `hub`: pure framing and hub-method binding.
+//! - `frame` / `hub`: pure framing (JSON; MessagePack in `frame::msgpack`, with RedMist payloads
+//!   as positional arrays from `race::positional`) and hub-method binding.
 //! - `state`: shared state and the group fan-out; `control`: [`SimControl`] and `/_sim/*`.
 //! - `access` / `oauth`: negotiate redirects, token checks and the OAuth2 token endpoint.
 //! - `race`: the race model that yields the invocations (not the transport).

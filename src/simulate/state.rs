@@ -12,9 +12,9 @@ use tokio_util::sync::CancellationToken;
 
 use super::access::Access;
 use super::frame;
-use super::race::{Group, Race, SimInvocation};
+use super::race::{positional, Group, Race, SimInvocation};
 use super::SimOptions;
-use crate::config::SimulatorConfig;
+use crate::config::{HubProtocol, SimulatorConfig};
 
 /// An out-of-band command for one connection, handled ahead of its queued records.
 #[derive(Debug, Clone)]
@@ -23,17 +23,48 @@ pub enum Ctl {
     Close { error: Option<String>, allow_reconnect: bool },
     /// Send this text as one WebSocket text frame, as is.
     Raw(Arc<str>),
+    /// Send these bytes as one WebSocket binary frame, as is.
+    RawBinary(Arc<[u8]>),
+}
+
+/// One broadcast record, serialized once per protocol that a target connection speaks.
+#[derive(Debug, Clone)]
+pub struct Outgoing {
+    json: Arc<str>,
+    msgpack: Option<Arc<[u8]>>,
+}
+
+impl Outgoing {
+    /// Its length in `protocol`.
+    pub fn len(&self, protocol: HubProtocol) -> usize {
+        match protocol {
+            HubProtocol::Json => self.json.len(),
+            HubProtocol::MessagePack => self.msgpack.as_ref().map_or(0, |m| m.len()),
+        }
+    }
+
+    /// Appends its bytes in `protocol` to a frame being built.
+    pub fn append_to(&self, protocol: HubProtocol, frame: &mut Vec<u8>) {
+        match protocol {
+            HubProtocol::Json => frame.extend_from_slice(self.json.as_bytes()),
+            HubProtocol::MessagePack => {
+                frame.extend_from_slice(self.msgpack.as_deref().unwrap_or_default())
+            }
+        }
+    }
 }
 
 /// One live (handshaken) connection as the rest of the simulator sees it.
 #[derive(Debug)]
 pub struct ConnHandle {
     /// Serialized records for this connection; bounded, so a slow reader pushes back.
-    pub queue: mpsc::Sender<Arc<str>>,
+    pub queue: mpsc::Sender<Outgoing>,
     pub ctl: mpsc::Sender<Ctl>,
     /// Cancelled to drop the socket abruptly: no Close record, no WebSocket close frame.
     pub kill: CancellationToken,
     pub groups: Mutex<HashSet<Group>>,
+    /// The hub protocol its handshake chose.
+    pub protocol: HubProtocol,
 }
 
 /// A token handed out by negotiate and not yet expired.
@@ -119,6 +150,13 @@ impl Shared {
         let mut conns = lock(&self.connections);
         conns.remove(&id);
         self.connection_count.send_replace(conns.len());
+    }
+
+    /// Open connections by hub protocol: (JSON, MessagePack).
+    pub fn protocol_counts(&self) -> (usize, usize) {
+        let conns = lock(&self.connections);
+        let mp = conns.values().filter(|c| c.protocol == HubProtocol::MessagePack).count();
+        (conns.len() - mp, mp)
     }
 
     pub fn connection_count(&self) -> usize {
@@ -228,13 +266,20 @@ impl Shared {
         if self.silent_until().is_some() {
             return;
         }
-        let record: Arc<str> =
-            frame::invocation_record(invocation.target, &invocation.arguments).into();
         let targets: Vec<Arc<ConnHandle>> = lock(&self.connections)
             .values()
             .filter(|c| lock(&c.groups).contains(&invocation.group))
             .cloned()
             .collect();
+        let json = frame::invocation_record(invocation.target, &invocation.arguments).into();
+        // Positional arrays, as RedMist's MessagePack resolver writes its models.
+        let msgpack = targets
+            .iter()
+            .any(|c| c.protocol == HubProtocol::MessagePack)
+            .then(|| positional::arguments(invocation.target, &invocation.arguments))
+            .flatten()
+            .map(|args| frame::msgpack::invocation_record(invocation.target, &args).into());
+        let record = Outgoing { json, msgpack };
         for conn in targets {
             let send = conn.queue.send(record.clone());
             if tokio::time::timeout(self.options.slow_client_timeout, send).await.is_err() {

@@ -6,6 +6,7 @@ mod classic;
 mod kafka;
 #[path = "../shared/kafka.rs"]
 mod kafka_broker;
+mod msgpack;
 mod support;
 
 use std::collections::HashSet;

@@ -1,13 +1,17 @@
 // Drives the official ASP.NET Core SignalR JS client against the simulator and prints what it
 // saw as one JSON line. Usage: node core_client.mjs <hub url> <skip|negotiate|unauthorized> [token]
+// With HUB_PROTOCOL=messagepack it speaks the MessagePack hub protocol
+// (@microsoft/signalr-protocol-msgpack) instead of JSON.
 // Steps (the Rust test drives the server side in lockstep by watching invocations):
 //   start; invoke SubscribeToControlLogs with 1 argument (arity error) and NoSuchMethod (unknown);
 //   invoke SubscribeToEventV2(42); wait for ReceiveCarPatches; invoke UnsubscribeFromEventV2(42);
 //   wait for the server's Close; print.
 import * as signalR from "@microsoft/signalr";
+import { MessagePackHubProtocol } from "@microsoft/signalr-protocol-msgpack";
 
 const [hubUrl, mode, token] = process.argv.slice(2);
-const out = { mode, connectionId: null, errors: {}, patches: null, closeError: null, startError: null };
+const protocol = process.env.HUB_PROTOCOL === "messagepack" ? "messagepack" : "json";
+const out = { mode, protocol, connectionId: null, errors: {}, patches: null, closeError: null, startError: null };
 
 // A failure bound so a broken server cannot hang the test; not a timing assertion.
 const watchdog = setTimeout(() => {
@@ -20,10 +24,13 @@ const options = { transport: signalR.HttpTransportType.WebSockets, skipNegotiati
 if (token) {
   options.accessTokenFactory = () => token;
 }
-const connection = new signalR.HubConnectionBuilder()
+let builder = new signalR.HubConnectionBuilder()
   .withUrl(hubUrl, options)
-  .configureLogging(signalR.LogLevel.None)
-  .build();
+  .configureLogging(signalR.LogLevel.None);
+if (protocol === "messagepack") {
+  builder = builder.withHubProtocol(new MessagePackHubProtocol());
+}
+const connection = builder.build();
 
 const patches = new Promise((resolve) => connection.on("ReceiveCarPatches", (p) => resolve(p)));
 const closed = new Promise((resolve) => connection.onclose((err) => resolve(err)));

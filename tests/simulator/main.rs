@@ -4,6 +4,7 @@
 
 mod access;
 mod http;
+mod msgpack;
 mod race;
 mod support;
 mod ws;

@@ -17,13 +17,13 @@ async fn expect_clean_close(socket: &mut Socket) {
 }
 
 #[tokio::test]
-async fn handshake_refuses_messagepack_with_spec_text_and_closes() {
+async fn handshake_refuses_an_unknown_protocol_with_spec_text_and_closes() {
     let sim = start(SimOptions::default()).await;
     let mut socket = connect(&sim, "").await;
-    send(&mut socket, "{\"protocol\":\"messagepack\",\"version\":1}\u{1e}").await;
+    send(&mut socket, "{\"protocol\":\"bson\",\"version\":1}\u{1e}").await;
     assert_eq!(
         next_text(&mut socket).await,
-        "{\"error\":\"Requested protocol 'messagepack' is not available.\"}\u{1e}"
+        "{\"error\":\"Requested protocol 'bson' is not available.\"}\u{1e}"
     );
     expect_clean_close(&mut socket).await;
     assert_eq!(sim.control().connection_count(), 0);

@@ -9,8 +9,12 @@
 
 use std::borrow::Cow;
 
-use serde::{Deserialize, Serialize};
-use serde_json::value::RawValue;
+use std::fmt;
+
+use serde::de::{self, Visitor};
+use serde::{Deserialize, Deserializer, Serialize};
+
+use crate::profile::Nested;
 
 /// A string that borrows from the input unless it holds escapes. (A bare `Option<Cow<str>>`
 /// would always allocate: serde only borrows a `Cow` it sees directly.)
@@ -114,18 +118,18 @@ pub(super) struct CarPatch<'a> {
     pub lap_had_local_flag: Option<bool>,
     /// Nested list whose members carry no short names; passed through as sent.
     #[serde(borrow, alias = "csec", default, skip_serializing_if = "Option::is_none")]
-    pub completed_sections: Option<&'a RawValue>,
+    pub completed_sections: Option<Nested<'a>>,
     #[serde(alias = "plt", default, skip_serializing_if = "Option::is_none")]
     pub projected_lap_time_ms: Option<i32>,
-    /// A .NET `TimeOnly`, kept as the string the server wrote.
+    /// A .NET `TimeOnly`, kept as the string the server wrote (see [`TimeOfDay`]).
     #[serde(borrow, alias = "lstt", default, skip_serializing_if = "Option::is_none")]
-    pub lap_start_time: Text<'a>,
+    pub lap_start_time: Option<TimeOfDay<'a>>,
     #[serde(borrow, alias = "dn", default, skip_serializing_if = "Option::is_none")]
     pub driver_name: Text<'a>,
     #[serde(borrow, alias = "did", default, skip_serializing_if = "Option::is_none")]
     pub driver_id: Text<'a>,
     #[serde(borrow, alias = "vid", default, skip_serializing_if = "Option::is_none")]
-    pub in_car_video: Option<&'a RawValue>,
+    pub in_car_video: Option<Nested<'a>>,
     #[serde(alias = "lat", default, skip_serializing_if = "Option::is_none")]
     pub latitude: Option<f64>,
     #[serde(alias = "lon", default, skip_serializing_if = "Option::is_none")]
@@ -168,4 +172,50 @@ pub(super) struct CarPatch<'a> {
     pub lap_position_percent: Option<i32>,
     #[serde(alias = "sb", default, skip_serializing_if = "Option::is_none")]
     pub signal_bars: Option<i32>,
+}
+
+/// A .NET `TimeOnly`. System.Text.Json writes it as text (`15:17:15.1410000`), kept as sent;
+/// MessagePack-CSharp's standard formatter writes its ticks (100 ns since midnight, an integer),
+/// which become the same text, so both protocols give the same field. (The integer form is that
+/// library's documented default; RedMist's live encoding is unverified, protocols.md §8.)
+#[derive(Debug, Serialize, PartialEq)]
+#[serde(transparent)]
+pub(super) struct TimeOfDay<'a>(pub Cow<'a, str>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for TimeOfDay<'a> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct TimeVisitor;
+        impl<'de> Visitor<'de> for TimeVisitor {
+            type Value = TimeOfDay<'de>;
+
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a time of day as text or as ticks")
+            }
+
+            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
+                Ok(TimeOfDay(Cow::Borrowed(v)))
+            }
+
+            fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(TimeOfDay(Cow::Owned(v.to_owned())))
+            }
+
+            fn visit_u64<E: de::Error>(self, ticks: u64) -> Result<Self::Value, E> {
+                const TICKS_PER_DAY: u64 = 864_000_000_000;
+                if ticks >= TICKS_PER_DAY {
+                    return Err(E::custom(format!("{ticks} ticks is not a time of day")));
+                }
+                let secs = ticks / 10_000_000;
+                let (h, m, s) = (secs / 3600, secs / 60 % 60, secs % 60);
+                let text = format!("{h:02}:{m:02}:{s:02}.{:07}", ticks % 10_000_000);
+                Ok(TimeOfDay(Cow::Owned(text)))
+            }
+
+            fn visit_i64<E: de::Error>(self, ticks: i64) -> Result<Self::Value, E> {
+                let ticks = u64::try_from(ticks).map_err(|_| E::custom("negative time of day"))?;
+                self.visit_u64(ticks)
+            }
+        }
+        deserializer.deserialize_any(TimeVisitor)
+    }
 }

@@ -11,6 +11,8 @@
 mod car;
 mod legacy;
 mod logs;
+#[cfg(test)]
+mod msgpack_tests;
 mod session;
 #[cfg(test)]
 mod tests;
@@ -18,10 +20,10 @@ mod tests;
 use std::borrow::Cow;
 use std::sync::Arc;
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::value::RawValue;
 
-use super::{generic, DecodeError, Invocation, MessageContext, Normalized, SnapshotRequest};
+use super::{generic, Args, DecodeError, Invocation, MessageContext, Normalized, SnapshotRequest};
 use crate::config::{HubConfig, Secret};
 use crate::event::{Event, EventType};
 use car::CarPatch;
@@ -127,7 +129,7 @@ impl RedMist {
         &self,
         ctx: &MessageContext,
         target: &str,
-        arguments: &RawValue,
+        arguments: Args<'_>,
         out: &mut Vec<Event>,
     ) -> Result<Normalized, DecodeError> {
         let is = |name: &str| target.eq_ignore_ascii_case(name);
@@ -135,29 +137,28 @@ impl RedMist {
         if is("ReceiveCarPatches") {
             // One pass over the bytes: the argument array straight into a typed 1-tuple. The
             // two-pass path below runs only on failure, to name the error exactly.
-            let cars: Vec<CarPatch> =
-                match serde_json::from_str::<(Vec<CarPatch>,)>(arguments.get()) {
-                    Ok((cars,)) => cars,
-                    Err(_) => {
-                        let [arg] = split_args::<1>(target, arguments)?;
-                        decode(target, 0, arg)?
-                    }
-                };
+            let cars: Vec<CarPatch> = match arguments.decode_tuple::<(Vec<CarPatch>,)>(1) {
+                Some((cars,)) => cars,
+                None => {
+                    let [arg] = arguments.split::<1>(target)?;
+                    arg.decode(target, 0)?
+                }
+            };
             self.push_cars(ctx, target, &cars, None, out)?;
         } else if is("ReceiveSessionPatch") {
-            let [arg] = split_args::<1>(target, arguments)?;
-            let patch: session::SessionFields = decode(target, 0, arg)?;
+            let [arg] = arguments.split::<1>(target)?;
+            let patch: session::SessionFields = arg.decode(target, 0)?;
             let event = self.event_key(patch.event_id.map(|id| Cow::Owned(id.to_string())));
             let data = to_raw(target, &patch)?;
             let kind = EventType::RedMistSessionPatched;
             out.push(ctx.event(0, kind, format!("events/{event}"), event.into_owned(), data));
         } else if is("ReceiveReset") {
-            split_args::<0>(target, arguments)?;
+            arguments.split::<0>(target)?;
             out.push(self.reset_event(ctx, target)?);
             return Ok(Normalized::RefreshSnapshots);
         } else if is("ReceiveControlLog") {
-            let [arg] = split_args::<1>(target, arguments)?;
-            let log: logs::ControlLog = decode(target, 0, arg)?;
+            let [arg] = arguments.split::<1>(target)?;
+            let log: logs::ControlLog = arg.decode(target, 0)?;
             let event = self.event_key(None);
             let subject = match log.car_number.as_ref() {
                 "" => format!("events/{event}/control-log"),
@@ -167,19 +168,20 @@ impl RedMist {
             let data = to_raw(target, &log)?;
             out.push(ctx.event(0, EventType::RedMistControlLog, subject, key, data));
         } else if is("ReceiveInCarUpdateV2") {
-            let [arg] = split_args::<1>(target, arguments)?;
-            let payload: logs::InCarPayload = decode(target, 0, arg)?;
+            let [arg] = arguments.split::<1>(target)?;
+            let payload: logs::InCarPayload = arg.decode(target, 0)?;
             let (event, car) = (self.event_key(None), &payload.car_number);
             let subject = format!("events/{event}/cars/{car}/in-car");
             let key = format!("{event}/{car}");
             let data = to_raw(target, &payload)?;
             out.push(ctx.event(0, EventType::RedMistInCarUpdated, subject, key, data));
         } else if is("ReceiveMessage") {
-            let [arg] = split_args::<1>(target, arguments)?;
-            let text: Cow<str> = decode::<car::Str>(target, 0, arg)?.0;
+            let [arg] = arguments.split::<1>(target)?;
+            let text: Cow<str> = arg.decode::<car::Str>(target, 0)?.0;
             legacy::normalize(self, ctx, target, &text, out)?;
         } else {
-            out.push(generic::invocation_event(ctx, 0, target, arguments));
+            let arguments = arguments.to_json(target)?;
+            out.push(generic::invocation_event(ctx, 0, target, &arguments));
             return Ok(Normalized::UnknownTarget);
         }
         Ok(Normalized::Known)
@@ -258,29 +260,6 @@ impl RedMist {
             .or_else(|| self.0.sole_event.as_deref().map(Cow::Borrowed))
             .unwrap_or(Cow::Borrowed(UNKNOWN_EVENT))
     }
-}
-
-/// The invocation's arguments, checked for exact count, each left as borrowed raw JSON.
-fn split_args<'a, const N: usize>(
-    target: &str,
-    arguments: &'a RawValue,
-) -> Result<[&'a RawValue; N], DecodeError> {
-    let all: Vec<&RawValue> = decode(target, 0, arguments)?;
-    let got = all.len();
-    all.try_into().map_err(|_| DecodeError::Arity { target: target.to_owned(), expected: N, got })
-}
-
-/// One argument straight into its typed struct.
-fn decode<'a, T: Deserialize<'a>>(
-    target: &str,
-    index: usize,
-    raw: &'a RawValue,
-) -> Result<T, DecodeError> {
-    serde_json::from_str(raw.get()).map_err(|source| DecodeError::Argument {
-        target: target.to_owned(),
-        index,
-        source,
-    })
 }
 
 /// Event data from a decoded struct. Cannot fail for these types; mapped rather than unwrapped

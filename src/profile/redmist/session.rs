@@ -6,9 +6,9 @@
 //! which are mapped to the long ones here. Lists with no short names pass through as sent.
 
 use serde::{Deserialize, Serialize};
-use serde_json::value::RawValue;
 
 use super::car::{CarPatch, Text};
+use crate::profile::Nested;
 
 /// A session patch, or a full session state from the snapshot endpoint. Fields follow the
 /// upstream MessagePack key order (0 `eventId` ... 34 `hasTelemetrySource`).
@@ -67,15 +67,15 @@ pub(super) struct SessionFields<'a> {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lead_changes: Option<i32>,
     #[serde(borrow, default, skip_serializing_if = "Option::is_none")]
-    pub sections: Option<&'a RawValue>,
+    pub sections: Option<Nested<'a>>,
     #[serde(borrow, default, skip_serializing_if = "Option::is_none")]
-    pub class_colors: Option<&'a RawValue>,
+    pub class_colors: Option<Nested<'a>>,
     #[serde(borrow, default, skip_serializing_if = "Option::is_none")]
-    pub announcements: Option<&'a RawValue>,
+    pub announcements: Option<Nested<'a>>,
     #[serde(borrow, default, skip_serializing_if = "Option::is_none")]
     pub last_updated: Text<'a>,
     #[serde(borrow, default, skip_serializing_if = "Option::is_none")]
-    pub class_order: Option<&'a RawValue>,
+    pub class_order: Option<Nested<'a>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub is_simulation: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]

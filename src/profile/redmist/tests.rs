@@ -22,7 +22,7 @@ fn profile() -> RedMist {
     RedMist::from_config(&hub(json!({"event_ids": [42]})))
 }
 
-fn ctx() -> MessageContext {
+pub(super) fn ctx() -> MessageContext {
     MessageContext {
         hub: "rm".into(),
         source: "https://api.redmist.racing/status/event-status".into(),
@@ -34,11 +34,11 @@ fn ctx() -> MessageContext {
 fn run(rm: &RedMist, target: &str, args: &str) -> (Result<Normalized, DecodeError>, Vec<Event>) {
     let args = RawValue::from_string(args.to_owned()).unwrap();
     let mut out = Vec::new();
-    let result = rm.normalize(&ctx(), target, &args, &mut out);
+    let result = rm.normalize(&ctx(), target, crate::profile::Args::Json(&args), &mut out);
     (result, out)
 }
 
-fn data(event: &Event) -> Value {
+pub(super) fn data(event: &Event) -> Value {
     serde_json::from_str(event.data.get()).unwrap()
 }
 

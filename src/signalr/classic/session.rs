@@ -222,6 +222,7 @@ fn on_frame(
                 record: position as u64,
             },
         };
+        let arguments = crate::profile::Args::Json(arguments);
         dispatch::invocation(hub, wire, Some(classic_hub), method, arguments, events);
     }
     conn.cursor.observe(&env);

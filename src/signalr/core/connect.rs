@@ -10,15 +10,16 @@ use tokio_tungstenite::tungstenite::Message;
 
 use super::json;
 use super::negotiate;
-use crate::config::TokenPlacement;
+use super::protocol::Writer;
+use crate::config::{HubProtocol, TokenPlacement};
 use crate::signalr::transport::WsStream;
 use crate::signalr::{Hub, SessionError};
 
 /// A connection that finished its handshake.
 pub struct Opened {
     pub ws: WsStream,
-    /// Text after the handshake response (records glued to it, maybe a partial one).
-    pub leftover: String,
+    /// Data after the handshake response (records glued to it, maybe a partial one).
+    pub leftover: Vec<u8>,
     /// The connection's identity for event ids: negotiated id, or a minted UUID.
     pub connection: Arc<str>,
     /// The bearer token used, for REST snapshot requests on this connection.
@@ -73,18 +74,20 @@ async fn attempt(hub: &Hub, bearer: Option<crate::config::Secret>) -> Result<Ope
         .connect_ws(&url, authorization.as_deref(), timeout)
         .await
         .map_err(SessionError::Connect)?;
-    ws.send(Message::text(json::handshake_request(1))).await.map_err(SessionError::transport)?;
-    let leftover = tokio::time::timeout(timeout, read_handshake(&mut ws))
+    let writer = Writer(cfg.protocol);
+    ws.send(writer.handshake()).await.map_err(SessionError::transport)?;
+    let leftover = tokio::time::timeout(timeout, read_handshake(&mut ws, cfg.protocol))
         .await
         .map_err(|_| SessionError::Timeout("handshake"))??;
     // Official clients ping right away: it tells the server we intend to keep pinging.
-    ws.send(Message::text(json::PING)).await.map_err(SessionError::transport)?;
+    ws.send(writer.ping()).await.map_err(SessionError::transport)?;
     Ok(Opened { ws, leftover, connection, bearer })
 }
 
-/// Reads frames until the first record (the handshake answer) is complete.
-async fn read_handshake(ws: &mut WsStream) -> Result<String, SessionError> {
-    let mut buf = String::new();
+/// Reads frames until the first record (the handshake answer, JSON in both protocols) is
+/// complete. Under MessagePack it arrives in a binary frame, maybe with records after it.
+async fn read_handshake(ws: &mut WsStream, protocol: HubProtocol) -> Result<Vec<u8>, SessionError> {
+    let mut buf = Vec::new();
     loop {
         let frame = match ws.next().await {
             Some(Ok(frame)) => frame,
@@ -92,7 +95,10 @@ async fn read_handshake(ws: &mut WsStream) -> Result<String, SessionError> {
             None => return Err(SessionError::Transport("closed during the handshake".into())),
         };
         match frame {
-            Message::Text(text) => buf.push_str(text.as_str()),
+            Message::Text(text) => buf.extend_from_slice(text.as_bytes()),
+            Message::Binary(data) if protocol == HubProtocol::MessagePack => {
+                buf.extend_from_slice(&data)
+            }
             Message::Binary(_) => {
                 return Err(SessionError::Transport("binary frame during a JSON handshake".into()))
             }
@@ -106,9 +112,11 @@ async fn read_handshake(ws: &mut WsStream) -> Result<String, SessionError> {
             }
             _ => continue,
         }
-        if let Some(end) = memchr::memchr(json::RS, buf.as_bytes()) {
-            json::parse_handshake_response(&buf[..end]).map_err(SessionError::Handshake)?;
-            return Ok(buf[end + 1..].to_string());
+        if let Some(end) = memchr::memchr(json::RS, &buf) {
+            let answer = std::str::from_utf8(&buf[..end])
+                .map_err(|_| SessionError::Handshake(json::HandshakeError::Malformed))?;
+            json::parse_handshake_response(answer).map_err(SessionError::Handshake)?;
+            return Ok(buf.split_off(end + 1));
         }
         if buf.len() > json::MAX_PENDING_BYTES {
             return Err(SessionError::Transport("handshake answer too large".into()));

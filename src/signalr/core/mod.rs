@@ -4,4 +4,5 @@ pub mod connect;
 pub mod json;
 pub mod msgpack;
 pub mod negotiate;
+pub mod protocol;
 pub mod session;

@@ -7,10 +7,13 @@
 //! and JSON-unescaped `Cow` strings, while here strings borrow straight from the frame and each
 //! argument is a MessagePack value a profile decodes positionally.
 
+pub mod de;
 mod encode;
 pub mod value;
 
-pub use encode::{handshake_request, invocation, no_result_completion, CLOSE, PING};
+pub use encode::{
+    framed, handshake_request, invocation, json_value, no_result_completion, CLOSE, PING,
+};
 pub use value::{to_json, ValueError};
 
 use value::Cursor;

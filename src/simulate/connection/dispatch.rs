@@ -1,7 +1,13 @@
-//! What a connection does with each decoded client record: hub calls and their Completions,
-//! Ping, Close. Part of the connection task; it writes only through `Conn::send`.
+//! What a connection does with each decoded client record, in either hub protocol: hub calls
+//! and their Completions, Ping, Close; and how a record is framed in the connection's protocol.
+//! Part of the connection task; it writes only through `Conn::send_message`.
+
+use axum::extract::ws::Message;
+use serde_json::value::RawValue;
 
 use super::{Conn, Flow};
+use crate::config::HubProtocol;
+use crate::signalr::core::msgpack::{self, MsgPackMessage};
 use crate::simulate::frame::{self, ClientMessage};
 use crate::simulate::hub::{self, HubCall};
 use crate::simulate::state::{lock, ConnHandle};
@@ -23,22 +29,43 @@ impl Conn {
         Flow::Continue
     }
 
+    /// MessagePack records: arguments are converted to JSON so one hub binder serves both.
+    pub(super) async fn on_msgpack_records(
+        &mut self,
+        handle: &ConnHandle,
+        bodies: Vec<Vec<u8>>,
+    ) -> Flow {
+        for body in bodies {
+            let flow = match msgpack::parse_record(&body) {
+                Ok(MsgPackMessage::Invocation { invocation_id, target, arguments, .. }) => {
+                    match arguments.iter().map(json_argument).collect::<Option<Vec<_>>>() {
+                        Some(json) => {
+                            let refs: Vec<&RawValue> = json.iter().map(|a| &**a).collect();
+                            let id = invocation_id.map(str::to_owned);
+                            self.on_invocation(handle, id, target, &refs).await
+                        }
+                        None => self.protocol_error().await,
+                    }
+                }
+                Ok(MsgPackMessage::Ping) => self.on_message(handle, ClientMessage::Ping).await,
+                Ok(MsgPackMessage::Close { .. }) => Flow::Close,
+                Ok(_) => Flow::Continue,
+                Err(error) => {
+                    tracing::debug!(%error, "Simulator got a malformed MessagePack record.");
+                    self.protocol_error().await
+                }
+            };
+            if !matches!(flow, Flow::Continue) {
+                return flow;
+            }
+        }
+        Flow::Continue
+    }
+
     async fn on_message(&mut self, handle: &ConnHandle, message: ClientMessage<'_>) -> Flow {
         match message {
             ClientMessage::Invocation { invocation_id, target, arguments } => {
-                let outcome = hub::bind(&target, &arguments);
-                if let Ok(call) = &outcome {
-                    apply(handle, call.clone());
-                }
-                // Recorded after the join, so a test that waits for this invocation and then
-                // broadcasts cannot beat the group membership.
-                let joined: Vec<&str> = arguments.iter().map(|a| a.get()).collect();
-                self.shared.record_invocation(&target, format!("[{}]", joined.join(",")));
-                match (invocation_id, outcome) {
-                    (None, _) => Flow::Continue,
-                    (Some(id), Ok(_)) => self.send_flow(frame::completion_ok(&id)).await,
-                    (Some(id), Err(e)) => self.send_flow(frame::completion_error(&id, &e)).await,
-                }
+                self.on_invocation(handle, invocation_id, &target, &arguments).await
             }
             ClientMessage::StreamInvocation { invocation_id, target } => {
                 self.shared.record_invocation(&target, String::from("[]"));
@@ -59,6 +86,59 @@ impl Conn {
             }
         }
     }
+
+    /// A record in the connection's protocol: text frames for JSON, binary for MessagePack.
+    pub(super) fn message(
+        &self,
+        json: impl FnOnce() -> String,
+        msgpack: impl FnOnce() -> Vec<u8>,
+    ) -> Message {
+        match self.protocol {
+            HubProtocol::Json => Message::Text(json().into()),
+            HubProtocol::MessagePack => Message::Binary(msgpack().into()),
+        }
+    }
+
+    pub(super) fn close_record(&self, error: Option<&str>, allow_reconnect: bool) -> Message {
+        self.message(
+            || frame::close_record(error, allow_reconnect),
+            || frame::msgpack::close_record(error, allow_reconnect),
+        )
+    }
+
+    async fn on_invocation(
+        &mut self,
+        handle: &ConnHandle,
+        invocation_id: Option<String>,
+        target: &str,
+        arguments: &[&RawValue],
+    ) -> Flow {
+        let outcome = hub::bind(target, arguments);
+        if let Ok(call) = &outcome {
+            apply(handle, call.clone());
+        }
+        // Recorded after the join, so a test that waits for this invocation and then
+        // broadcasts cannot beat the group membership.
+        let joined: Vec<&str> = arguments.iter().map(|a| a.get()).collect();
+        self.shared.record_invocation(target, format!("[{}]", joined.join(",")));
+        let Some(id) = invocation_id else { return Flow::Continue };
+        let completion = match &outcome {
+            Ok(_) => {
+                self.message(|| frame::completion_ok(&id), || frame::msgpack::completion_ok(&id))
+            }
+            Err(e) => self.message(
+                || frame::completion_error(&id, e),
+                || frame::msgpack::completion_error(&id, e),
+            ),
+        };
+        self.send_message_flow(completion).await
+    }
+}
+
+/// One MessagePack argument as JSON; None when it is not valid MessagePack.
+fn json_argument(raw: &[u8]) -> Option<Box<RawValue>> {
+    let value = msgpack::to_json(raw).ok()?;
+    serde_json::value::to_raw_value(&value).ok()
 }
 
 /// Applies a hub call to the connection's groups.

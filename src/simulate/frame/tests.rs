@@ -27,19 +27,23 @@ fn drain_records_keeps_partial_record_across_frames() {
 
 #[test]
 fn check_handshake_accepts_json_v1_vector_1_and_v2() {
-    assert_eq!(check_handshake("{\"protocol\":\"json\",\"version\":1}"), Ok(()));
-    assert_eq!(check_handshake("{\"protocol\":\"json\",\"version\":2}"), Ok(()));
+    assert_eq!(check_handshake("{\"protocol\":\"json\",\"version\":1}"), Ok(HubProtocol::Json));
+    assert_eq!(check_handshake("{\"protocol\":\"json\",\"version\":2}"), Ok(HubProtocol::Json));
 }
 
 #[test]
-fn check_handshake_refuses_messagepack_with_spec_text() {
+fn check_handshake_accepts_messagepack_and_refuses_others_with_spec_text() {
     assert_eq!(
         check_handshake("{\"protocol\":\"messagepack\",\"version\":1}"),
-        Err("Requested protocol 'messagepack' is not available.".into())
+        Ok(HubProtocol::MessagePack)
     );
     assert_eq!(
-        handshake_error("Requested protocol 'messagepack' is not available."),
-        "{\"error\":\"Requested protocol 'messagepack' is not available.\"}\u{1e}"
+        check_handshake("{\"protocol\":\"bson\",\"version\":1}"),
+        Err("Requested protocol 'bson' is not available.".into())
+    );
+    assert_eq!(
+        handshake_error("Requested protocol 'bson' is not available."),
+        "{\"error\":\"Requested protocol 'bson' is not available.\"}\u{1e}"
     );
 }
 

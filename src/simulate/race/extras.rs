@@ -90,7 +90,8 @@ impl Race {
             cn: car1,
             entries: [wire::ControlLogEntry {
                 o: self.log_order,
-                t: format!("2026-05-01T14:{:02}:00", self.log_order % 60),
+                // A UTC `DateTime`, as System.Text.Json writes one.
+                t: format!("2026-05-01T14:{:02}:00Z", self.log_order % 60),
                 cor: corner,
                 c1: car1,
                 c1h: true,

@@ -3,6 +3,7 @@
 //! resets) and the REST snapshot body. No I/O and no clock: the server decides when to tick.
 
 mod extras;
+pub mod positional;
 #[cfg(test)]
 mod tests;
 mod wire;

@@ -48,6 +48,13 @@ pub fn no_result_completion(invocation_id: &str) -> Vec<u8> {
     framed(body.as_slice())
 }
 
+/// One JSON value as MessagePack (unframed), e.g. a whole arguments array.
+pub fn json_value(value: &Value) -> Vec<u8> {
+    let mut out = ByteBuf::new();
+    write_json(&mut out, value);
+    out.into_vec()
+}
+
 /// Writes a JSON value (from config: subscription arguments) as MessagePack, integers in their
 /// smallest width as the .NET writer does.
 fn write_json(out: &mut ByteBuf, value: &Value) {
@@ -75,7 +82,7 @@ fn write_json(out: &mut ByteBuf, value: &Value) {
 }
 
 /// Prefixes a body with its VarInt length.
-fn framed(body: &[u8]) -> Vec<u8> {
+pub fn framed(body: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(body.len() + 5);
     let mut len = body.len();
     while len >= 0x80 {

@@ -10,10 +10,10 @@ use serde_json::Value;
 use time::format_description::well_known::Rfc3339;
 
 /// The MessagePack timestamp extension type (.NET `DateTime`).
-const TIMESTAMP_EXT: i8 = -1;
+pub(super) const TIMESTAMP_EXT: i8 = -1;
 
 /// Nesting accepted by [`to_json`]; it recurses, so hostile input must not run the stack out.
-const MAX_JSON_DEPTH: usize = 128;
+pub(super) const MAX_JSON_DEPTH: usize = 128;
 
 /// A MessagePack value that is cut short or not the shape the protocol asks for.
 #[derive(Debug, PartialEq, thiserror::Error)]
@@ -71,7 +71,7 @@ impl<'a> Cursor<'a> {
         self.rest().first().map(|&b| Marker::from_u8(b)).ok_or(ValueError::Truncated)
     }
 
-    fn take(&mut self, len: usize) -> Result<&'a [u8], ValueError> {
+    pub(super) fn take(&mut self, len: usize) -> Result<&'a [u8], ValueError> {
         let rest = self.rest();
         if rest.len() < len {
             return Err(ValueError::Truncated);
@@ -94,6 +94,22 @@ impl<'a> Cursor<'a> {
         decode::read_int(&mut self.bytes).map_err(num_error)
     }
 
+    /// A signed integer of any width.
+    pub fn int(&mut self) -> Result<i64, ValueError> {
+        decode::read_int(&mut self.bytes).map_err(num_error)
+    }
+
+    /// A float of either width. A 32-bit float becomes the double with its shortest decimal
+    /// form (`1.1f32` reads as 1.1, not 1.100000023841858), the number a JSON writer would show.
+    pub fn float(&mut self) -> Result<f64, ValueError> {
+        match self.peek()? {
+            Marker::F32 => {
+                decode::read_f32(&mut self.bytes).map(shortest).map_err(|e| value_error("f32", e))
+            }
+            _ => decode::read_f64(&mut self.bytes).map_err(|e| value_error("f64", e)),
+        }
+    }
+
     pub fn bool(&mut self) -> Result<bool, ValueError> {
         decode::read_bool(&mut self.bytes).map_err(|e| value_error("bool", e))
     }
@@ -112,12 +128,12 @@ impl<'a> Cursor<'a> {
         self.str().map(Some)
     }
 
-    fn bin(&mut self) -> Result<&'a [u8], ValueError> {
+    pub(super) fn bin(&mut self) -> Result<&'a [u8], ValueError> {
         let len = decode::read_bin_len(&mut self.bytes).map_err(|e| value_error("bin", e))?;
         self.take(len as usize)
     }
 
-    fn ext(&mut self) -> Result<(i8, &'a [u8]), ValueError> {
+    pub(super) fn ext(&mut self) -> Result<(i8, &'a [u8]), ValueError> {
         let meta = decode::read_ext_meta(&mut self.bytes).map_err(|e| value_error("ext", e))?;
         Ok((meta.typeid, self.take(meta.size as usize)?))
     }
@@ -202,8 +218,7 @@ fn json_value(cur: &mut Cursor<'_>, depth: usize) -> Result<Value, ValueError> {
         Marker::FixNeg(_) | Marker::I8 | Marker::I16 | Marker::I32 | Marker::I64 => {
             Value::from(decode::read_int::<i64, _>(&mut cur.bytes).map_err(num_error)?)
         }
-        Marker::F32 => float(decode::read_f32(&mut cur.bytes).map_err(|e| value_error("f32", e))?),
-        Marker::F64 => float(decode::read_f64(&mut cur.bytes).map_err(|e| value_error("f64", e))?),
+        Marker::F32 | Marker::F64 => float(cur.float()?),
         Marker::FixStr(_) | Marker::Str8 | Marker::Str16 | Marker::Str32 => Value::from(cur.str()?),
         Marker::Bin8 | Marker::Bin16 | Marker::Bin32 => Value::from(base64(cur.bin()?)),
         Marker::FixArray(_) | Marker::Array16 | Marker::Array32 => {
@@ -235,6 +250,11 @@ fn json_map(cur: &mut Cursor<'_>, depth: usize) -> Result<Value, ValueError> {
     Ok(Value::Object(map))
 }
 
+/// A 32-bit float as the double that prints the same; non-finite ones widen as they are.
+fn shortest(f: f32) -> f64 {
+    f.to_string().parse().unwrap_or(f64::from(f))
+}
+
 /// JSON has no NaN or infinity; they become null, as serde_json does.
 fn float(f: impl Into<f64>) -> Value {
     serde_json::Number::from_f64(f.into()).map_or(Value::Null, Value::Number)
@@ -246,7 +266,7 @@ fn base64(data: &[u8]) -> String {
 
 /// The three layouts of the timestamp extension: 32-bit seconds; 30-bit nanoseconds with
 /// 34-bit seconds; 32-bit nanoseconds with signed 64-bit seconds.
-fn timestamp(data: &[u8]) -> Result<String, ValueError> {
+pub(super) fn timestamp(data: &[u8]) -> Result<String, ValueError> {
     let (secs, nanos) = match data.len() {
         4 => (i64::from(be_u32(data)), 0),
         8 => {

@@ -1,0 +1,125 @@
+//! The hub protocol one Core connection speaks, chosen per hub (`protocol: json | messagepack`):
+//! the records the client writes, as WebSocket messages, and the buffer that splits incoming
+//! WebSocket data into records across frames. Decoding a record is `json`'s or `msgpack`'s job;
+//! what a record means is the session's.
+
+use tokio_tungstenite::tungstenite::Message;
+
+use super::{json, msgpack};
+use crate::config::HubProtocol;
+
+/// Records a client writes, in the connection's protocol.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Writer(pub HubProtocol);
+
+impl Writer {
+    /// The handshake request: JSON text in both protocols. Version 1: no stateful reconnect.
+    pub fn handshake(self) -> Message {
+        Message::text(match self.0 {
+            HubProtocol::Json => json::handshake_request(1),
+            HubProtocol::MessagePack => msgpack::handshake_request(1),
+        })
+    }
+
+    pub fn ping(self) -> Message {
+        match self.0 {
+            HubProtocol::Json => Message::text(json::PING),
+            HubProtocol::MessagePack => Message::binary(msgpack::PING),
+        }
+    }
+
+    pub fn close(self) -> Message {
+        match self.0 {
+            HubProtocol::Json => Message::text(json::CLOSE),
+            HubProtocol::MessagePack => Message::binary(msgpack::CLOSE),
+        }
+    }
+
+    /// A subscription: an Invocation with an id, so the server answers with a Completion.
+    pub fn invocation(self, id: u64, target: &str, arguments: &[serde_json::Value]) -> Message {
+        match self.0 {
+            HubProtocol::Json => Message::text(json::invocation(id, target, arguments)),
+            HubProtocol::MessagePack => Message::binary(msgpack::invocation(id, target, arguments)),
+        }
+    }
+
+    /// The answer to a server invocation that expects a result the bridge cannot give.
+    pub fn no_result_completion(self, invocation_id: &str) -> Message {
+        match self.0 {
+            HubProtocol::Json => Message::text(json::no_result_completion(invocation_id)),
+            HubProtocol::MessagePack => {
+                Message::binary(msgpack::no_result_completion(invocation_id))
+            }
+        }
+    }
+}
+
+/// Data received but not yet a whole record, kept across WebSocket frames.
+#[derive(Debug)]
+pub enum Pending {
+    Json(String),
+    MsgPack(Vec<u8>),
+}
+
+impl Pending {
+    /// The buffer for `protocol`, starting with what followed the handshake response. JSON
+    /// leftovers are UTF-8: they were cut from text at an ASCII separator.
+    pub fn new(
+        protocol: HubProtocol,
+        leftover: Vec<u8>,
+    ) -> Result<Pending, std::string::FromUtf8Error> {
+        Ok(match protocol {
+            HubProtocol::Json => Pending::Json(String::from_utf8(leftover)?),
+            HubProtocol::MessagePack => Pending::MsgPack(leftover),
+        })
+    }
+
+    pub fn is_empty(&self) -> bool {
+        match self {
+            Pending::Json(text) => text.is_empty(),
+            Pending::MsgPack(bytes) => bytes.is_empty(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_writes_text_and_messagepack_binary_after_a_text_handshake() {
+        let json = Writer(HubProtocol::Json);
+        let mp = Writer(HubProtocol::MessagePack);
+        assert_eq!(json.handshake(), Message::text("{\"protocol\":\"json\",\"version\":1}\u{1e}"));
+        assert_eq!(
+            mp.handshake(),
+            Message::text("{\"protocol\":\"messagepack\",\"version\":1}\u{1e}")
+        );
+        assert_eq!(json.ping(), Message::text("{\"type\":6}\u{1e}"));
+        // Vectors 19 and 20: framed Ping, and Close without error or reconnect.
+        assert_eq!(mp.ping(), Message::binary(vec![0x02, 0x91, 0x06]));
+        assert_eq!(mp.close(), Message::binary(vec![0x04, 0x93, 0x07, 0xc0, 0xc2]));
+        // Vector 24 with event 42 instead of 123: the same bytes but the argument.
+        let subscribe = mp.invocation(0, "SubscribeToEventV2", &[serde_json::json!(123)]);
+        let expected: Vec<u8> =
+            "1b 96 01 80 a1 30 b2 53 75 62 73 63 72 69 62 65 54 6f 45 76 65 6e \
+                                 74 56 32 91 7b 90"
+                .split_whitespace()
+                .map(|b| u8::from_str_radix(b, 16).unwrap())
+                .collect();
+        assert_eq!(subscribe, Message::binary(expected));
+        assert!(matches!(mp.no_result_completion("9"), Message::Binary(_)));
+        assert!(matches!(json.no_result_completion("9"), Message::Text(_)));
+    }
+
+    #[test]
+    fn pending_keeps_the_handshake_tail_in_the_protocol_buffer() {
+        let Ok(Pending::MsgPack(bytes)) = Pending::new(HubProtocol::MessagePack, vec![0x02, 0x91])
+        else {
+            panic!("MessagePack buffer")
+        };
+        assert_eq!(bytes, [0x02, 0x91]);
+        assert!(Pending::new(HubProtocol::Json, vec![0xff]).is_err(), "JSON tail must be UTF-8");
+        assert!(Pending::new(HubProtocol::Json, Vec::new()).unwrap().is_empty());
+    }
+}
