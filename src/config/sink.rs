@@ -91,6 +91,17 @@ pub struct NatsSinkConfig {
     /// How long to wait for a JetStream PubAck before publishing again (same `Nats-Msg-Id`).
     #[serde(default = "default_ack_timeout")]
     pub ack_timeout_secs: u64,
+    /// JetStream: keep per-key order across reconnects by naming each event's predecessor in
+    /// `Nats-Expected-Last-Msg-Id`, so the stream refuses an event that would overtake one lost
+    /// with a dead connection (the window is then re-sent in order). Needs the bridge to be the
+    /// stream's only publisher: set `false` when several publishers share a stream, and order
+    /// across a broker reconnect is then best effort.
+    #[serde(default = "default_true")]
+    pub ordered: bool,
+}
+
+fn default_true() -> bool {
+    true
 }
 
 /// A JetStream stream the bridge creates if missing.
@@ -135,6 +146,7 @@ impl Default for NatsSinkConfig {
             token: None,
             credentials_file: None,
             ack_timeout_secs: default_ack_timeout(),
+            ordered: true,
         }
     }
 }

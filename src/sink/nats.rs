@@ -35,6 +35,8 @@ pub struct NatsSink {
     pub(super) template: String,
     pub(super) ack_timeout: Duration,
     pub(super) link: Arc<Link>,
+    /// JetStream: chain each publish to its predecessor (`Nats-Expected-Last-Msg-Id`).
+    pub(super) ordered: bool,
 }
 
 /// Whether the connection is up, mirrored into [`AppStatus`] once the publisher attaches it.
@@ -97,7 +99,9 @@ pub async fn connect(config: &NatsSinkConfig, max_in_flight: usize) -> Result<Na
             NatsPublisher::JetStream(Box::new(js))
         }
     };
-    Ok(NatsSink { client, publisher, template: config.subject_template.clone(), ack_timeout, link })
+    let template = config.subject_template.clone();
+    let ordered = config.ordered;
+    Ok(NatsSink { client, publisher, template, ack_timeout, link, ordered })
 }
 
 /// Connect options: auth from config and the connection-state callback.

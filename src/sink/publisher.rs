@@ -98,7 +98,7 @@ impl Engine {
             Target::Nats(n) => match &n.publisher {
                 NatsPublisher::Core => batch(BatchTarget::Core(n)),
                 NatsPublisher::JetStream(js) => {
-                    Engine::Window(Window::new((**js).clone(), n.template.clone()))
+                    Engine::Window(Window::new((**js).clone(), n.template.clone(), n.ordered))
                 }
             },
             Target::Kafka(k) => Engine::Kafka(Box::new(KafkaWindow::new(*k))),
@@ -247,7 +247,7 @@ impl Run<'_> {
             }
             Err(e) if e.kind() == PublishErrorKind::MaxPayloadExceeded => {
                 // Retrying cannot help and would stall every later event.
-                if let Some(flight) = w.pop_oldest() {
+                if let Some(flight) = w.drop_oldest() {
                     let id = &flight.event.id;
                     error!(%id, error = %e, "Event too large for NATS; dropped.");
                 }

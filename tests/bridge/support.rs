@@ -1,5 +1,6 @@
 //! Test support: the simulator hub, the bridge in-process with a config written as YAML, and a
-//! real NATS JetStream stream per test.
+//! real NATS JetStream stream per test. Also included by `tests/outage.rs`.
+#![allow(dead_code)]
 
 use std::io::Write;
 use std::time::Duration;

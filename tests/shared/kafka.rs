@@ -1,6 +1,7 @@
 //! The Kafka-compatible test broker (tansu on 127.0.0.1:9092, started by `scripts/test`):
 //! creating topics and reading them back with an assigned consumer (tansu answers group joins
 //! only after half the session timeout). Included by the test binaries that use Kafka.
+#![allow(dead_code)]
 
 use std::time::{Duration, Instant};
 
@@ -27,8 +28,18 @@ pub async fn create_topics(names: &[&str], partitions: i32) {
 /// Reads `count` records from every partition of `topic` (or gives up after 30 s, so a missing
 /// record fails the count check instead of hanging), then reads a little more to catch extras.
 pub fn consume(topic: &str, partitions: i32, count: usize) -> Vec<OwnedMessage> {
+    consume_from(BROKERS, topic, partitions, count)
+}
+
+/// [`consume`] from other brokers.
+pub fn consume_from(
+    brokers: &str,
+    topic: &str,
+    partitions: i32,
+    count: usize,
+) -> Vec<OwnedMessage> {
     let consumer: BaseConsumer = ClientConfig::new()
-        .set("bootstrap.servers", BROKERS)
+        .set("bootstrap.servers", brokers)
         .set("group.id", format!("t-{}", uuid::Uuid::new_v4().simple()))
         .set("enable.auto.commit", "false")
         .create()
