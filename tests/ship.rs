@@ -1,9 +1,9 @@
-//! Shipping checks: the Dockerfile lints clean, the Helm chart renders and validates, and the
-//! config the chart mounts starts the binary the image holds.
+//! Shipping checks: the Dockerfile lints clean, the Helm chart renders and validates, the config
+//! the chart mounts starts the binary the image holds, and the AsyncAPI document is valid.
 //!
 //! The tools come from the package registries and are installed by `scripts/test`: hadolint,
 //! Helm's engine and the Kubernetes schemas into `target/venv` (pinned in
-//! `tests/ship/requirements.txt`).
+//! `tests/ship/requirements.txt`), the AsyncAPI parser into `tests/asyncapi/node_modules`.
 //! A missing tool fails the test and names that script: a skipped check would pass unseen.
 
 use std::io::{BufRead, BufReader, Read, Write};
@@ -217,4 +217,34 @@ fn the_default_values_config_starts_the_binary_serves_probes_and_stops_on_sigter
         assert!(Instant::now() < deadline, "still running 35 s after SIGTERM");
         std::thread::sleep(Duration::from_millis(100));
     }
+}
+
+fn asyncapi_check(document: &Path) -> Output {
+    let node_modules = tool("tests/asyncapi/node_modules");
+    let script = node_modules.parent().unwrap().join("validate.mjs");
+    run(Command::new("node").arg(script).arg(document))
+}
+
+#[test]
+fn asyncapi_document_is_valid_and_covers_every_schema() {
+    let output = asyncapi_check(&root().join("docs/asyncapi.yaml"));
+    assert!(output.status.success(), "docs/asyncapi.yaml was refused (errors above)");
+}
+
+#[test]
+fn asyncapi_check_refuses_an_example_its_schema_refuses() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("docs")).unwrap();
+    std::fs::create_dir(dir.path().join("schemas")).unwrap();
+    for entry in std::fs::read_dir(root().join("schemas")).unwrap() {
+        let path = entry.unwrap().path();
+        std::fs::copy(&path, dir.path().join("schemas").join(path.file_name().unwrap())).unwrap();
+    }
+    let text = std::fs::read_to_string(root().join("docs/asyncapi.yaml")).unwrap();
+    assert!(text.contains(r#""jobId": 17"#));
+    let mutant = dir.path().join("docs/asyncapi.yaml");
+    std::fs::write(&mutant, text.replacen(r#""jobId": 17"#, r#""jobId": "17""#, 1)).unwrap();
+    let output = asyncapi_check(&mutant);
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("must be integer"), "{output:?}");
 }
