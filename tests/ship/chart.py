@@ -5,6 +5,8 @@ Kubernetes JSON Schemas (kubernetes-validate). Run by tests/ship.rs with target/
                              check the pod's security and wiring, refuse bad values
   chart.py render VALUES     print what the bridge binary needs to start as the pod would:
                              the mounted config, the container's env, args and mounts (JSON)
+  chart.py monitors VALUES   print the rendered ServiceMonitor and PodMonitor objects (JSON),
+                             for tests/crds/validate.mjs
 
 Exits non-zero with one line per failure.
 """
@@ -60,7 +62,7 @@ def validate_manifests(label, docs):
     for path, doc in docs:
         api = doc.get("apiVersion", "")
         if api.startswith("monitoring.coreos.com/"):
-            continue  # CRDs: no schema ships with Kubernetes; checked by check_monitors
+            continue  # CRDs: checked by check_monitors and tests/crds/validate.mjs
         for version in KUBE_VERSIONS:
             try:
                 kubernetes_validate.validate(doc, version, strict=True)
@@ -325,9 +327,17 @@ def render_for_binary(path):
     }))
 
 
+def monitors(path):
+    _, docs = render(yaml.safe_load(pathlib.Path(path).read_text()))
+    found = [d for _, d in docs if d["apiVersion"].startswith("monitoring.coreos.com/")]
+    print(json.dumps(found))
+
+
 if __name__ == "__main__":
     if sys.argv[1:2] == ["check"]:
         check()
+    elif sys.argv[1:2] == ["monitors"] and len(sys.argv) == 3:
+        monitors(sys.argv[2])
     elif sys.argv[1:2] == ["render"] and len(sys.argv) == 3:
         render_for_binary(sys.argv[2])
     else:
