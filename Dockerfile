@@ -29,11 +29,15 @@ COPY --from=planner /src/recipe.json recipe.json
 # source change.
 RUN cargo chef cook --release --locked --recipe-path recipe.json --bin signalr-bridge
 COPY . .
+# distroless/cc has no zlib, which librdkafka links: stage it under /out/rootfs for the runtime.
 RUN cargo build --release --locked --bin signalr-bridge \
     && install -D -m 0755 target/release/signalr-bridge /out/signalr-bridge \
-    && install -d -m 0750 /out/var/lib/signalr-bridge
+    && install -d -m 0750 /out/var/lib/signalr-bridge \
+    && multiarch="$(gcc -print-multiarch)" \
+    && install -D -m 0644 "/usr/lib/${multiarch}/libz.so.1" "/out/rootfs/usr/lib/${multiarch}/libz.so.1"
 
-# distroless/cc: glibc, libgcc, OpenSSL 3, CA certificates, tzdata; user 65532 (nonroot).
+# distroless/cc: glibc, libgcc, OpenSSL 3, CA certificates, tzdata; user 65532 (nonroot). Every
+# other shared library the binary needs is copied in (tests/ship.rs checks the list with ldd).
 FROM gcr.io/distroless/cc-debian12:nonroot AS runtime
 ARG VERSION=0.1.0
 ARG REVISION=unknown
@@ -43,6 +47,7 @@ LABEL org.opencontainers.image.title="signalr-bridge" \
       org.opencontainers.image.version="${VERSION}" \
       org.opencontainers.image.revision="${REVISION}" \
       org.opencontainers.image.vendor="signalr-bridge"
+COPY --from=builder /out/rootfs/ /
 COPY --from=builder /usr/bin/tini-static /usr/bin/tini
 COPY --from=builder /out/signalr-bridge /usr/local/bin/signalr-bridge
 # The spool and file-sink directory: mount a volume here when the root filesystem is read-only.

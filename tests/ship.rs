@@ -85,6 +85,40 @@ fn image_runs_non_root_forwards_signals_and_listens_for_the_kubelet() {
     }
 }
 
+/// What gcr.io/distroless/cc-debian12 provides: glibc, libgcc, libstdc++, OpenSSL 3.
+const DISTROLESS_CC_LIBRARIES: &[&str] = &[
+    "linux-vdso.so.1",
+    "ld-linux-x86-64.so.2",
+    "ld-linux-aarch64.so.1",
+    "libc.so.6",
+    "libm.so.6",
+    "libpthread.so.0",
+    "libdl.so.2",
+    "librt.so.1",
+    "libgcc_s.so.1",
+    "libstdc++.so.6",
+    "libssl.so.3",
+    "libcrypto.so.3",
+];
+
+#[test]
+fn every_shared_library_the_binary_needs_is_in_the_runtime_image() {
+    let output = run(Command::new("ldd").arg(env!("CARGO_BIN_EXE_signalr-bridge")));
+    assert!(output.status.success());
+    let dockerfile = std::fs::read_to_string(root().join("Dockerfile")).unwrap();
+    let needed: Vec<String> = String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .filter_map(|l| l.split_whitespace().next())
+        .map(|l| l.rsplit('/').next().unwrap().to_string())
+        .collect();
+    assert!(needed.iter().any(|l| l == "libc.so.6"), "{needed:?}");
+    for library in &needed {
+        let provided = DISTROLESS_CC_LIBRARIES.contains(&library.as_str())
+            || dockerfile.contains(&format!("{library}\" \"/out/rootfs/"));
+        assert!(provided, "{library} is neither in distroless/cc nor copied by the Dockerfile");
+    }
+}
+
 #[test]
 fn chart_renders_validates_and_refuses_bad_values() {
     let chart = root().join("tests/ship/chart.py");
