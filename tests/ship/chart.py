@@ -283,6 +283,20 @@ def check_lint():
             fail(f"helm lint (full values): {message['path']}: {message['error']}")
 
 
+def check_readme_example():
+    """The values example in the chart's README installs."""
+    text = (CHART / "README.md").read_text()
+    blocks = re.findall(r"```yaml\n(.*?)```", text, re.S)
+    if not blocks:
+        return fail("README.md: no values example")
+    try:
+        _, docs = render(yaml.safe_load(blocks[0]))
+    except Exception as e:
+        return fail(f"README.md: its values example is refused: {e}")
+    validate_manifests("readme", docs)
+    print(f"readme example: {len(docs)} manifests")
+
+
 def check():
     print(f"helm engine: helm-c {helm.helm_c_version()}, Helm SDK {helm.helm_sdk_version()}")
     check_lint()
@@ -303,6 +317,7 @@ def check():
         before = kinds["Deployment"][0]["spec"]["template"]["metadata"]["annotations"]
         if changed["checksum/config"] == before["checksum/config"]:
             fail("full: checksum/config did not change with the config")
+    check_readme_example()
     check_bad_values()
     check_validator_catches_a_typo()
     if failures:
