@@ -214,3 +214,48 @@ fn schemas_reject_the_wrong_type_and_short_names_stay_out() {
     let first = &snapshot["data"]["carPositions"][0];
     assert!(first.get("n").is_none() && first["number"] == "7", "{first}");
 }
+
+#[test]
+fn every_schema_is_complete_and_versioned() {
+    let envelope = [
+        "specversion",
+        "id",
+        "source",
+        "type",
+        "subject",
+        "time",
+        "datacontenttype",
+        "dataschema",
+        "partitionkey",
+        "data",
+    ];
+    for kind in EventType::ALL {
+        let name = kind.as_str();
+        let schema = schema(kind);
+        let version = name.rsplit('.').next().unwrap();
+        assert!(
+            version.len() > 1 && version.starts_with('v') && version[1..].parse::<u32>().is_ok(),
+            "{name}: the type does not end in a .vN version"
+        );
+        assert_eq!(schema["$schema"], "https://json-schema.org/draft/2020-12/schema", "{name}");
+        assert_eq!(schema["title"], name);
+        assert!(schema["description"].as_str().is_some_and(|d| d.len() > 20), "{name}");
+        assert_eq!(schema["properties"]["dataschema"]["const"], schema["$id"], "{name}");
+        let required: Vec<&str> =
+            schema["required"].as_array().unwrap().iter().filter_map(Value::as_str).collect();
+        for attribute in envelope {
+            assert!(required.contains(&attribute), "{name} does not require {attribute}");
+            assert!(schema["properties"].get(attribute).is_some(), "{name}: no {attribute}");
+        }
+        let data = match schema["properties"]["data"].get("$ref") {
+            Some(Value::String(pointer)) => {
+                schema.pointer(pointer.trim_start_matches('#')).expect("$ref resolves").clone()
+            }
+            _ => schema["properties"]["data"].clone(),
+        };
+        assert!(data.get("type").is_some(), "{name}: data has no type");
+    }
+    // And no schema file is left without its type.
+    let files = std::fs::read_dir(root().join("schemas")).unwrap().count();
+    assert_eq!(files, EventType::ALL.len(), "a schema file has no EventType");
+}
