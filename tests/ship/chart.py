@@ -170,9 +170,10 @@ def check_dashboard(kinds):
     if len(maps) != 1:
         return fail("full: the dashboard ConfigMap is missing")
     dashboard = json.loads(maps[0]["data"]["signalr-bridge.json"])
-    telemetry = (ROOT / "src" / "telemetry.rs").read_text()
+    telemetry = "".join(p.read_text() for p in sorted((ROOT / "src" / "telemetry").glob("*.rs")))
     known = set(re.findall(r'"(signalr_bridge_[a-z_]+)"', telemetry))
-    known |= {"signalr_bridge_" + n for n in re.findall(r'counter\(\s*&r,\s*"([a-z_]+)"', telemetry)}
+    known |= {"signalr_bridge_" + n
+              for n in re.findall(r'(?:counter|gauge)\(\s*&?r,\s*"([a-z_]+)"', telemetry)}
     used = set()
     for panel in dashboard["panels"]:
         for target in panel.get("targets", []):
@@ -180,7 +181,7 @@ def check_dashboard(kinds):
     for name in sorted(used):
         base = re.sub(r"_(bucket|sum|count)$", "", name)
         if base not in known:
-            fail(f"dashboard: {name} is not a metric src/telemetry.rs defines")
+            fail(f"dashboard: {name} is not a metric src/telemetry/ defines")
     if len(used) < 10:
         fail(f"dashboard: only {len(used)} metrics shown")
 
@@ -219,6 +220,9 @@ BAD_VALUES = [
     ("an inline Kafka SASL password", "/config/sink/kafka/sasl", {"config": {"sink": {"kind": "kafka", "kafka": {
         "brokers": "k:9092", "sasl": {"mechanism": "plain", "username": "u",
                                       "password": "p"}}}}}),
+    ("an inline OAuth2 client secret", "/config/hubs/0/auth/oauth2", {"config": {"hubs": [
+        {"name": "h", "url": "https://h.example/hub", "auth": {"oauth2": {
+            "token_url": "https://auth.example/token", "client_id": "c", "client_secret": "s"}}}]}}),
     ("an inline NATS token", "/config/sink/nats", {"config": {"sink": {"kind": "nats", "nats": {"token": "t"}}}}),
     ("a real hub while the demo simulator runs", "/config/hubs/0/url", {"config": {"hubs": [
         {"name": "h", "url": "https://h.example/hub"}]}}),
