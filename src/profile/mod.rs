@@ -110,6 +110,10 @@ pub enum DecodeError {
     Base64 { target: String },
     #[error("invalid gzip in {target}: {source}")]
     Gzip { target: String, source: std::io::Error },
+    #[error("{target} inflates past the {limit}-byte limit (a gzip bomb?); refused")]
+    Inflated { target: String, limit: u64 },
+    #[error("arguments of {target} nest deeper than {limit} levels; refused")]
+    TooDeep { target: String, limit: usize },
     #[error("snapshot: {0}")]
     Snapshot(serde_json::Error),
 }
@@ -118,10 +122,17 @@ impl DecodeError {
     /// A bounded label for the decode-errors metric.
     pub fn reason(&self) -> &'static str {
         match self {
+            DecodeError::Argument { source, .. }
+                if crate::signalr::json_error_reason(source) == "too_deep" =>
+            {
+                "too_deep"
+            }
             DecodeError::Argument { .. } | DecodeError::MsgPackArgument { .. } => "argument_type",
             DecodeError::Arity { .. } => "argument_count",
             DecodeError::Base64 { .. } => "base64",
             DecodeError::Gzip { .. } => "gzip",
+            DecodeError::Inflated { .. } => "inflate_limit",
+            DecodeError::TooDeep { .. } => "too_deep",
             DecodeError::Snapshot(_) => "snapshot",
         }
     }

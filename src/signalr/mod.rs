@@ -85,6 +85,16 @@ impl Hub {
 }
 
 /// The configured source, or the hub URL without credentials, query or fragment.
+/// The decode-errors reason for a JSON error: `too_deep` past serde_json's nesting limit (128
+/// levels, which keeps hostile input off the stack), else `json`.
+pub fn json_error_reason(error: &serde_json::Error) -> &'static str {
+    if error.to_string().starts_with("recursion limit exceeded") {
+        "too_deep"
+    } else {
+        "json"
+    }
+}
+
 pub fn source_of(config: &HubConfig) -> String {
     if let Some(source) = &config.source {
         return source.clone();

@@ -155,7 +155,7 @@ impl HpcPack {
                 Some(hub) => Cow::Owned(format!("{hub}.{target}")),
                 None => Cow::Borrowed(target),
             };
-            out.push(generic::invocation_event(ctx, 0, &shown, arguments));
+            out.push(generic::invocation_event(ctx, 0, &shown, arguments)?);
             Ok(Normalized::UnknownTarget)
         }
     }

@@ -122,7 +122,7 @@ fn inflate<'a>(target: &str, text: &'a str) -> Result<Cow<'a, str>, DecodeError>
         .read_to_string(&mut json)
         .map_err(gzip)?;
     if json.len() as u64 > MAX_INFLATED_BYTES {
-        return Err(gzip(std::io::Error::other("inflated payload too large")));
+        return Err(DecodeError::Inflated { target: target.to_owned(), limit: MAX_INFLATED_BYTES });
     }
     Ok(Cow::Owned(json))
 }

@@ -181,7 +181,7 @@ impl RedMist {
             legacy::normalize(self, ctx, target, &text, out)?;
         } else {
             let arguments = arguments.to_json(target)?;
-            out.push(generic::invocation_event(ctx, 0, target, &arguments));
+            out.push(generic::invocation_event(ctx, 0, target, &arguments)?);
             return Ok(Normalized::UnknownTarget);
         }
         Ok(Normalized::Known)

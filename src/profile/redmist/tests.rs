@@ -175,6 +175,23 @@ fn legacy_bad_base64_and_bad_gzip_are_errors() {
 }
 
 #[test]
+fn a_gzip_bomb_is_refused_with_its_own_reason() {
+    use std::io::Write;
+    // 80 MiB of spaces gzip to about 80 KiB: past the 64 MiB inflate limit.
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    let chunk = vec![b' '; 1 << 20];
+    for _ in 0..80 {
+        gz.write_all(&chunk).unwrap();
+    }
+    let bomb =
+        base64::Engine::encode(&base64::engine::general_purpose::STANDARD, gz.finish().unwrap());
+    assert!(bomb.starts_with("H4sI") && bomb.len() < 1 << 20);
+    let (result, out) = run(&profile(), "ReceiveMessage", &format!(r#"["{bomb}"]"#));
+    assert_eq!(result.unwrap_err().reason(), "inflate_limit");
+    assert!(out.is_empty());
+}
+
+#[test]
 fn unknown_target_passes_through_generically() {
     let (result, out) = run(&profile(), "ReceiveInCarVideoMetadata", r#"[{"a":1}]"#);
     assert_eq!(result.unwrap(), Normalized::UnknownTarget);

@@ -58,7 +58,7 @@ impl RecordError {
     /// A bounded label for the decode-errors metric.
     pub fn reason(&self) -> &'static str {
         match self {
-            RecordError::Json(_) => "json",
+            RecordError::Json(e) => crate::signalr::json_error_reason(e),
             RecordError::NoType => "no_type",
             RecordError::Missing { .. } => "missing_field",
             RecordError::ResultAndError => "result_and_error",

@@ -182,3 +182,13 @@ fn ping_and_close_constants_are_framed() {
     assert_eq!(v["type"], 3);
     assert_eq!(v["invocationId"], "7");
 }
+
+#[test]
+fn deep_nesting_never_overflows_the_stack_and_broken_json_is_named() {
+    // The envelope keeps arguments raw, skipping them iteratively; the depth limit applies where
+    // arguments are decoded or passed through (the profiles).
+    let args = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
+    let record = format!(r#"{{"type":1,"target":"Send","arguments":[{args}]}}"#);
+    assert!(parse_record(&record).is_ok());
+    assert_eq!(parse_record("{not json").unwrap_err().reason(), "json");
+}
