@@ -225,3 +225,54 @@ async fn malformed_frames_and_unknown_states_are_counted_and_the_session_lives_o
     assert_eq!(app.status.hubs[0].snapshot().connects, 1, "the session survived");
     assert_eq!(app.shutdown().await.undelivered, 0);
 }
+
+/// Each task's transitions, by subject, in arrival order.
+fn task_chains(events: &[Value]) -> std::collections::HashMap<String, Vec<(String, String)>> {
+    let mut chains = std::collections::HashMap::<String, Vec<(String, String)>>::new();
+    for e in events.iter().filter(|e| e["type"] == "com.microsoft.hpcpack.task.state_changed.v1") {
+        let d = &e["data"];
+        let step = (
+            d["previousState"].as_str().unwrap_or("").to_owned(),
+            d["state"].as_str().unwrap().to_owned(),
+        );
+        chains.entry(e["subject"].as_str().unwrap().to_owned()).or_default().push(step);
+    }
+    chains
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_transport_dropped_at_every_step_is_resumed_each_time_and_loses_nothing() {
+    let Hpc { sim, job, app, out, _dir } = ready_hpc(4).await;
+    let resumed = |app: &App| counter(app, "reconnects_total", &[("reason", "transport")]);
+    let mut drops = 0;
+    loop {
+        // The socket goes, and the job moves on while the bridge is away.
+        let before = resumed(&app);
+        sim.control().drop_connections();
+        let moved = sim.control().advance(job);
+        drops += 1;
+        eventually(WAIT, "resumed after a drop", || resumed(&app) > before).await;
+        if !moved {
+            break;
+        }
+    }
+    job_reached(&out, "Finished").await;
+    let all = events(&out);
+    let states = job_states(&all);
+    assert_chain(&states);
+    assert!(states.iter().all(|(_, _, reconciled)| !reconciled), "replayed, not reconciled");
+    let chains = task_chains(&all);
+    assert_eq!(chains.len(), 4, "every task seen: {chains:?}");
+    for (task, steps) in &chains {
+        for pair in steps.windows(2) {
+            assert_eq!(pair[1].0, pair[0].1, "{task} chains without gaps or repeats: {steps:?}");
+        }
+        assert_eq!(steps.last().unwrap().1, "Finished", "{task}");
+    }
+    let ids: HashSet<&str> = all.iter().map(|e| e["id"].as_str().unwrap()).collect();
+    assert_eq!(ids.len(), all.len(), "nothing published twice");
+    assert!(drops >= 4, "the job took {drops} steps");
+    assert_eq!(app.status.hubs[0].snapshot().connects, 1, "one connection throughout");
+    assert_eq!(counter(&app, "hub_gaps_total", &[]), 0);
+    assert_eq!(app.shutdown().await.undelivered, 0);
+}
