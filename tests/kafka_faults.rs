@@ -3,16 +3,17 @@
 //! in order per key, while readiness tells the truth. Volumes stay far below the mock's limit
 //! (it silently drops message sets past 5 MiB or 100,000 per partition).
 
+#[path = "shared/kafka.rs"]
+mod kafka;
+
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::message::{Message, OwnedMessage};
 use rdkafka::mocking::MockCluster;
 use rdkafka::producer::DefaultProducerContext;
 use rdkafka::types::{RDKafkaApiKey, RDKafkaRespErr};
-use rdkafka::{ClientConfig, Offset, TopicPartitionList};
 use serde_json::value::RawValue;
 use signalr_bridge::config::{KafkaSinkConfig, SinkConfig, SinkKind};
 use signalr_bridge::event::{Event, EventType, WireId};
@@ -105,35 +106,8 @@ impl Running {
     }
 }
 
-/// Reads every partition from the start until `count` records arrived (or 30 s passed), then a
-/// little longer to catch duplicates.
-fn consume(bootstrap: &str, count: usize) -> Vec<OwnedMessage> {
-    let consumer: BaseConsumer = ClientConfig::new()
-        .set("bootstrap.servers", bootstrap)
-        .set("group.id", "faults")
-        .set("enable.auto.commit", "false")
-        .create()
-        .unwrap();
-    let mut list = TopicPartitionList::new();
-    for p in 0..PARTITIONS {
-        list.add_partition_offset(TOPIC, p, Offset::Beginning).unwrap();
-    }
-    consumer.assign(&list).unwrap();
-    let mut out = Vec::new();
-    let give_up = Instant::now() + Duration::from_secs(30);
-    let mut extra_until = None;
-    loop {
-        let now = Instant::now();
-        if out.len() >= count && extra_until.is_none() {
-            extra_until = Some(now + Duration::from_millis(500));
-        }
-        if now > give_up || extra_until.is_some_and(|t| now > t) {
-            return out;
-        }
-        if let Some(m) = consumer.poll(Duration::from_millis(100)) {
-            out.push(m.expect("consume").detach());
-        }
-    }
+fn consume(mock: &Mock, count: usize) -> Vec<OwnedMessage> {
+    kafka::consume_from(&mock.bootstrap_servers(), TOPIC, PARTITIONS, count)
 }
 
 /// Every event 1..=count exactly once, each key in one partition, in send order per key.
@@ -172,7 +146,7 @@ async fn broker_down_then_back_loses_nothing_and_readiness_follows() {
     bridge.send(301..=400).await;
     let report = bridge.finish().await;
     assert_eq!(report, PublisherReport { delivered: 400, undelivered: 0 });
-    check_all_once_in_order(&consume(&mock.bootstrap_servers(), 400), 400);
+    check_all_once_in_order(&consume(&mock, 400), 400);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -197,5 +171,5 @@ async fn leader_moves_and_request_errors_keep_order_per_key() {
     bridge.send(601..=800).await;
     let report = bridge.finish().await;
     assert_eq!(report, PublisherReport { delivered: 800, undelivered: 0 });
-    check_all_once_in_order(&consume(&mock.bootstrap_servers(), 800), 800);
+    check_all_once_in_order(&consume(&mock, 800), 800);
 }

@@ -90,14 +90,18 @@ mod tests {
     use super::*;
     use crate::event::WireId;
 
-    #[test]
-    fn normalize_passes_arguments_through() {
-        let ctx = MessageContext {
+    fn ctx(record: u64) -> MessageContext {
+        MessageContext {
             hub: "h".into(),
             source: "urn:test".into(),
-            wire: WireId { connection: "c".into(), record: 3 },
+            wire: WireId { connection: "c".into(), record },
             received: time::OffsetDateTime::UNIX_EPOCH,
-        };
+        }
+    }
+
+    #[test]
+    fn normalize_passes_arguments_through() {
+        let ctx = ctx(3);
         let args = RawValue::from_string(r#"[42, "x", {"a": [1]}]"#.into()).unwrap();
         let mut out = Vec::new();
         Generic.normalize(&ctx, "Send", &args, &mut out).unwrap();
@@ -111,12 +115,7 @@ mod tests {
 
     #[test]
     fn nesting_past_the_limit_is_refused_iteratively() {
-        let ctx = MessageContext {
-            hub: "h".into(),
-            source: "urn:test".into(),
-            wire: WireId { connection: "c".into(), record: 1 },
-            received: time::OffsetDateTime::UNIX_EPOCH,
-        };
+        let ctx = ctx(1);
         let nest = |n: usize| format!("[{}\"[[{{\\\"\"{}]", "[".repeat(n), "]".repeat(n));
         let mut out = Vec::new();
         let fine = RawValue::from_string(nest(MAX_DEPTH - 1)).unwrap();
