@@ -58,6 +58,19 @@ impl Spill {
     }
 }
 
+/// What closing the queue did with what was left.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Closed {
+    /// Events still in the memory queue.
+    pub drained: u64,
+    /// Undelivered events written to the spool for the next start.
+    pub saved: u64,
+    /// Undelivered events that could not be kept (no spool, or it failed).
+    pub lost: u64,
+    /// Events the spool already held, unacknowledged.
+    pub kept: u64,
+}
+
 /// An event taken off the queue; `spool_seq` is set when it came from the spool, and must be
 /// passed to [`QueueRx::ack`] once delivered.
 #[derive(Debug)]
@@ -217,16 +230,45 @@ impl QueueRx {
         }
     }
 
-    /// Stops taking events; returns how many were still in memory (lost to this run) and how
-    /// many stay in the spool for the next start.
-    pub fn close(&mut self) -> (u64, u64) {
+    /// Stops taking events. `held` are events the publisher took from memory and could not
+    /// deliver, oldest first; with them, what is still queued in memory goes to the spool, in
+    /// front of what was spooled when memory holds the older events (while spilling), else after
+    /// it, so the order survives the restart. Says what went where.
+    pub fn close(&mut self, held: Vec<Event>) -> Closed {
         self.rx.close();
-        let mut in_memory = 0;
-        while self.rx.try_recv().is_ok() {
-            in_memory += 1;
+        let mut events = held;
+        let mut drained = 0;
+        while let Ok(event) = self.rx.try_recv() {
+            events.push(event);
+            drained += 1;
         }
-        let spooled = self.spill.as_ref().map_or(0, |s| s.lock().spool.pending());
-        (in_memory, spooled)
+        let Some(spill) = &self.spill else {
+            return Closed { drained, saved: 0, lost: events.len() as u64, kept: 0 };
+        };
+        let mut state = spill.lock();
+        let kept = state.spool.pending();
+        let saved = if events.is_empty() {
+            0
+        } else if state.spilling {
+            match state.spool.prepend(&events) {
+                Ok(()) => events.len() as u64,
+                Err(e) => {
+                    error!(error = %e, "Could not save the in-memory queue to the spool.");
+                    0
+                }
+            }
+        } else {
+            let mut saved = 0;
+            for event in &events {
+                if let Err(e) = state.spool.append(event) {
+                    error!(error = %e, "Could not save the in-memory queue to the spool.");
+                    break;
+                }
+                saved += 1;
+            }
+            saved
+        };
+        Closed { drained, saved, lost: events.len() as u64 - saved, kept }
     }
 }
 

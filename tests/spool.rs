@@ -32,6 +32,7 @@ struct Bridge {
     metrics: Arc<Metrics>,
     status: Arc<AppStatus>,
     publisher: JoinHandle<PublisherReport>,
+    hard_stop: CancellationToken,
 }
 
 /// A publisher on `sink` behind a queue of 4 events in memory spilling to a spool in `dir`.
@@ -41,14 +42,10 @@ fn start(sink: Sink, dir: &Path, max_bytes: u64, when_full: WhenFull) -> Bridge 
     let (spool, _) = Spool::open(options(dir, max_bytes)).unwrap();
     let spill = Spill::new(spool, when_full, metrics.clone());
     let (tx, rx) = queue::channel(4, Some(spill));
-    let publisher = tokio::spawn(run_publisher(
-        sink,
-        rx,
-        metrics.clone(),
-        status.clone(),
-        CancellationToken::new(),
-    ));
-    Bridge { tx, metrics, status, publisher }
+    let hard_stop = CancellationToken::new();
+    let publisher =
+        tokio::spawn(run_publisher(sink, rx, metrics.clone(), status.clone(), hard_stop.clone()));
+    Bridge { tx, metrics, status, publisher, hard_stop }
 }
 
 impl Bridge {
@@ -175,5 +172,42 @@ async fn a_full_spool_blocks_by_default_and_drop_oldest_keeps_the_newest() {
     assert_eq!(ns.len(), count);
     assert!(ns.windows(2).all(|w| w[0] < w[1]), "in order");
     assert_eq!(ns.last(), Some(&5_000), "the newest kept");
+    scope.delete().await;
+}
+
+#[tokio::test]
+async fn a_hard_stop_during_an_outage_keeps_memory_and_in_flight_events_for_the_restart() {
+    let scope = Scope::new().await;
+    let dir = tempfile::tempdir().unwrap();
+    let (proxy, sink) = proxied_sink(&scope).await;
+    let bridge = start(sink, dir.path(), 64 << 20, WhenFull::Block);
+    for n in 1..=3 {
+        bridge.tx.send(event(&scope.conn, n, "k")).await.unwrap();
+    }
+    wait_until(|| bridge.counter("events_published_total") == 3).await;
+    proxy.stop();
+    for n in 4..=100 {
+        bridge.tx.offer(event(&scope.conn, n, "k")).map_err(|_| n).expect("taken");
+    }
+    wait_until(|| bridge.counter("publish_failed_total") > 0).await;
+    // The grace period ran out with the broker still away: events in flight and in memory are
+    // older than the spooled ones, and must come back in front of them.
+    bridge.hard_stop.cancel();
+    let metrics = bridge.metrics.clone();
+    let report = bridge.publisher.await.unwrap();
+    assert_eq!(report, PublisherReport { delivered: 3, undelivered: 97 });
+    let undelivered = metrics.counter_value("undelivered_total", &[]);
+    assert_eq!(undelivered, 97, "counted, but kept on disk");
+
+    let sink = Sink::connect(&scope.config(signalr_bridge::config::NatsMode::Jetstream, false, 8))
+        .await
+        .unwrap();
+    let restarted = start(sink, dir.path(), 64 << 20, WhenFull::Block);
+    drop(restarted.tx);
+    let report = restarted.publisher.await.unwrap();
+    assert_eq!(report, PublisherReport { delivered: 97, undelivered: 0 });
+    let ns: Vec<u64> =
+        read_stream(&scope.js, &scope.stream, 100).await.iter().map(data_n).collect();
+    assert_eq!(ns, (1..=100).collect::<Vec<u64>>(), "nothing lost, in order");
     scope.delete().await;
 }

@@ -85,6 +85,11 @@ impl Window {
         }
     }
 
+    /// The events still in flight, oldest first (after a hard stop).
+    pub fn into_events(self) -> Vec<Event> {
+        self.flights.into_iter().map(|f| f.event).collect()
+    }
+
     /// Removes the oldest flight after its ack arrived.
     pub fn pop_oldest(&mut self) -> Option<Flight> {
         self.flights.pop_front()

@@ -6,13 +6,15 @@
 //! - `nats`: connecting to NATS, stream setup, core-NATS batches.
 //! - `jetstream`: the JetStream in-flight window (go-back-N on failure).
 //! - `kafka`: the Kafka producer, record layout and in-flight window.
-//! - `publisher`: the loop, retries, and hard-stop accounting.
+//! - `publisher`: the loop and retries.
+//! - `stop`: the hard stop: last settling, saving to the spool, accounting.
 
 mod jetstream;
 mod kafka;
 mod nats;
 mod publisher;
 pub mod route;
+mod stop;
 mod stream;
 
 use std::path::PathBuf;

@@ -23,9 +23,6 @@ use crate::queue::QueueRx;
 use crate::status::AppStatus;
 use crate::telemetry::Metrics;
 
-/// How long a hard stop still gives a file or stdout to take what it was writing.
-const FINAL_FLUSH: Duration = Duration::from_secs(1);
-
 /// A window of publishes awaiting acknowledgement, settled oldest first (JetStream PubAcks,
 /// Kafka delivery reports); what an outcome means is the window's own business.
 pub(in crate::sink) trait Flights {
@@ -78,13 +75,13 @@ pub fn backoff(attempt: u32) -> Duration {
 }
 
 /// Sinks that acknowledge a whole batch at once (write + flush).
-enum BatchTarget {
+pub(super) enum BatchTarget {
     Stream(StreamSink),
     Core(Box<NatsSink>),
 }
 
 /// How a sink is driven: whole batches, or a JetStream window of individual acks.
-enum Engine {
+pub(super) enum Engine {
     Batch { target: BatchTarget, batch: Vec<Event> },
     Window(Window),
     Kafka(Box<KafkaWindow>),
@@ -123,16 +120,18 @@ pub async fn run_publisher(
     let run = Run { metrics: &metrics, label, max_in_flight: sink.max_in_flight.max(1) };
     let mut delivered = 0;
     let mut engine = Engine::new(sink.target);
+    // The spool sequence of each event the engine holds, oldest first.
+    let mut origins = VecDeque::new();
     let finished = tokio::select! {
         biased;
         () = hard_stop.cancelled() => false,
-        () = run.drive(&mut engine, &mut rx, &mut delivered) => true,
+        () = run.drive(&mut engine, &mut rx, &mut delivered, &mut origins) => true,
     };
     if finished {
         info!(sink = label, delivered, "Publisher finished; every event delivered.");
         return PublisherReport { delivered, undelivered: 0 };
     }
-    run.stop(engine, rx, delivered).await
+    run.stop(engine, rx, delivered, origins).await
 }
 
 /// The loop's fixed context.
@@ -143,27 +142,33 @@ pub(super) struct Run<'a> {
 }
 
 impl Run<'_> {
-    async fn drive(&self, engine: &mut Engine, rx: &mut QueueRx, done: &mut u64) {
+    async fn drive(
+        &self,
+        engine: &mut Engine,
+        rx: &mut QueueRx,
+        done: &mut u64,
+        origins: &mut VecDeque<Option<u64>>,
+    ) {
         match engine {
             Engine::Batch { target, batch } => {
                 while let Some(first) = rx.recv().await {
                     self.metrics.event_dequeued();
-                    let mut spooled = first.spool_seq;
+                    origins.push_back(first.spool_seq);
                     batch.push(first.event);
                     while batch.len() < self.max_in_flight {
                         let Some(next) = rx.try_recv() else { break };
                         self.metrics.event_dequeued();
-                        spooled = next.spool_seq.or(spooled);
+                        origins.push_back(next.spool_seq);
                         batch.push(next.event);
                     }
                     *done += self.commit(target, batch).await;
-                    if let Some(seq) = spooled {
+                    if let Some(seq) = origins.drain(..).flatten().last() {
                         rx.ack(seq);
                     }
                 }
             }
-            Engine::Window(window) => self.drive_flights(window, rx, done).await,
-            Engine::Kafka(window) => self.drive_flights(&mut **window, rx, done).await,
+            Engine::Window(window) => self.drive_flights(window, rx, done, origins).await,
+            Engine::Kafka(window) => self.drive_flights(&mut **window, rx, done, origins).await,
         }
     }
 
@@ -201,11 +206,16 @@ impl Run<'_> {
 
     /// Fills the window up to `max_in_flight` and settles acknowledgements oldest first, until
     /// the queue is closed and the window empty.
-    async fn drive_flights<W: Flights>(&self, w: &mut W, rx: &mut QueueRx, done: &mut u64) {
+    /// `spooled` holds each flight's spool sequence, oldest first (flights settle in order).
+    async fn drive_flights<W: Flights>(
+        &self,
+        w: &mut W,
+        rx: &mut QueueRx,
+        done: &mut u64,
+        spooled: &mut VecDeque<Option<u64>>,
+    ) {
         let mut closed = false;
         let mut attempt = 0;
-        // The spool sequence of each flight, oldest first (flights settle in this order).
-        let mut spooled: VecDeque<Option<u64>> = VecDeque::new();
         while !(closed && w.is_empty()) {
             let room = w.len() < self.max_in_flight;
             tokio::select! {
@@ -275,52 +285,6 @@ impl Run<'_> {
         );
         *attempt = attempt.saturating_add(1);
         tokio::time::sleep(delay).await;
-    }
-
-    /// After a hard stop: counts what was queued or unacknowledged as undelivered.
-    async fn stop(&self, engine: Engine, mut rx: QueueRx, mut delivered: u64) -> PublisherReport {
-        let (mut undelivered, kept) = rx.close();
-        for _ in 0..undelivered {
-            self.metrics.event_dequeued();
-        }
-        if kept > 0 {
-            info!(sink = self.label, kept, "Spooled events stay on disk for the next start.");
-        }
-        undelivered += match engine {
-            Engine::Batch { target: BatchTarget::Stream(mut s), mut batch }
-                if !batch.is_empty() =>
-            {
-                // A local write is cheap to finish; a broker that is down is not waited for.
-                let flushed = tokio::time::timeout(FINAL_FLUSH, s.commit(&batch)).await;
-                if matches!(flushed, Ok(Ok(()))) {
-                    let now = OffsetDateTime::now_utc();
-                    for event in batch.drain(..) {
-                        self.metrics.published(self.label, Duration::ZERO, since(now, event.time));
-                        delivered += 1;
-                    }
-                }
-                batch.len() as u64
-            }
-            Engine::Batch { batch, .. } => batch.len() as u64,
-            Engine::Window(w) => w.len() as u64,
-            Engine::Kafka(w) => {
-                // librdkafka may still be holding reports that are only a moment away.
-                let (settled, left) = w.finish(FINAL_FLUSH).await;
-                for flight in settled {
-                    let since_read = since(OffsetDateTime::now_utc(), flight.event.time);
-                    self.metrics.published(self.label, flight.started.elapsed(), since_read);
-                    delivered += 1;
-                }
-                left
-            }
-        };
-        if undelivered > 0 {
-            error!(sink = self.label, undelivered, delivered, "Hard stop: events not delivered.");
-            self.metrics.undelivered(self.label, undelivered);
-        } else {
-            warn!(sink = self.label, delivered, "Hard stop with nothing pending.");
-        }
-        PublisherReport { delivered, undelivered }
     }
 }
 

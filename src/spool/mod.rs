@@ -65,7 +65,12 @@ pub enum SpoolError {
     },
 }
 
-/// The spool. Sequence numbers count appended events from 0 across segments and restarts.
+/// Where a new spool starts numbering: far enough from 0 that events can be put in front of
+/// everything spooled ([`Spool::prepend`]) however often that happens.
+const FIRST_SEQ: u64 = 1 << 40;
+
+/// The spool. Sequence numbers count appended events from [`FIRST_SEQ`] across segments and
+/// restarts.
 pub struct Spool {
     options: SpoolOptions,
     segments: VecDeque<Segment>,
@@ -118,7 +123,7 @@ impl Spool {
                 path,
             });
         }
-        let start = segments.front().map_or(0, |s| s.first);
+        let start = segments.front().map_or(FIRST_SEQ, |s| s.first);
         let spool = Spool {
             bytes: segments.iter().map(|s| s.bytes).sum(),
             segments,
@@ -256,6 +261,24 @@ impl Spool {
             }
             self.remove_front();
         }
+    }
+
+    /// Puts `events` in front of everything spooled, in their order, as a segment of its own
+    /// (for a hard stop: events still in memory that are older than the spooled ones). The last
+    /// call on this spool: what it wrote is read when the spool is opened at the next start.
+    pub fn prepend(&mut self, events: &[Event]) -> Result<(), SpoolError> {
+        let first = self.segments.front().map_or(self.next_seq(), |s| s.first);
+        let Some(start) = first.checked_sub(events.len() as u64) else {
+            return Err(self.io(std::io::Error::other("no sequence numbers left to prepend")));
+        };
+        let path = segment::path(&self.options.dir, start);
+        let mut file = segment::create(&path).map_err(|e| self.io(e))?;
+        self.buffer.clear();
+        for event in events {
+            record::encode(event, &mut self.buffer);
+        }
+        file.write_all(&self.buffer).map_err(|e| self.io(e))?;
+        file.sync_data().map_err(|e| self.io(e))
     }
 
     /// Deletes the oldest segment whatever its state (the drop-oldest policy); returns how many

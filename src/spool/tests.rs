@@ -33,8 +33,13 @@ fn read_all(spool: &mut Spool) -> Vec<(u64, String)> {
     out
 }
 
+/// Event `n`'s sequence number in a new spool.
+fn seq(n: u64) -> u64 {
+    FIRST_SEQ + n
+}
+
 fn ids(range: std::ops::Range<u64>) -> Vec<(u64, String)> {
-    range.map(|n| (n, format!("conn:{n}"))).collect()
+    range.map(|n| (seq(n), format!("conn:{n}"))).collect()
 }
 
 fn segment_files(dir: &std::path::Path) -> usize {
@@ -47,7 +52,7 @@ fn events_come_back_in_order_across_segments_and_acks_delete_segments() {
     let (mut spool, recovered) = Spool::open(options(dir.path(), 1 << 20, 1_000)).unwrap();
     assert_eq!(recovered, Recovered::default());
     for n in 0..50 {
-        assert_eq!(spool.append(&event(n)).unwrap(), n);
+        assert_eq!(spool.append(&event(n)).unwrap(), seq(n));
     }
     assert!(segment_files(dir.path()) > 3, "small segments roll over");
     assert_eq!((spool.pending(), spool.unread()), (50, 50));
@@ -55,12 +60,12 @@ fn events_come_back_in_order_across_segments_and_acks_delete_segments() {
     assert_eq!(first, ids(0..50));
     assert_eq!((spool.pending(), spool.unread()), (50, 0));
     let before = segment_files(dir.path());
-    spool.ack(24);
+    spool.ack(seq(24));
     assert!(segment_files(dir.path()) < before, "fully acknowledged segments are deleted");
-    spool.ack(49);
+    spool.ack(seq(49));
     assert_eq!((spool.pending(), spool.bytes(), segment_files(dir.path())), (0, 0, 0));
     // Sequence numbers go on after the spool emptied.
-    assert_eq!(spool.append(&event(50)).unwrap(), 50);
+    assert_eq!(spool.append(&event(50)).unwrap(), seq(50));
     assert_eq!(read_all(&mut spool), ids(50..51));
 }
 
@@ -78,7 +83,7 @@ fn appends_and_reads_interleave() {
         }
     }
     seen.extend(read_all(&mut spool).into_iter().map(|(s, _)| s));
-    assert_eq!(seen, (0..30).collect::<Vec<_>>());
+    assert_eq!(seen, (0..30).map(seq).collect::<Vec<_>>());
 }
 
 #[test]
@@ -92,7 +97,7 @@ fn a_reopened_spool_gives_back_what_was_not_acknowledged() {
         for _ in 0..20 {
             spool.read_next().unwrap();
         }
-        spool.ack(19);
+        spool.ack(seq(19));
         // Dropped without closing anything, as a killed process leaves it.
     }
     let (mut spool, recovered) = Spool::open(options(dir.path(), 1 << 20, 800)).unwrap();
@@ -100,11 +105,11 @@ fn a_reopened_spool_gives_back_what_was_not_acknowledged() {
     let back = read_all(&mut spool);
     // Whole segments are deleted on ack, so a few delivered events may come again (same ids):
     // at least once, never fewer.
-    let (first, _) = back[0];
+    let first = back[0].0 - FIRST_SEQ;
     assert!(first <= 20, "nothing unacknowledged is lost: starts at {first}");
     assert_eq!(back, ids(first..40));
     assert_eq!(recovered.events, 40 - first);
-    assert_eq!(spool.append(&event(40)).unwrap(), 40, "numbering continues");
+    assert_eq!(spool.append(&event(40)).unwrap(), seq(40), "numbering continues");
 }
 
 #[test]
@@ -116,7 +121,7 @@ fn a_torn_tail_is_cut_counted_and_the_good_records_kept() {
             spool.append(&event(n)).unwrap();
         }
     }
-    let path = segment::path(dir.path(), 0);
+    let path = segment::path(dir.path(), seq(0));
     let len = std::fs::metadata(&path).unwrap().len();
     // A crash in the middle of the last write leaves part of a record.
     std::fs::OpenOptions::new().write(true).open(&path).unwrap().set_len(len - 7).unwrap();
@@ -125,7 +130,7 @@ fn a_torn_tail_is_cut_counted_and_the_good_records_kept() {
     assert!(recovered.cut_bytes > 0);
     assert_eq!(read_all(&mut spool), ids(0..9));
     // The cut file takes appends again, numbered after the good records.
-    assert_eq!(spool.append(&event(9)).unwrap(), 9);
+    assert_eq!(spool.append(&event(9)).unwrap(), seq(9));
     assert_eq!(read_all(&mut spool), ids(9..10));
 }
 
@@ -138,12 +143,12 @@ fn flipped_bytes_and_garbage_are_cut_never_a_panic() {
             spool.append(&event(n)).unwrap();
         }
     }
-    let path = segment::path(dir.path(), 0);
+    let path = segment::path(dir.path(), seq(0));
     let mut bytes = std::fs::read(&path).unwrap();
     let middle = bytes.len() / 2;
     bytes[middle] ^= 0xff;
     std::fs::write(&path, &bytes).unwrap();
-    let mut junk = std::fs::File::create(segment::path(dir.path(), 100)).unwrap();
+    let mut junk = std::fs::File::create(segment::path(dir.path(), seq(100))).unwrap();
     junk.write_all(b"not a spool segment at all").unwrap();
     let (mut spool, recovered) = Spool::open(options(dir.path(), 1 << 20, 1 << 20)).unwrap();
     let back = read_all(&mut spool);
@@ -164,7 +169,27 @@ fn a_full_spool_refuses_and_drop_oldest_makes_room() {
     assert!(spool.bytes() <= 2_000);
     let lost = spool.drop_oldest();
     assert!(lost > 0);
-    assert_eq!(spool.append(&event(n)).unwrap(), n);
+    assert_eq!(spool.append(&event(n)).unwrap(), seq(n));
     let back = read_all(&mut spool);
     assert_eq!(back, ids(lost..n + 1), "the oldest went, the rest in order");
+}
+
+#[test]
+fn prepended_events_come_back_first_after_reopening() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut spool, _) = Spool::open(options(dir.path(), 1 << 20, 700)).unwrap();
+    for n in 10..30 {
+        spool.append(&event(n)).unwrap();
+    }
+    let (first_read, _) = spool.read_next().unwrap().unwrap();
+    spool.ack(first_read);
+    // Older events still in memory at a hard stop go in front of everything spooled.
+    let older: Vec<Event> = (0..10).map(event).collect();
+    spool.prepend(&older).unwrap();
+    drop(spool);
+    let (mut spool, recovered) = Spool::open(options(dir.path(), 1 << 20, 700)).unwrap();
+    assert_eq!(recovered.cut_bytes, 0);
+    let back: Vec<String> = read_all(&mut spool).into_iter().map(|(_, id)| id).collect();
+    let want: Vec<String> = (0..30).map(|n| format!("conn:{n}")).collect();
+    assert_eq!(back, want);
 }

@@ -97,23 +97,20 @@ impl KafkaWindow {
         }
     }
 
-    /// After a hard stop: waits up to `grace` for outstanding reports; returns the flights that
-    /// were delivered in that time and how many were not (failed, or no report in time).
-    pub async fn finish(mut self, grace: Duration) -> (Vec<Flight>, u64) {
-        let mut delivered = Vec::new();
-        let mut failed = 0;
+    /// After a hard stop: waits up to `grace` for outstanding reports; returns every flight,
+    /// oldest first, with whether it was delivered (failed, or no report in time: not).
+    pub async fn finish(mut self, grace: Duration) -> Vec<(Flight, bool)> {
+        let mut settled = Vec::new();
         let deadline = tokio::time::Instant::now() + grace;
         while !self.flights.is_empty() {
-            match tokio::time::timeout_at(deadline, self.oldest()).await {
-                Ok(Ok(())) => delivered.extend(self.pop_oldest()),
-                Ok(Err(_)) => {
-                    self.pop_oldest();
-                    failed += 1;
-                }
+            let delivered = match tokio::time::timeout_at(deadline, self.oldest()).await {
+                Ok(outcome) => outcome.is_ok(),
                 Err(_) => break,
-            }
+            };
+            settled.extend(self.pop_oldest().map(|f| (f, delivered)));
         }
-        (delivered, failed + self.flights.len() as u64)
+        settled.extend(self.flights.into_iter().map(|f| (f, false)));
+        settled
     }
 }
 
