@@ -245,13 +245,22 @@ async fn a_transport_dropped_at_every_step_is_resumed_each_time_and_loses_nothin
     let Hpc { sim, job, app, out, _dir } = ready_hpc(4).await;
     let resumed = |app: &App| counter(app, "reconnects_total", &[("reason", "transport")]);
     let mut drops = 0;
+    let sockets = |n: usize| {
+        let control = sim.control();
+        async move {
+            let attached = control.wait_for_connections(n);
+            tokio::time::timeout(WAIT, attached).await.expect("socket count reached");
+        }
+    };
     loop {
-        // The socket goes, and the job moves on while the bridge is away.
+        // The socket goes (once the bridge holds one), and the job moves on while it is away.
+        sockets(1).await;
         let before = resumed(&app);
         sim.control().drop_connections();
+        sockets(0).await;
         let moved = sim.control().advance(job);
         drops += 1;
-        eventually(WAIT, "resumed after a drop", || resumed(&app) > before).await;
+        eventually(WAIT, "resuming after a drop", || resumed(&app) > before).await;
         if !moved {
             break;
         }
