@@ -10,7 +10,7 @@
 //! - `record`: the record format (pure).
 //! - `segment`: segment files, checking at open, reading at an offset.
 
-mod record;
+pub mod record;
 mod segment;
 
 use std::collections::VecDeque;
