@@ -10,7 +10,7 @@
 //! - `record`: the record format (pure).
 //! - `segment`: segment files, checking at open, reading at an offset.
 
-mod record;
+pub mod record;
 mod segment;
 
 use std::collections::VecDeque;
@@ -111,6 +111,13 @@ impl Spool {
             }
             recovered.cut_bytes += checked.cut_bytes;
             recovered.events += checked.count;
+            if checked.count == 0 {
+                // Nothing in it (a crash between creating it and its first record, or a torn
+                // header). Kept, it would be the newest segment, and the first append would try
+                // to create a file of the same name again and fail for ever.
+                std::fs::remove_file(&path).map_err(io)?;
+                continue;
+            }
             let next = segments.back().map_or(first, Segment::end);
             if first < next {
                 warn!(path = %path.display(), "Spool segment overlaps the one before; renumbered.");

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use time::format_description::well_known::Rfc3339;
-use time::OffsetDateTime;
+use time::{OffsetDateTime, UtcOffset};
 
 use crate::event::{Event, EventType};
 
@@ -92,7 +92,12 @@ pub fn decode(payload: &[u8]) -> Result<Event, RecordError> {
     let envelope: Envelope<'_> = serde_json::from_slice(&payload[2 + hub_len..])
         .map_err(|e| RecordError::Payload(e.to_string()))?;
     let kind = EventType::from_type(envelope.kind).ok_or_else(|| bad("unknown event type"))?;
-    let time = OffsetDateTime::parse(envelope.time, &Rfc3339).map_err(|_| bad("bad time"))?;
+    // In UTC, as events are written: an offset that pushes the time past year 9999 in UTC
+    // would make writing the event panic later.
+    let time = OffsetDateTime::parse(envelope.time, &Rfc3339)
+        .ok()
+        .and_then(|t| t.checked_to_offset(UtcOffset::UTC))
+        .ok_or_else(|| bad("bad time"))?;
     Ok(Event {
         id: envelope.id,
         source: Arc::from(envelope.source),
@@ -148,6 +153,25 @@ mod tests {
             bad[i] ^= 0x40;
             assert!(split(&bad).is_err(), "flip at {i}");
         }
+    }
+
+    /// The payload of `event(1)` with its time replaced.
+    fn payload_with_time(time: &str) -> Vec<u8> {
+        let mut bytes = Vec::new();
+        encode(&event(1), &mut bytes);
+        let text = String::from_utf8(bytes[HEADER..].to_vec()).unwrap();
+        text.replace("2026-11-30T12:00:00.25Z", time).into_bytes()
+    }
+
+    #[test]
+    fn a_time_that_leaves_the_calendar_in_utc_is_refused() {
+        // Found by reading while writing the spool fuzz target: the year-9999 time with a
+        // negative offset decoded, and writing the event then panicked converting it to UTC.
+        let late = payload_with_time("9999-12-31T23:59:59-01:00");
+        assert_eq!(decode(&late).map(|e| e.id), Err(RecordError::Payload("bad time".into())));
+        let offset = decode(&payload_with_time("2026-11-30T13:00:00+01:00")).unwrap();
+        let json: serde_json::Value = serde_json::from_slice(&offset.to_json()).unwrap();
+        assert_eq!(json["time"], "2026-11-30T12:00:00Z");
     }
 
     #[test]

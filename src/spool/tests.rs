@@ -158,6 +158,22 @@ fn flipped_bytes_and_garbage_are_cut_never_a_panic() {
 }
 
 #[test]
+fn an_empty_or_headless_segment_is_removed_and_appends_go_on() {
+    // Found by fuzzing (spool_open): a segment with no record in it (created, then a crash
+    // before the first append, or its header torn) was kept as the newest segment, and every
+    // append then failed trying to create that same file again.
+    for leftover in [&segment::MAGIC[..], &segment::MAGIC[..5], b"junk"] {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(segment::path(dir.path(), 9), leftover).unwrap();
+        let (mut spool, recovered) = Spool::open(options(dir.path(), 1 << 20, 1 << 20)).unwrap();
+        assert_eq!(recovered.events, 0);
+        assert_eq!(segment_files(dir.path()), 0, "an empty segment is removed");
+        let seq = spool.append(&event(0)).expect("appends work after recovery");
+        assert_eq!(read_all(&mut spool), vec![(seq, "conn:0".to_owned())]);
+    }
+}
+
+#[test]
 fn a_full_spool_refuses_and_drop_oldest_makes_room() {
     let dir = tempfile::tempdir().unwrap();
     let (mut spool, _) = Spool::open(options(dir.path(), 2_000, 500)).unwrap();

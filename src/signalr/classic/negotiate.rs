@@ -114,7 +114,14 @@ fn parse_version(text: &str) -> Option<(u32, u32)> {
     Some((major.parse().ok()?, minor.parse().ok()?))
 }
 
+/// The longest duration a .NET server can write (`TimeSpan.MaxValue`, in whole seconds). The
+/// session adds these to `Instant::now()`, which panics for durations near `Duration::MAX`.
+const MAX_SECONDS: f64 = 922_337_203_685.0;
+
 fn seconds(field: &'static str, secs: f64) -> Result<Duration, NegotiateError> {
+    if secs > MAX_SECONDS {
+        return Err(NegotiateError::BadDuration(field));
+    }
     Duration::try_from_secs_f64(secs).map_err(|_| NegotiateError::BadDuration(field))
 }
 
@@ -156,6 +163,31 @@ mod tests {
             assert_eq!(result.is_ok(), ok, "{version}: {result:?}");
             if !ok {
                 assert!(result.unwrap_err().to_string().contains(version), "{version}");
+            }
+        }
+    }
+
+    #[test]
+    fn parse_negotiate_refuses_durations_no_deadline_can_hold() {
+        // The session's deadlines are `Instant::now() + timeout`; 1e19 seconds fitted a
+        // Duration and that addition panicked.
+        for field in ["KeepAliveTimeout", "DisconnectTimeout", "TransportConnectTimeout"] {
+            let at = HPC.find(&format!("\"{field}\":")).unwrap() + field.len() + 3;
+            let end = at + HPC[at..].find(',').unwrap();
+            for (secs, ok) in [("1e19", false), ("-1", false), ("922337203685", true)] {
+                let body = format!("{}{secs}{}", &HPC[..at], &HPC[end..]);
+                match parse_negotiate(body.as_bytes()) {
+                    Ok(n) => {
+                        assert!(ok, "{field} {secs}");
+                        let now = std::time::Instant::now();
+                        let _ = now + n.disconnect_timeout + n.transport_connect_timeout;
+                        let _ = now + n.keep_alive_timeout.unwrap();
+                    }
+                    Err(error) => {
+                        assert!(!ok, "{field} {secs}: {error}");
+                        assert!(matches!(error, NegotiateError::BadDuration(f) if f == field));
+                    }
+                }
             }
         }
     }

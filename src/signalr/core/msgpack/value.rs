@@ -196,7 +196,8 @@ fn scalar_data_len(marker: Marker) -> usize {
 
 /// Converts one MessagePack value (extra bytes after it are ignored) to JSON: binary becomes
 /// base64 (as ASP.NET Core's JSON protocol writes `byte[]`), the timestamp extension an RFC 3339
-/// string, other extensions `{"ext":type,"data":base64}`, non-string map keys their JSON text.
+/// string, other extensions `{"ext":type,"data":base64}`, non-string scalar map keys their JSON
+/// text; an array or map as a key is refused.
 pub fn to_json(raw: &[u8]) -> Result<Value, ValueError> {
     json_value(&mut Cursor::new(raw), 0)
 }
@@ -241,6 +242,21 @@ fn json_map(cur: &mut Cursor<'_>, depth: usize) -> Result<Value, ValueError> {
     let len = cur.map_len()?;
     let mut map = serde_json::Map::new();
     for _ in 0..len {
+        // A key's JSON text is escaped again by every map key it sits in, doubling it per
+        // level: maps nested in keys would let ~100 bytes of input demand 2^50 bytes of
+        // output. Only scalars (and extensions) make keys.
+        let marker = cur.peek()?;
+        if matches!(
+            marker,
+            Marker::FixArray(_)
+                | Marker::Array16
+                | Marker::Array32
+                | Marker::FixMap(_)
+                | Marker::Map16
+                | Marker::Map32
+        ) {
+            return Err(ValueError::Unexpected { expected: "scalar map key", found: marker });
+        }
         let key = match json_value(cur, depth + 1)? {
             Value::String(key) => key,
             other => other.to_string(),

@@ -51,6 +51,20 @@ fn to_json_containers() {
 }
 
 #[test]
+fn to_json_refuses_container_map_keys() {
+    // Found by fuzzing (core_msgpack): maps nested as keys of maps. Each level escapes the
+    // JSON text of the key below it again, so the output doubled per level: 49 levels (about
+    // 100 bytes) never finished converting. 20 levels keep this test quick should it regress.
+    let bomb = format!("{}01 02{}", "81 ".repeat(20), " ff".repeat(19));
+    let refused =
+        Err(ValueError::Unexpected { expected: "scalar map key", found: Marker::FixMap(1) });
+    assert_eq!(json_of(&bomb), refused);
+    assert!(matches!(json_of("81 91 01 02"), Err(ValueError::Unexpected { .. })));
+    // Values may still nest; only keys are scalars.
+    assert_eq!(json_of("81 01 81 02 03"), Ok(json!({"1": {"2": 3}})));
+}
+
+#[test]
 fn to_json_timestamps() {
     assert_eq!(json_of("d6 ff 00 00 00 00"), Ok(json!("1970-01-01T00:00:00Z")));
     // 30-bit nanoseconds (500 ms) above 34-bit seconds (1 700 000 000).
