@@ -49,6 +49,10 @@ impl ClassicControl {
     pub fn connection_count(&self) -> usize {
         self.shared.live_count()
     }
+    /// WebSocket transports opened so far, resumed ones included (a count that only grows).
+    pub fn transports_opened(&self) -> u64 {
+        self.shared.transports_opened()
+    }
     /// Waits until exactly `n` sockets are attached.
     pub async fn wait_for_connections(&self, n: usize) {
         let mut rx = self.shared.watch_live();

@@ -94,6 +94,11 @@ impl Shared {
         self.generation.fetch_add(1, Ordering::Relaxed)
     }
 
+    /// WebSocket transports opened so far (`/connect` and `/reconnect`).
+    pub fn transports_opened(&self) -> u64 {
+        self.generation.load(Ordering::Relaxed) - 1
+    }
+
     fn sessions(&self) -> Vec<Arc<Session>> {
         lock(&self.sessions).values().cloned().collect()
     }
