@@ -40,6 +40,7 @@ pub struct App {
 fn open_spool(config: &SpoolConfig, metrics: &Arc<Metrics>) -> anyhow::Result<Spill> {
     let (spool, recovered) = Spool::open(config.options())
         .with_context(|| format!("opening the spool in {}", config.dir.display()))?;
+    metrics.spool.cut(recovered.cut_bytes);
     if recovered.events > 0 || recovered.cut_bytes > 0 {
         info!(
             dir = %config.dir.display(),

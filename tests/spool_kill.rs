@@ -110,6 +110,10 @@ async fn events_spooled_before_kill_9_are_published_after_restart() {
         std::iter::from_fn(|| spool.read_next().unwrap()).map(|(_, e)| e.id).collect()
     };
     assert!(spooled.len() >= 300, "the spool survived the kill: {}", spooled.len());
+    // A write torn by the kill, as a power cut would leave it: cut and counted at the restart.
+    let newest = std::fs::read_dir(&spool_dir).unwrap().map(|e| e.unwrap().path()).max().unwrap();
+    let mut torn = std::fs::OpenOptions::new().append(true).open(newest).unwrap();
+    std::io::Write::write_all(&mut torn, &[0x40, 0, 0, 0, 1, 2, 3]).unwrap();
 
     let _back = Proxy::start_at(NATS_URL, proxy.addr).await;
     let mut restarted = spawn(&config_path);
@@ -128,6 +132,7 @@ async fn events_spooled_before_kill_9_are_published_after_restart() {
         spooled.iter().all(|id| ids.contains(id))
     })
     .await;
+    assert_eq!(metric(admin, "spool_cut_bytes_total").await, 7, "the torn tail is counted");
     restarted.kill().unwrap();
     restarted.wait().unwrap();
     scope.delete().await;

@@ -10,6 +10,7 @@ pub struct SpoolMetrics {
     spooled: IntCounter,
     dropped: IntCounter,
     io_errors: IntCounter,
+    cut_bytes: IntCounter,
 }
 
 fn gauge(r: &Registry, name: &str, help: &str) -> IntGauge {
@@ -36,6 +37,11 @@ impl SpoolMetrics {
                 "Events deleted unpublished by the drop_oldest policy of a full spool.",
             ),
             io_errors: counter(r, "spool_io_errors_total", "Failed spool reads and writes."),
+            cut_bytes: counter(
+                r,
+                "spool_cut_bytes_total",
+                "Bytes of torn or corrupt spool tails cut when the spool was opened.",
+            ),
         }
     }
 
@@ -55,6 +61,11 @@ impl SpoolMetrics {
     pub fn dropped(&self, lost: u64) {
         self.dropped.inc_by(lost);
         error!(lost, "Spool full; deleted its oldest segment (when_full: drop_oldest).");
+    }
+
+    /// Opening the spool cut `bytes` of torn or corrupt tails (logged where it was found).
+    pub fn cut(&self, bytes: u64) {
+        self.cut_bytes.inc_by(bytes);
     }
 
     /// A read or write failed (logged where it happened, with the error).
