@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use signalr_bridge::config::{self, Config, SimulatorConfig, EXIT_CONFIG};
+use signalr_bridge::config::{self, Config, SimulatorConfig, SinkKind, EXIT_CONFIG};
 
 #[derive(Parser)]
 #[command(
@@ -76,6 +76,15 @@ fn main() -> ExitCode {
             Ok(cfg) => {
                 println!("{}", serde_json::to_string_pretty(&cfg).expect("config serializes"));
                 eprintln!("signalr-bridge: {} is valid", config.display());
+                if let Some(nats) =
+                    cfg.sink.nats.as_ref().filter(|_| cfg.sink.kind == SinkKind::Nats)
+                {
+                    if let Some(warning) =
+                        runtime.block_on(signalr_bridge::sink::probe::stream_window(nats))
+                    {
+                        eprintln!("signalr-bridge: warning: {warning}");
+                    }
+                }
                 ExitCode::SUCCESS
             }
             Err(code) => code,

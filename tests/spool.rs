@@ -211,3 +211,45 @@ async fn a_hard_stop_during_an_outage_keeps_memory_and_in_flight_events_for_the_
     assert_eq!(ns, (1..=100).collect::<Vec<u64>>(), "nothing lost, in order");
     scope.delete().await;
 }
+
+#[tokio::test]
+async fn check_config_warns_when_an_existing_streams_window_is_shorter_than_the_spool_needs() {
+    let scope = Scope::new().await;
+    // The stream exists already, with a 60 s window (what the test scope configures).
+    Sink::connect(&scope.config(signalr_bridge::config::NatsMode::Jetstream, true, 4))
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("c.yaml");
+    let config = format!(
+        "hubs: [{{ name: h, url: 'http://127.0.0.1:1/hub' }}]
+sink:
+  kind: nats
+  nats:
+    url: nats://{NATS_URL}
+    mode: jetstream
+    subject_template: '{prefix}.{{hub}}'
+    stream: {{ name: {stream}, subjects: ['{prefix}.>'] }}
+queue:
+  spool: {{ dir: '{spool}', max_outage_secs: 1800 }}
+",
+        prefix = scope.prefix,
+        stream = scope.stream,
+        spool = dir.path().join("spool").display()
+    );
+    std::fs::write(&path, config).unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_signalr-bridge"))
+        .args(["check-config", "--config"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains("warning"), "{stderr}");
+    assert!(
+        stderr.contains(&format!("stream {} removes duplicates only within 60s", scope.stream)),
+        "{stderr}"
+    );
+    assert!(stderr.contains("1800s"), "{stderr}");
+    scope.delete().await;
+}

@@ -7,11 +7,13 @@
 //! - `jetstream`: the JetStream in-flight window (go-back-N on failure).
 //! - `kafka`: the Kafka producer, record layout and in-flight window.
 //! - `publisher`: the loop and retries.
+//! - `probe`: checks against a live broker for `check-config`.
 //! - `stop`: the hard stop: last settling, saving to the spool, accounting.
 
 mod jetstream;
 mod kafka;
 mod nats;
+pub mod probe;
 mod publisher;
 pub mod route;
 mod stop;

@@ -105,7 +105,10 @@ pub async fn connect(config: &NatsSinkConfig, max_in_flight: usize) -> Result<Na
 }
 
 /// Connect options: auth from config and the connection-state callback.
-async fn options(config: &NatsSinkConfig, link: Arc<Link>) -> Result<ConnectOptions, SinkError> {
+pub(super) async fn options(
+    config: &NatsSinkConfig,
+    link: Arc<Link>,
+) -> Result<ConnectOptions, SinkError> {
     let mut options = ConnectOptions::new()
         .name("signalr-bridge")
         .connection_timeout(CONNECT_TIMEOUT)
@@ -154,15 +157,10 @@ async fn ensure_stream(
         Ok(stream) => {
             let mut config = stream.cached_info().config.clone();
             let wanted_window = Duration::from_secs(wanted.duplicate_window_secs);
-            if config.duplicate_window < wanted_window {
-                warn!(
-                    stream = name,
-                    window_secs = config.duplicate_window.as_secs(),
-                    wanted_secs = wanted_window.as_secs(),
-                    "The stream's duplicate window is shorter than the outages the bridge may \
-                     replay after; re-sent events older than it will be stored twice. Widen it \
-                     (nats stream edit --dupe-window) or shorten queue.spool.max_outage_secs."
-                );
+            if let Some(warning) =
+                super::probe::window_warning(name, config.duplicate_window, wanted_window)
+            {
+                warn!(stream = name, "{warning}");
             }
             if config.subjects == wanted.subjects {
                 info!(stream = name, "JetStream stream exists with the configured subjects.");
