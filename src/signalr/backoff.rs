@@ -1,5 +1,6 @@
 //! Capped exponential backoff with jitter: a pure function of the attempt number and a random
-//! sample, so its table is testable.
+//! sample, so its table is testable. Also the reachability watch that ends a backoff early when
+//! a hub that was down accepts connections again.
 
 use std::time::Duration;
 
@@ -15,6 +16,29 @@ pub fn delay(policy: &ReconnectConfig, attempt: u32, sample: f64) -> Duration {
     let spread = policy.jitter * (2.0 * sample.clamp(0.0, 1.0) - 1.0);
     let ms = (base * (1.0 + spread)).clamp(0.0, policy.max_delay_ms as f64);
     Duration::from_millis(ms.round() as u64)
+}
+
+/// How often a hub that refused TCP connections is tried again while the bridge backs off.
+const PROBE_EVERY: Duration = Duration::from_millis(250);
+/// How long one reachability probe may take.
+const PROBE_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// Whether the hub's host accepts a TCP connection on its port now.
+pub async fn reachable(url: &url::Url) -> bool {
+    let (Some(host), Some(port)) = (url.host_str(), url.port_or_known_default()) else {
+        return true; // nothing to probe: back off as configured
+    };
+    let connect = tokio::net::TcpStream::connect((host, port));
+    matches!(tokio::time::timeout(PROBE_TIMEOUT, connect).await, Ok(Ok(_)))
+}
+
+/// Returns once the hub accepts TCP connections again, so a hub that was down is reconnected
+/// (and re-subscribed) within a moment of coming back instead of after the rest of a long
+/// backoff. Only a cheap connect is repeated, never a negotiate.
+pub async fn until_reachable(url: &url::Url) {
+    while !reachable(url).await {
+        tokio::time::sleep(PROBE_EVERY).await;
+    }
 }
 
 #[cfg(test)]

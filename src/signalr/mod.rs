@@ -259,9 +259,15 @@ pub async fn run_hub(hub: Arc<Hub>, cancel: CancellationToken) {
         let wait = backoff::delay(&hub.config.reconnect, attempt, rand::random::<f64>());
         attempt = attempt.saturating_add(1);
         info!(hub = %hub.name, delay_ms = wait.as_millis() as u64, attempt, "Reconnecting after backoff.");
+        // A hub that is down (refuses TCP) is watched, and reconnected as soon as it is back; one
+        // that answers but fails backs off as configured, so it is not hammered.
+        let down = !backoff::reachable(&hub.config.url).await;
         tokio::select! {
             _ = cancel.cancelled() => break,
             _ = tokio::time::sleep(wait) => {}
+            _ = backoff::until_reachable(&hub.config.url), if down => {
+                info!(hub = %hub.name, "Hub reachable again; reconnecting now.");
+            }
         }
     }
     set_state(&hub, HubState::Stopped);

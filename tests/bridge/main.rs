@@ -261,3 +261,51 @@ async fn generic_profile_publishes_every_invocation() {
     assert_eq!(app.shutdown().await.undelivered, 0);
     delete_stream(&js, &stream).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hub_that_comes_back_is_resubscribed_without_waiting_out_a_long_backoff() {
+    let sim = simulator(50, None).await;
+    let addr = sim.addr;
+    let dir = tempfile::tempdir().unwrap();
+    // The first retry would come only after a minute: what brings the hub back within the
+    // test's wait is the bridge watching for the hub's port to accept connections again.
+    let hub = format!(
+        "  - name: rm
+    url: {}
+    skip_negotiation: true
+    profile: redmist
+    redmist: {{ event_ids: [42] }}
+    reconnect: {{ initial_delay_ms: 60000, max_delay_ms: 60000, jitter: 0.0 }}
+",
+        sim.hub_url()
+    );
+    let app = start(config(&format!("hubs:\n{hub}{}", file_sink(&dir.path().join("e"), "")))).await;
+    eventually(WAIT, "ready", || app.status.ready()).await;
+
+    drop(sim); // the hub goes away entirely: its port refuses connections
+    eventually(WAIT, "not ready while the hub is down", || !app.status.ready()).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let mut back = None;
+    for _ in 0..100 {
+        let config = signalr_bridge::config::SimulatorConfig {
+            listen: addr,
+            rate_per_sec: 50,
+            cars: 8,
+            event_id: 42,
+            required_token: None,
+        };
+        match signalr_bridge::simulate::Simulator::start(config).await {
+            Ok(sim) => {
+                back = Some(sim);
+                break;
+            }
+            Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
+        }
+    }
+    let sim = back.expect("the hub's port is free again");
+    eventually(WAIT, "subscribed again, long before the backoff ends", || app.status.ready()).await;
+    let subscribed =
+        sim.control().invocations_received().iter().any(|(m, _)| m == "SubscribeToEventV2");
+    assert!(subscribed, "the returning hub got the subscription");
+    assert_eq!(app.shutdown().await.undelivered, 0);
+}
