@@ -87,6 +87,10 @@ impl SimControl {
     pub fn inject_raw_binary(&self, data: Vec<u8>) {
         self.shared.send_ctl(Ctl::RawBinary(data.into()));
     }
+    /// Transports that resumed a stateful connection so far.
+    pub fn stateful_resumes(&self) -> u64 {
+        self.shared.resumes.load(std::sync::atomic::Ordering::Relaxed)
+    }
     /// Handshaken connections now open.
     pub fn connection_count(&self) -> usize {
         self.shared.connection_count()

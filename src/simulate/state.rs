@@ -95,6 +95,8 @@ pub struct Shared {
     silent_until: watch::Sender<Option<Instant>>,
     /// Negotiated tokens, and the stateful connections they resume.
     pub tokens: Tokens,
+    /// Transports that resumed a stateful connection.
+    pub resumes: AtomicU64,
     race: Mutex<Option<Race>>,
     /// Redirects and OAuth2 tokens.
     pub access: Access,
@@ -111,6 +113,7 @@ impl Shared {
         let tokens = Tokens::new(options.negotiate_token_ttl);
         Shared {
             tokens,
+            resumes: AtomicU64::new(0),
             config,
             options,
             cancel: CancellationToken::new(),

@@ -90,6 +90,7 @@ async fn stateful_resumes_after_drops_lose_and_duplicate_nothing() {
     assert_eq!(cars(), PATCHES as u64, "no replayed record became an event again");
     assert_eq!(messages.len() as u64, published);
     assert_eq!(counter(&app, "hub_gaps_total", &[("hub", "rm")]), 0, "a resume is no gap");
+    assert_eq!(sim.control().stateful_resumes(), DROPS, "the simulator resumed each drop");
     assert_eq!(app.status.hubs[0].snapshot().connects, 1, "the same connection throughout");
     assert_eq!(subscribes(&sim), 1, "subscriptions are not invoked again on a resume");
     let snapshots =

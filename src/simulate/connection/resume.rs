@@ -146,6 +146,7 @@ impl Conn {
         let first = s.outbound.first_unacked();
         let replay: Vec<Vec<u8>> = s.outbound.replay().cloned().collect();
         tracing::debug!(first, replayed = replay.len(), "Simulator resumed a stateful connection.");
+        self.shared.resumes.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let sequence = self.message(|| json::sequence(first), || msgpack::sequence(first));
         if let Flow::Abort = self.send_message_flow(sequence).await {
             return Flow::Abort;
