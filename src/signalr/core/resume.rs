@@ -18,7 +18,7 @@ use tracing::{debug, info, warn};
 
 use super::connect::{self, Resume};
 use super::protocol::Writer;
-use super::stateful::{Inbound, Outbound, Verdict, ACK_DEBOUNCE, BUFFER_BYTES};
+use super::stateful::{Inbound, Outbound, SequenceError, Verdict, ACK_DEBOUNCE, BUFFER_BYTES};
 use crate::signalr::transport::{ConnectError, WsStream};
 use crate::signalr::{Exit, Hub, SessionError};
 
@@ -81,6 +81,17 @@ impl Stateful {
         }
     }
 
+    /// The server's `Sequence` arrived: after a drop, that is when the resume succeeded.
+    pub fn sequence(&mut self, hub: &Hub, first: u64) -> Result<(), SequenceError> {
+        let resuming = self.inbound.awaiting_sequence();
+        self.inbound.sequence(first)?;
+        if resuming {
+            hub.metrics.gaps.resumed(&hub.name);
+            info!(hub = %hub.name, sequence = first, "Stateful connection resumed on a new transport; the server replays what we did not acknowledge.");
+        }
+        Ok(())
+    }
+
     /// When the debounced Ack is due, if one is.
     pub fn ack_due(&self) -> Option<Instant> {
         self.ack_at
@@ -124,8 +135,7 @@ impl Stateful {
             replayed += 1;
         }
         ws.flush().await.map_err(SessionError::transport)?;
-        hub.metrics.gaps.resumed(&hub.name);
-        info!(hub = %hub.name, sequence = first, replayed, "Stateful connection resumed on a new transport; the server replays what we did not acknowledge.");
+        debug!(hub = %hub.name, sequence = first, replayed, "Transport reconnected; waiting for the server's Sequence.");
         Ok(ws)
     }
 

@@ -129,6 +129,11 @@ impl Inbound {
         self.awaiting_sequence = true;
     }
 
+    /// After a drop, until the peer's `Sequence`.
+    pub fn awaiting_sequence(&self) -> bool {
+        self.awaiting_sequence
+    }
+
     /// The highest sequence id processed (0 before any).
     pub fn latest(&self) -> u64 {
         self.latest

@@ -23,10 +23,12 @@ fn after_a_drop_nothing_is_processed_until_the_sequence_then_replayed_duplicates
         assert_eq!(inbound.record(1), Verdict::Process(id));
     }
     inbound.disconnected();
+    assert!(inbound.awaiting_sequence());
     assert_eq!(inbound.record(1), Verdict::BeforeSequence);
     assert_eq!(inbound.record(6), Verdict::BeforeSequence);
     // The server replays from 4: its Ack for 4 and 5 never arrived.
     inbound.sequence(4).unwrap();
+    assert!(!inbound.awaiting_sequence());
     assert_eq!(inbound.record(1), Verdict::Duplicate(4));
     assert_eq!(inbound.record(6), Verdict::Untracked);
     assert_eq!(inbound.record(1), Verdict::Duplicate(5));

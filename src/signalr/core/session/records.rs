@@ -186,7 +186,7 @@ impl Live<'_> {
         self.records += 1;
         let hub = self.hub;
         let Some(stateful) = self.stateful.as_mut() else { return self.stateful_ignored() };
-        if let Err(e) = stateful.inbound.sequence(first) {
+        if let Err(e) = stateful.sequence(hub, first) {
             hub.metrics.decode_error(&hub.name, "sequence", &e);
             self.exit = Some(Exit::Lost(SessionError::Transport(e.to_string())));
         }
