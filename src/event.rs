@@ -114,7 +114,11 @@ pub struct WireId {
     /// The connection: the negotiated connection id, or a UUID minted at connect when the
     /// server gives none (skipNegotiation).
     pub connection: Arc<str>,
-    /// 1-based sequence of the record within the connection.
+    /// 1-based sequence of the record within the connection. On a stateful-reconnect
+    /// connection it is the server's sequence id of the record (trackable records only, as
+    /// both sides number them), so a record replayed after a resume has the same id; the
+    /// session skips such a duplicate before it becomes an event, and the id keeps even a
+    /// missed skip harmless downstream (JetStream drops a repeated `Nats-Msg-Id`).
     pub record: u64,
 }
 

@@ -61,6 +61,12 @@ pub struct HubConfig {
     /// Connect the WebSocket directly without `/negotiate` (RedMist requires this).
     #[serde(default)]
     pub skip_negotiation: bool,
+    /// ASP.NET Core stateful reconnect (.NET 8+ servers that allow it; Azure SignalR): after
+    /// a dropped WebSocket the same connection is resumed and both sides replay what the other
+    /// did not acknowledge, so nothing is lost or published twice and no gap is counted. Needs
+    /// negotiation; a server that does not agree gives a plain connection.
+    #[serde(default)]
+    pub stateful_reconnect: bool,
     /// CloudEvents `source` for this hub's events; defaults to the URL without query.
     #[serde(default)]
     pub source: Option<String>,

@@ -167,6 +167,15 @@ impl Config {
                     "remove `protocol` or set `protocol: json`",
                 ));
             }
+            if hub.stateful_reconnect
+                && (hub.skip_negotiation || hub.dialect != super::Dialect::Core)
+            {
+                return Err(invalid(
+                    key("stateful_reconnect"),
+                    "stateful reconnect needs an ASP.NET Core hub reached through negotiate",
+                    "remove `skip_negotiation` (and use `dialect: core`) or `stateful_reconnect`",
+                ));
+            }
             if hub.dialect == super::Dialect::Classic && hub.skip_negotiation {
                 return Err(invalid(
                     key("skip_negotiation"),

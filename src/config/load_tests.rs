@@ -156,6 +156,17 @@ fn hpc_pack_rules() {
             ),
             "hubs[0].subscriptions[0].hub",
         ),
+        (
+            MINIMAL.replace(
+                "skip_negotiation: true",
+                "skip_negotiation: true\n    stateful_reconnect: true",
+            ),
+            "hubs[0].stateful_reconnect",
+        ),
+        (
+            HPC.replace("dialect: classic", "dialect: classic\n    stateful_reconnect: true"),
+            "hubs[0].stateful_reconnect",
+        ),
     ];
     for (text, expected) in cases {
         let err = load_text(&text, &[]).unwrap_err().to_string();

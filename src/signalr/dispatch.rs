@@ -182,7 +182,8 @@ pub async fn enqueue(
     Ok(waited)
 }
 
-async fn sleep_until_some(at: Option<Instant>) {
+/// Sleeps until `at`, or for ever when there is none.
+pub async fn sleep_until_some(at: Option<Instant>) {
     match at {
         Some(at) => tokio::time::sleep_until(at).await,
         None => std::future::pending().await,

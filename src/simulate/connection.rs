@@ -1,11 +1,12 @@
 //! One simulated client connection: the task that owns its WebSocket. It runs the handshake,
 //! which picks the hub protocol (JSON text or MessagePack binary records), then one loop over
 //! incoming records, queued broadcasts, control commands and the keep-alive and client-timeout
-//! clocks. Framing is in `frame.rs`, hub semantics in `hub.rs`.
+//! clocks. Framing is in `frame.rs`, hub semantics in `hub.rs`; stateful reconnect (a
+//! connection that outlives its WebSocket) in `resume`.
 
 use std::sync::Arc;
 
-use axum::extract::ws::{CloseFrame, Message, WebSocket};
+use axum::extract::ws::{Message, WebSocket};
 use tokio::sync::{mpsc, watch};
 use tokio::time::{sleep_until, Instant};
 use tokio_util::sync::CancellationToken;
@@ -16,6 +17,8 @@ use crate::config::HubProtocol;
 use crate::signalr::core::msgpack;
 
 mod dispatch;
+mod resume;
+mod send;
 
 /// The longest unterminated record accepted (RedMist's MaximumReceiveMessageSize).
 const MAX_RECORD_BYTES: usize = 1024 * 1024;
@@ -34,19 +37,25 @@ enum Flow {
     Abort,
 }
 
-/// Serves one upgraded socket to the end; `token` is the negotiate token it claimed, if any.
-pub async fn run(socket: WebSocket, shared: Arc<Shared>, token: Option<String>) {
+/// Serves one upgraded socket to the end; `token` is the negotiate token it claimed, if any,
+/// `stateful` whether negotiate agreed to stateful reconnect (the handshake must say version 2
+/// too).
+pub async fn run(socket: WebSocket, shared: Arc<Shared>, token: Option<String>, stateful: bool) {
     let mut conn = Conn::new(socket, shared.clone());
-    if let Some(leftover) = conn.handshake().await {
+    if let Some((leftover, version)) = conn.handshake().await {
+        if let (true, 2, Some(token)) = (stateful, version, &token) {
+            conn.make_stateful(token);
+        }
         conn.serve(leftover).await;
     }
     if let Some(token) = token {
-        shared.release_token(&token);
+        shared.tokens.release(&token);
     }
 }
 
 struct Conn {
-    socket: WebSocket,
+    /// None while a stateful connection waits for its next transport.
+    socket: Option<WebSocket>,
     shared: Arc<Shared>,
     protocol: HubProtocol,
     buffer: RecordBuffer,
@@ -59,13 +68,15 @@ struct Conn {
     /// Cancelled to drop this socket at once, even in the middle of a blocked write.
     kill: CancellationToken,
     silence: watch::Receiver<Option<Instant>>,
+    /// Numbering, replay buffer and new transports, when stateful reconnect is on.
+    stateful: Option<resume::ServerStateful>,
 }
 
 impl Conn {
     fn new(socket: WebSocket, shared: Arc<Shared>) -> Conn {
         let now = Instant::now();
         Conn {
-            socket,
+            socket: Some(socket),
             shared: shared.clone(),
             protocol: HubProtocol::Json,
             buffer: RecordBuffer::default(),
@@ -75,12 +86,13 @@ impl Conn {
             client_timeout_active: false,
             kill: shared.cancel.child_token(),
             silence: shared.watch_silence(),
+            stateful: None,
         }
     }
 
     /// Reads the handshake record (JSON in both protocols); on success returns the data that
-    /// followed it.
-    async fn handshake(&mut self) -> Option<Vec<u8>> {
+    /// followed it, and the protocol version asked for.
+    async fn handshake(&mut self) -> Option<(Vec<u8>, i64)> {
         let deadline = sleep_until(Instant::now() + self.shared.options.handshake_timeout);
         tokio::pin!(deadline);
         let mut buf = Vec::new();
@@ -91,7 +103,7 @@ impl Conn {
                     return None;
                 }
                 _ = self.shared.cancel.cancelled() => return None,
-                message = self.socket.recv() => message,
+                message = recv(&mut self.socket) => message,
             };
             buf.extend_from_slice(&frame_data(message?)?);
             let Some(end) = memchr::memchr(frame::RS as u8, &buf) else {
@@ -100,7 +112,8 @@ impl Conn {
                 }
                 continue;
             };
-            match frame::check_handshake(&String::from_utf8_lossy(&buf[..end])) {
+            let record = String::from_utf8_lossy(&buf[..end]).into_owned();
+            match frame::check_handshake(&record) {
                 Ok(protocol) => self.protocol = protocol,
                 Err(error) => {
                     self.refuse(&error).await;
@@ -110,7 +123,7 @@ impl Conn {
             // In the connection's transfer format: binary for MessagePack.
             let ok = self.message(|| frame::HANDSHAKE_OK.into(), || frame::HANDSHAKE_OK.into());
             self.send_message(ok).await.ok()?;
-            return Some(buf.split_off(end + 1));
+            return Some((buf.split_off(end + 1), frame::handshake_version(&record)));
         }
     }
 
@@ -127,14 +140,25 @@ impl Conn {
         let handle = Arc::new(ConnHandle {
             queue: queue_tx,
             ctl: ctl_tx,
-            kill: self.kill.clone(),
+            kill: std::sync::Mutex::new(self.kill.clone()),
+            forget: self.shared.cancel.child_token(),
             groups: Default::default(),
             protocol: self.protocol,
         });
         let id = self.shared.register(handle.clone());
         let mut flow = self.on_data(&handle, leftover).await;
-        while let Flow::Continue = flow {
-            flow = self.step(&handle, &mut queue, &mut ctl).await;
+        loop {
+            while let Flow::Continue = flow {
+                flow = self.step(&handle, &mut queue, &mut ctl).await;
+            }
+            // A stateful connection whose transport dropped waits for the next one.
+            if !matches!(flow, Flow::Abort) || self.stateful.is_none() {
+                break;
+            }
+            flow = self.park(&handle).await;
+            if !matches!(flow, Flow::Continue) {
+                break;
+            }
         }
         self.shared.unregister(id);
         if let Flow::Close = flow {
@@ -152,17 +176,21 @@ impl Conn {
         let silent = self.shared.silent_until();
         let quiet = silent.is_some();
         let wake = silent.unwrap_or_else(|| self.next_clock());
+        let replay_full = self.stateful.as_ref().is_some_and(resume::ServerStateful::is_full);
         tokio::select! {
             biased;
             _ = self.kill.cancelled() => Flow::Abort,
+            Some(socket) = resume::takeover(&mut self.stateful) => self.resume(handle, socket).await,
             _ = self.silence.changed() => Flow::Continue,
             _ = sleep_until(wake) => if quiet { Flow::Continue } else { self.on_clock().await },
             Some(command) = ctl.recv(), if !quiet => self.on_ctl(command).await,
-            message = self.socket.recv(), if !quiet => match message.and_then(frame_data) {
+            message = recv(&mut self.socket), if !quiet => match message.and_then(frame_data) {
                 Some(data) => self.on_data(handle, data).await,
                 None => Flow::Abort,
             },
-            Some(first) = queue.recv(), if !quiet => self.send_batch(first, queue).await,
+            Some(first) = queue.recv(), if !quiet && !replay_full => {
+                self.send_batch(first, queue).await
+            }
         }
     }
 
@@ -235,57 +263,13 @@ impl Conn {
             Err(()) => Flow::Abort,
         }
     }
+}
 
-    /// Sends `first` plus whatever else is already queued, as one frame.
-    async fn send_batch(&mut self, first: Outgoing, queue: &mut mpsc::Receiver<Outgoing>) -> Flow {
-        let mut batch = Vec::with_capacity(first.len(self.protocol) * 4);
-        first.append_to(self.protocol, &mut batch);
-        for _ in 1..MAX_BATCH_RECORDS {
-            if batch.len() >= MAX_BATCH_BYTES {
-                break;
-            }
-            match queue.try_recv() {
-                Ok(next) => next.append_to(self.protocol, &mut batch),
-                Err(_) => break,
-            }
-        }
-        // JSON records are whole UTF-8 strings, so their concatenation is too.
-        let message = match self.protocol {
-            HubProtocol::Json => Message::Text(String::from_utf8(batch).unwrap_or_default().into()),
-            HubProtocol::MessagePack => Message::Binary(batch.into()),
-        };
-        self.send_message_flow(message).await
-    }
-
-    async fn send_flow(&mut self, text: String) -> Flow {
-        self.send_message_flow(Message::Text(text.into())).await
-    }
-
-    async fn send_message_flow(&mut self, message: Message) -> Flow {
-        match self.send_message(message).await {
-            Ok(()) => Flow::Continue,
-            Err(()) => Flow::Abort,
-        }
-    }
-
-    /// Writes one text frame, as is.
-    async fn send(&mut self, text: String) -> Result<(), ()> {
-        self.send_message(Message::Text(text.into())).await
-    }
-
-    /// Writes one frame. A write blocked by a client that stopped reading still ends when the
-    /// connection is killed.
-    async fn send_message(&mut self, message: Message) -> Result<(), ()> {
-        self.last_send = Instant::now();
-        tokio::select! {
-            _ = self.kill.cancelled() => Err(()),
-            result = self.socket.send(message) => result.map_err(|_| ()),
-        }
-    }
-
-    async fn close_socket(&mut self) {
-        let frame = CloseFrame { code: 1000, reason: "".into() };
-        let _ = self.socket.send(Message::Close(Some(frame))).await;
+/// The next message of the current transport; never, while there is none.
+async fn recv(socket: &mut Option<WebSocket>) -> Option<Result<Message, axum::Error>> {
+    match socket {
+        Some(socket) => socket.recv().await,
+        None => std::future::pending().await,
     }
 }
 

@@ -28,6 +28,11 @@ impl SimControl {
     pub fn drop_connections(&self) {
         self.shared.drop_all();
     }
+    /// Drops every connection and forgets it, as a server restart would: a stateful client's
+    /// transport reconnect is refused (404), so it must make a new connection.
+    pub fn forget_connections(&self) {
+        self.shared.forget_all();
+    }
     /// Sends nothing at all (not even pings) and reads nothing for `for_`.
     pub fn go_silent(&self, for_: Duration) {
         self.shared.go_silent(Instant::now() + for_);
@@ -82,6 +87,10 @@ impl SimControl {
     pub fn inject_raw_binary(&self, data: Vec<u8>) {
         self.shared.send_ctl(Ctl::RawBinary(data.into()));
     }
+    /// Transports that resumed a stateful connection so far.
+    pub fn stateful_resumes(&self) -> u64 {
+        self.shared.resumes.load(std::sync::atomic::Ordering::Relaxed)
+    }
     /// Handshaken connections now open.
     pub fn connection_count(&self) -> usize {
         self.shared.connection_count()
@@ -128,6 +137,7 @@ impl SimControl {
 pub fn routes() -> Router<Arc<Shared>> {
     Router::new()
         .route("/drop", post(drop_all))
+        .route("/forget", post(forget_all))
         .route("/silent", post(silent))
         .route("/close", post(close))
         .route("/reset", post(reset))
@@ -141,6 +151,11 @@ pub fn routes() -> Router<Arc<Shared>> {
 
 async fn drop_all(State(shared): State<Arc<Shared>>) -> StatusCode {
     shared.drop_all();
+    StatusCode::NO_CONTENT
+}
+
+async fn forget_all(State(shared): State<Arc<Shared>>) -> StatusCode {
+    shared.forget_all();
     StatusCode::NO_CONTENT
 }
 

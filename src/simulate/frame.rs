@@ -84,6 +84,12 @@ pub fn check_handshake(record: &str) -> Result<HubProtocol, String> {
     Ok(protocol)
 }
 
+/// The `version` of a handshake request [`check_handshake`] accepted: 2 with stateful
+/// reconnect negotiated means Ack and Sequence are spoken.
+pub fn handshake_version(record: &str) -> i64 {
+    serde_json::from_str::<HandshakeRequest>(record).map_or(1, |r| r.version)
+}
+
 /// One decoded client record. Arguments stay raw JSON until a hub method binds them.
 #[derive(Debug)]
 pub enum ClientMessage<'a> {
@@ -100,8 +106,27 @@ pub enum ClientMessage<'a> {
     },
     Ping,
     Close,
-    /// Completions, stream items, cancels, acks and unknown future types: ignored.
+    /// Type 8 (stateful reconnect): the client processed our records up to this id.
+    Ack(u64),
+    /// Type 9 (stateful reconnect): the client's replay starts at this id.
+    Sequence(u64),
+    /// Completions, stream items, cancels and unknown future types: ignored.
     Ignored(i64),
+}
+
+impl ClientMessage<'_> {
+    /// The message type, for stateful-reconnect numbering.
+    pub fn kind(&self) -> u64 {
+        match self {
+            ClientMessage::Invocation { .. } => 1,
+            ClientMessage::StreamInvocation { .. } => 4,
+            ClientMessage::Ping => 6,
+            ClientMessage::Close => 7,
+            ClientMessage::Ack(_) => 8,
+            ClientMessage::Sequence(_) => 9,
+            ClientMessage::Ignored(kind) => u64::try_from(*kind).unwrap_or(0),
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -114,6 +139,8 @@ struct RawRecord<'a> {
     target: Option<String>,
     #[serde(default, borrow)]
     arguments: Option<Vec<&'a RawValue>>,
+    #[serde(rename = "sequenceId", default)]
+    sequence_id: Option<u64>,
 }
 
 /// Decodes one record (without its separator).
@@ -133,6 +160,8 @@ pub fn parse_record(record: &str) -> Result<ClientMessage<'_>, ProtocolError> {
         }),
         6 => Ok(ClientMessage::Ping),
         7 => Ok(ClientMessage::Close),
+        8 => Ok(ClientMessage::Ack(raw.sequence_id.ok_or_else(|| missing("sequenceId"))?)),
+        9 => Ok(ClientMessage::Sequence(raw.sequence_id.ok_or_else(|| missing("sequenceId"))?)),
         other => Ok(ClientMessage::Ignored(other)),
     }
 }

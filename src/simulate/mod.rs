@@ -7,7 +7,8 @@
 //! - `frame` / `hub`: pure framing (JSON; MessagePack in `frame::msgpack`, with RedMist payloads
 //!   as positional arrays from `race::positional`) and hub-method binding.
 //! - `state`: shared state and the group fan-out; `control`: [`SimControl`] and `/_sim/*`.
-//! - `access` / `oauth`: negotiate redirects, token checks and the OAuth2 token endpoint.
+//! - `access` / `oauth`: negotiate redirects, token checks and the OAuth2 token endpoint;
+//!   `tokens`: negotiated connection tokens, and the stateful connections they resume.
 //! - `race`: the race model that yields the invocations (not the transport).
 //! - `classic`: the classic ASP.NET SignalR 2.x simulator with HPC Pack's personality.
 
@@ -21,6 +22,7 @@ mod oauth;
 pub mod race;
 mod server;
 mod state;
+mod tokens;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -57,6 +59,10 @@ pub struct SimOptions {
     pub slow_client_timeout: Duration,
     /// Seed of the race model.
     pub seed: u64,
+    /// Agree to stateful reconnect when a client asks in negotiate (.NET 8+
+    /// `AllowStatefulReconnects`); a dropped transport may then be resumed within
+    /// `negotiate_token_ttl` (the server's `DisconnectTimeout`).
+    pub stateful_reconnect: bool,
 }
 
 impl Default for SimOptions {
@@ -69,6 +75,7 @@ impl Default for SimOptions {
             queue_capacity: 1024,
             slow_client_timeout: Duration::from_secs(10),
             seed: 1,
+            stateful_reconnect: true,
         }
     }
 }

@@ -15,7 +15,8 @@ use axum::{Json, Router};
 use serde::Serialize;
 
 use super::access::{self, Redirect};
-use super::state::{ClaimError, Shared};
+use super::state::Shared;
+use super::tokens::{Claim, ClaimError};
 use super::{connection, control, oauth, HUB_PATH, SNAPSHOT_PATH};
 
 /// Every route the simulator serves.
@@ -83,6 +84,9 @@ struct NegotiateV1 {
     negotiate_version: u32,
     #[serde(rename = "availableTransports")]
     available_transports: &'static [Transport],
+    /// Only when the client asked and the simulator allows it, as ASP.NET Core answers.
+    #[serde(rename = "useStatefulReconnect", skip_serializing_if = "std::ops::Not::not")]
+    use_stateful_reconnect: bool,
 }
 
 /// Version 0: the connection id doubles as the token (no `connectionToken` field).
@@ -109,17 +113,20 @@ async fn negotiate(
     let version: u32 = params.get("negotiateVersion").and_then(|v| v.parse().ok()).unwrap_or(0);
     let connection_id = uuid::Uuid::new_v4().to_string();
     if version == 0 {
-        shared.issue_token(connection_id.clone());
+        shared.tokens.issue(connection_id.clone(), false);
         return Json(NegotiateV0 { connection_id, available_transports: &TRANSPORTS })
             .into_response();
     }
     let connection_token = uuid::Uuid::new_v4().to_string();
-    shared.issue_token(connection_token.clone());
+    let asked = params.get("useStatefulReconnect").is_some_and(|v| v == "true");
+    let stateful = asked && shared.options.stateful_reconnect;
+    shared.tokens.issue(connection_token.clone(), stateful);
     Json(NegotiateV1 {
         connection_token,
         connection_id,
         negotiate_version: 1,
         available_transports: &TRANSPORTS,
+        use_stateful_reconnect: stateful,
     })
     .into_response()
 }
@@ -138,9 +145,18 @@ async fn upgrade(
         Err(rejection) => return rejection.into_response(),
     };
     let token = params.get("id").cloned();
+    let mut stateful = false;
     if let Some(token) = &token {
-        match shared.claim_token(token) {
-            Ok(()) => {}
+        match shared.tokens.claim(token) {
+            Ok(Claim::New { stateful: negotiated }) => stateful = negotiated,
+            // A new transport for a stateful connection: it goes to that connection's task.
+            Ok(Claim::Resume(takeover)) => {
+                return ws
+                    .on_upgrade(move |socket| async move {
+                        let _ = takeover.send(socket).await;
+                    })
+                    .into_response();
+            }
             Err(ClaimError::NotFound) => return StatusCode::NOT_FOUND.into_response(),
             Err(ClaimError::InUse) => return StatusCode::CONFLICT.into_response(),
         }
@@ -149,10 +165,10 @@ async fn upgrade(
     let failed_token = token.clone();
     ws.on_failed_upgrade(move |_| {
         if let Some(token) = failed_token {
-            failed.release_token(&token);
+            failed.tokens.release(&token);
         }
     })
-    .on_upgrade(move |socket| connection::run(socket, shared, token))
+    .on_upgrade(move |socket| connection::run(socket, shared, token, stateful))
 }
 
 async fn snapshot(

@@ -13,6 +13,7 @@ use tokio_util::sync::CancellationToken;
 use super::access::Access;
 use super::frame;
 use super::race::{positional, Group, Race, SimInvocation};
+use super::tokens::Tokens;
 use super::SimOptions;
 use crate::config::{HubProtocol, SimulatorConfig};
 
@@ -60,27 +61,22 @@ pub struct ConnHandle {
     /// Serialized records for this connection; bounded, so a slow reader pushes back.
     pub queue: mpsc::Sender<Outgoing>,
     pub ctl: mpsc::Sender<Ctl>,
-    /// Cancelled to drop the socket abruptly: no Close record, no WebSocket close frame.
-    pub kill: CancellationToken,
+    /// Cancelled to drop the socket abruptly: no Close record, no WebSocket close frame. A
+    /// stateful connection gets a new one with each transport.
+    pub kill: Mutex<CancellationToken>,
+    /// Cancelled to end the connection for good, with its stateful-reconnect state (as a
+    /// server restart would): a resume is then refused.
+    pub forget: CancellationToken,
     pub groups: Mutex<HashSet<Group>>,
     /// The hub protocol its handshake chose.
     pub protocol: HubProtocol,
 }
 
-/// A token handed out by negotiate and not yet expired.
-#[derive(Debug)]
-struct Pending {
-    issued: Instant,
-    in_use: bool,
-}
-
-/// Why a WebSocket upgrade with `?id=` is refused.
-#[derive(Debug, PartialEq, Eq)]
-pub enum ClaimError {
-    /// Unknown, expired, or its connection already ended: 404.
-    NotFound,
-    /// A socket already uses it: 409.
-    InUse,
+impl ConnHandle {
+    /// Drops the current transport abruptly.
+    pub fn kill_transport(&self) {
+        lock(&self.kill).cancel();
+    }
 }
 
 /// Everything the server, the connections, the ticker and [`super::SimControl`] share.
@@ -97,7 +93,10 @@ pub struct Shared {
     invocation_count: watch::Sender<usize>,
     /// The end of the current silence window; connections watch it to stop and resume.
     silent_until: watch::Sender<Option<Instant>>,
-    tokens: Mutex<HashMap<String, Pending>>,
+    /// Negotiated tokens, and the stateful connections they resume.
+    pub tokens: Tokens,
+    /// Transports that resumed a stateful connection.
+    pub resumes: AtomicU64,
     race: Mutex<Option<Race>>,
     /// Redirects and OAuth2 tokens.
     pub access: Access,
@@ -111,7 +110,10 @@ pub fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 impl Shared {
     pub fn new(config: SimulatorConfig, options: SimOptions) -> Shared {
         let token = config.required_token.as_ref().map(|s| s.expose().to_string());
+        let tokens = Tokens::new(options.negotiate_token_ttl);
         Shared {
+            tokens,
+            resumes: AtomicU64::new(0),
             config,
             options,
             cancel: CancellationToken::new(),
@@ -123,7 +125,6 @@ impl Shared {
             invocations: Mutex::default(),
             invocation_count: watch::Sender::new(0),
             silent_until: watch::Sender::new(None),
-            tokens: Mutex::default(),
             race: Mutex::default(),
             access: Access::default(),
         }
@@ -170,7 +171,15 @@ impl Shared {
     /// Drops every live connection abruptly.
     pub fn drop_all(&self) {
         for conn in lock(&self.connections).values() {
-            conn.kill.cancel();
+            conn.kill_transport();
+        }
+    }
+
+    /// Drops every connection and forgets it: stateful ones cannot be resumed.
+    pub fn forget_all(&self) {
+        for conn in lock(&self.connections).values() {
+            conn.forget.cancel();
+            conn.kill_transport();
         }
     }
 
@@ -231,34 +240,6 @@ impl Shared {
         });
     }
 
-    /// Records a fresh negotiate token, and forgets expired unused ones so the map stays small.
-    pub fn issue_token(&self, token: String) {
-        let ttl = self.options.negotiate_token_ttl;
-        let mut tokens = lock(&self.tokens);
-        tokens.retain(|_, p| p.in_use || p.issued.elapsed() <= ttl);
-        tokens.insert(token, Pending { issued: Instant::now(), in_use: false });
-    }
-
-    /// Marks a token as used by the socket being upgraded.
-    pub fn claim_token(&self, token: &str) -> Result<(), ClaimError> {
-        let mut tokens = lock(&self.tokens);
-        let pending = tokens.get_mut(token).ok_or(ClaimError::NotFound)?;
-        if pending.in_use {
-            return Err(ClaimError::InUse);
-        }
-        if pending.issued.elapsed() > self.options.negotiate_token_ttl {
-            tokens.remove(token);
-            return Err(ClaimError::NotFound);
-        }
-        pending.in_use = true;
-        Ok(())
-    }
-
-    /// The token's connection ended: a later connect with it gets 404, like a reaped connection.
-    pub fn release_token(&self, token: &str) {
-        lock(&self.tokens).remove(token);
-    }
-
     /// Queues `invocation` for every connection in its group. Waits while a queue is full (the
     /// backpressure a slow reader exerts) and drops a connection that stays full for
     /// `slow_client_timeout`. While silent, nothing is queued.
@@ -287,7 +268,7 @@ impl Shared {
                     target = invocation.target,
                     "Simulator dropped a client that stopped reading."
                 );
-                conn.kill.cancel();
+                conn.kill_transport();
             }
         }
     }

@@ -7,6 +7,7 @@ mod kafka;
 #[path = "../shared/kafka.rs"]
 mod kafka_broker;
 mod msgpack;
+mod stateful;
 mod support;
 
 use std::collections::HashSet;

@@ -6,5 +6,6 @@ mod access;
 mod http;
 mod msgpack;
 mod race;
+mod stateful;
 mod support;
 mod ws;

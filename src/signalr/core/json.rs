@@ -217,6 +217,16 @@ pub fn no_result_completion(invocation_id: &str) -> String {
     format!("{body}\u{1e}")
 }
 
+/// Ack (stateful reconnect): every trackable record up to `sequence_id` was processed.
+pub fn ack(sequence_id: u64) -> String {
+    format!("{{\"type\":8,\"sequenceId\":{sequence_id}}}\u{1e}")
+}
+
+/// Sequence (stateful reconnect): the records that follow start at `sequence_id`.
+pub fn sequence(sequence_id: u64) -> String {
+    format!("{{\"type\":9,\"sequenceId\":{sequence_id}}}\u{1e}")
+}
+
 pub const PING: &str = "{\"type\":6}\u{1e}";
 pub const CLOSE: &str = "{\"type\":7}\u{1e}";
 

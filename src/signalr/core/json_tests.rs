@@ -129,6 +129,11 @@ fn vector_10_to_12_ping_close_ack_sequence() {
         parse_record(r#"{"type":9,"sequenceId":1234}"#).unwrap(),
         CoreMessage::Sequence(1234)
     ));
+    // Vector 12 is also what the client writes, separator included.
+    assert_eq!(ack(1394), "{\"type\":8,\"sequenceId\":1394}\u{1e}");
+    assert_eq!(sequence(1234), "{\"type\":9,\"sequenceId\":1234}\u{1e}");
+    let text = sequence(7);
+    assert!(matches!(parse_record(&text[..text.len() - 1]).unwrap(), CoreMessage::Sequence(7)));
 }
 
 #[test]

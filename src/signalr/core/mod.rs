@@ -5,4 +5,6 @@ pub mod json;
 pub mod msgpack;
 pub mod negotiate;
 pub mod protocol;
+pub mod resume;
 pub mod session;
+pub mod stateful;

@@ -12,7 +12,8 @@ mod encode;
 pub mod value;
 
 pub use encode::{
-    framed, handshake_request, invocation, json_value, no_result_completion, CLOSE, PING,
+    ack, framed, handshake_request, invocation, json_value, no_result_completion, sequence, CLOSE,
+    PING,
 };
 pub use value::{to_json, ValueError};
 

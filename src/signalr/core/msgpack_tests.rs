@@ -109,6 +109,12 @@ fn vector_21_ack_and_sequence_any_int_width() {
     assert_eq!(rec("92 09 cc 13"), MsgPackMessage::Sequence(19));
     let got = bodies(&[&hex("03 92 08 24")]);
     assert_eq!(parse_record(&got[0]).unwrap(), MsgPackMessage::Ack(36));
+    // What the client writes: the smallest width, framed ("also valid" form of vector 21).
+    assert_eq!(ack(36), hex("03 92 08 24"));
+    assert_eq!(sequence(19), hex("03 92 09 13"));
+    assert_eq!(ack(1394), hex("05 92 08 cd 05 72"));
+    let got = bodies(&[&sequence(u64::from(u32::MAX) + 1)]);
+    assert_eq!(parse_record(&got[0]).unwrap(), MsgPackMessage::Sequence(1 << 32));
 }
 
 #[test]

@@ -15,6 +15,8 @@ pub struct Negotiated {
     pub connection_id: String,
     /// The secret `id` query value for the WebSocket (v0 servers: the connection id).
     pub connection_token: String,
+    /// The client asked for stateful reconnect and the server agreed.
+    pub stateful: bool,
 }
 
 /// One negotiate answer: a connection, or a redirect to negotiate elsewhere.
@@ -77,13 +79,17 @@ fn port_and_path(url: &Url) -> String {
     }
 }
 
-/// `{hub}/negotiate?…&negotiateVersion=1`: `negotiate` goes into the path, the query is kept.
-pub fn negotiate_url(hub: &Url) -> Url {
+/// `{hub}/negotiate?…&negotiateVersion=1`: `negotiate` goes into the path, the query is kept;
+/// `&useStatefulReconnect=true` when asking for stateful reconnect.
+pub fn negotiate_url(hub: &Url, stateful: bool) -> Url {
     let mut url = hub.clone();
     let path = url.path().trim_end_matches('/').to_string();
     url.set_path(&format!("{path}/negotiate"));
     if !url.query_pairs().any(|(k, _)| k == "negotiateVersion") {
         url.query_pairs_mut().append_pair("negotiateVersion", "1");
+    }
+    if stateful && !url.query_pairs().any(|(k, _)| k == "useStatefulReconnect") {
+        url.query_pairs_mut().append_pair("useStatefulReconnect", "true");
     }
     url
 }
@@ -119,6 +125,7 @@ struct Body {
     url: Option<String>,
     access_token: Option<Secret>,
     error: Option<String>,
+    use_stateful_reconnect: Option<bool>,
     #[serde(rename = "ProtocolVersion")]
     classic_protocol_version: Option<String>,
 }
@@ -128,8 +135,9 @@ struct Transport {
     transport: String,
 }
 
-/// Reads a negotiate answer (v0, v1, or a redirect) that `hub` gave.
-pub fn parse_answer(hub: &Url, body: &[u8]) -> Result<Answer, NegotiateError> {
+/// Reads a negotiate answer (v0, v1, or a redirect) that `hub` gave; `stateful` says whether
+/// the request asked for stateful reconnect (a server may agree only then).
+pub fn parse_answer(hub: &Url, body: &[u8], stateful: bool) -> Result<Answer, NegotiateError> {
     let a: Body =
         serde_json::from_slice(body).map_err(|e| NegotiateError::Malformed(e.to_string()))?;
     if let Some(version) = a.classic_protocol_version {
@@ -156,7 +164,12 @@ pub fn parse_answer(hub: &Url, body: &[u8]) -> Result<Answer, NegotiateError> {
             .connection_token
             .ok_or_else(|| NegotiateError::Malformed("v1 answer without connectionToken".into()))?,
     };
-    Ok(Answer::Connect(Negotiated { connection_id, connection_token }))
+    let agreed = a.use_stateful_reconnect == Some(true);
+    if agreed && !stateful {
+        let why = "Client didn't negotiate Stateful Reconnect but the server did.";
+        return Err(NegotiateError::Malformed(why.into()));
+    }
+    Ok(Answer::Connect(Negotiated { connection_id, connection_token, stateful: agreed }))
 }
 
 /// POSTs negotiate (empty body) to `hub` and reads the answer.
@@ -164,8 +177,10 @@ pub async fn negotiate_once(
     client: &reqwest::Client,
     hub: &Url,
     bearer: Option<&str>,
+    stateful: bool,
 ) -> Result<Answer, NegotiateError> {
-    let mut request = client.post(negotiate_url(hub)).header(reqwest::header::CONTENT_LENGTH, 0);
+    let mut request =
+        client.post(negotiate_url(hub, stateful)).header(reqwest::header::CONTENT_LENGTH, 0);
     if let Some(token) = bearer {
         request = request.bearer_auth(token);
     }
@@ -180,110 +195,8 @@ pub async fn negotiate_once(
     }
     let body =
         response.bytes().await.map_err(|e| NegotiateError::Http(e.without_url().to_string()))?;
-    parse_answer(hub, &body)
+    parse_answer(hub, &body, stateful)
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn negotiate_url_inserts_into_path_and_keeps_query() {
-        let hub = Url::parse("https://x/client/?hub=chat").unwrap();
-        assert_eq!(
-            negotiate_url(&hub).as_str(),
-            "https://x/client/negotiate?hub=chat&negotiateVersion=1"
-        );
-        let hub = Url::parse("https://api.redmist.racing/status/event-status").unwrap();
-        assert_eq!(
-            negotiate_url(&hub).as_str(),
-            "https://api.redmist.racing/status/event-status/negotiate?negotiateVersion=1"
-        );
-        let hub = Url::parse("http://h/hub?negotiateVersion=0").unwrap();
-        assert_eq!(negotiate_url(&hub).as_str(), "http://h/hub/negotiate?negotiateVersion=0");
-    }
-
-    #[test]
-    fn websocket_url_schemes_and_query() {
-        let hub = Url::parse("https://h/status/event-status?x=1").unwrap();
-        assert_eq!(websocket_url(&hub, None, None).as_str(), "wss://h/status/event-status?x=1");
-        let hub = Url::parse("http://h/hub").unwrap();
-        assert_eq!(websocket_url(&hub, Some("a+b/c"), None).as_str(), "ws://h/hub?id=a%2Bb%2Fc");
-        assert_eq!(
-            websocket_url(&hub, None, Some("t=k")).as_str(),
-            "ws://h/hub?access_token=t%3Dk"
-        );
-    }
-
-    fn hub() -> Url {
-        Url::parse("http://h/hub?access_token=secret").unwrap()
-    }
-
-    fn connect(body: &[u8]) -> Negotiated {
-        match parse_answer(&hub(), body).unwrap() {
-            Answer::Connect(n) => n,
-            other => panic!("not a connection: {other:?}"),
-        }
-    }
-
-    #[test]
-    fn parse_v1_uses_connection_token() {
-        let body = br#"{"connectionToken":"tok","connectionId":"cid","negotiateVersion":1,
-            "availableTransports":[{"transport":"WebSockets","transferFormats":["Text","Binary"]}]}"#;
-        let n = connect(body);
-        assert_eq!(n, Negotiated { connection_id: "cid".into(), connection_token: "tok".into() });
-    }
-
-    #[test]
-    fn parse_v0_uses_connection_id_as_token() {
-        let body = br#"{"connectionId":"cid","availableTransports":[{"transport":"WebSockets","transferFormats":["Text"]}]}"#;
-        assert_eq!(connect(body).connection_token, "cid");
-    }
-
-    #[test]
-    fn parse_redirect_with_and_without_access_token() {
-        let answer = parse_answer(
-            &hub(),
-            br#"{"url":"https://other/client/?hub=chat","accessToken":"jwt"}"#,
-        );
-        assert_eq!(
-            answer.unwrap(),
-            Answer::Redirect {
-                url: "https://other/client/?hub=chat".into(),
-                access_token: Some(Secret::new("jwt")),
-            }
-        );
-        let answer = parse_answer(&hub(), br#"{"url":"https://other/"}"#).unwrap();
-        assert!(matches!(answer, Answer::Redirect { access_token: None, .. }));
-    }
-
-    #[test]
-    fn parse_refusals() {
-        let refused =
-            parse_answer(&hub(), br#"{"error":"This connection is not allowed."}"#).unwrap_err();
-        assert_eq!(
-            refused.to_string(),
-            "the hub at http://h/hub refused the connection: This connection is not allowed."
-        );
-        let classic = parse_answer(&hub(), br#"{"Url":"/hpc/signalr","ConnectionToken":"x","ConnectionId":"y","ProtocolVersion":"1.5"}"#).unwrap_err();
-        assert!(matches!(&classic, NegotiateError::ClassicServer(v) if v == "1.5"));
-        assert!(classic.to_string().contains("dialect: classic"), "{classic}");
-        let no_ws = parse_answer(&hub(), br#"{"connectionId":"c","negotiateVersion":1,"connectionToken":"t","availableTransports":[{"transport":"LongPolling"},{"transport":"ServerSentEvents"}]}"#).unwrap_err();
-        assert!(matches!(no_ws, NegotiateError::NoWebSockets(_)));
-        assert!(no_ws.to_string().contains("LongPolling, ServerSentEvents"), "{no_ws}");
-        assert!(matches!(parse_answer(&hub(), b"<html>"), Err(NegotiateError::Malformed(_))));
-    }
-
-    #[test]
-    fn status_errors_hint_and_never_show_the_query() {
-        let url = Url::parse("http://h:81/hub?access_token=s3cret").unwrap();
-        let e = NegotiateError::Status { at: shown(&url), status: 404 };
-        assert_eq!(
-            e.to_string(),
-            "negotiate at http://h:81/hub answered HTTP 404 (not a SignalR hub URL, or a proxy blocks it)"
-        );
-        assert!(NegotiateError::Status { at: shown(&url), status: 405 }
-            .to_string()
-            .contains("dialect: classic"));
-    }
-}
+mod tests;

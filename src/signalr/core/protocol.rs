@@ -13,12 +13,30 @@ use crate::config::HubProtocol;
 pub struct Writer(pub HubProtocol);
 
 impl Writer {
-    /// The handshake request: JSON text in both protocols. Version 1: no stateful reconnect.
-    pub fn handshake(self) -> Message {
+    /// The handshake request: JSON text in both protocols. Version 2 (Ack and Sequence) only
+    /// when stateful reconnect was negotiated, else 1, which every server accepts (trap 11).
+    pub fn handshake(self, stateful: bool) -> Message {
+        let version = if stateful { 2 } else { 1 };
         Message::text(match self.0 {
-            HubProtocol::Json => json::handshake_request(1),
-            HubProtocol::MessagePack => msgpack::handshake_request(1),
+            HubProtocol::Json => json::handshake_request(version),
+            HubProtocol::MessagePack => msgpack::handshake_request(version),
         })
+    }
+
+    /// Ack (stateful reconnect): processed every record up to `sequence_id`.
+    pub fn ack(self, sequence_id: u64) -> Message {
+        match self.0 {
+            HubProtocol::Json => Message::text(json::ack(sequence_id)),
+            HubProtocol::MessagePack => Message::binary(msgpack::ack(sequence_id)),
+        }
+    }
+
+    /// Sequence (stateful reconnect): the replay that follows starts at `sequence_id`.
+    pub fn sequence(self, sequence_id: u64) -> Message {
+        match self.0 {
+            HubProtocol::Json => Message::text(json::sequence(sequence_id)),
+            HubProtocol::MessagePack => Message::binary(msgpack::sequence(sequence_id)),
+        }
     }
 
     pub fn ping(self) -> Message {
@@ -74,6 +92,14 @@ impl Pending {
         })
     }
 
+    /// Forgets a partial record (its transport is gone).
+    pub fn clear(&mut self) {
+        match self {
+            Pending::Json(text) => text.clear(),
+            Pending::MsgPack(bytes) => bytes.clear(),
+        }
+    }
+
     pub fn is_empty(&self) -> bool {
         match self {
             Pending::Json(text) => text.is_empty(),
@@ -90,11 +116,21 @@ mod tests {
     fn json_writes_text_and_messagepack_binary_after_a_text_handshake() {
         let json = Writer(HubProtocol::Json);
         let mp = Writer(HubProtocol::MessagePack);
-        assert_eq!(json.handshake(), Message::text("{\"protocol\":\"json\",\"version\":1}\u{1e}"));
         assert_eq!(
-            mp.handshake(),
+            json.handshake(false),
+            Message::text("{\"protocol\":\"json\",\"version\":1}\u{1e}")
+        );
+        assert_eq!(
+            mp.handshake(false),
             Message::text("{\"protocol\":\"messagepack\",\"version\":1}\u{1e}")
         );
+        // Stateful reconnect negotiated: version 2, still JSON text under MessagePack.
+        assert_eq!(
+            mp.handshake(true),
+            Message::text("{\"protocol\":\"messagepack\",\"version\":2}\u{1e}")
+        );
+        assert_eq!(json.ack(3), Message::text("{\"type\":8,\"sequenceId\":3}\u{1e}"));
+        assert_eq!(mp.sequence(19), Message::binary(vec![0x03, 0x92, 0x09, 0x13]));
         assert_eq!(json.ping(), Message::text("{\"type\":6}\u{1e}"));
         // Vectors 19 and 20: framed Ping, and Close without error or reconnect.
         assert_eq!(mp.ping(), Message::binary(vec![0x02, 0x91, 0x06]));

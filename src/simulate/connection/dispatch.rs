@@ -8,6 +8,7 @@ use serde_json::value::RawValue;
 use super::{Conn, Flow};
 use crate::config::HubProtocol;
 use crate::signalr::core::msgpack::{self, MsgPackMessage};
+use crate::signalr::core::stateful;
 use crate::simulate::frame::{self, ClientMessage};
 use crate::simulate::hub::{self, HubCall};
 use crate::simulate::state::{lock, ConnHandle};
@@ -16,7 +17,11 @@ impl Conn {
     pub(super) async fn on_records(&mut self, handle: &ConnHandle, records: Vec<String>) -> Flow {
         for record in records {
             let flow = match frame::parse_record(&record) {
-                Ok(message) => self.on_message(handle, message).await,
+                Ok(message) => match self.admit(message.kind(), sequence_id(&message)) {
+                    Ok(true) => self.on_message(handle, message).await,
+                    Ok(false) => Flow::Continue,
+                    Err(()) => self.protocol_error().await,
+                },
                 Err(error) => {
                     tracing::debug!(%error, "Simulator got a malformed record.");
                     self.protocol_error().await
@@ -26,7 +31,7 @@ impl Conn {
                 return flow;
             }
         }
-        Flow::Continue
+        self.send_ack().await
     }
 
     /// MessagePack records: arguments are converted to JSON so one hub binder serves both.
@@ -36,7 +41,19 @@ impl Conn {
         bodies: Vec<Vec<u8>>,
     ) -> Flow {
         for body in bodies {
-            let flow = match msgpack::parse_record(&body) {
+            let message = msgpack::parse_record(&body);
+            if let Ok(m) = &message {
+                let sequence_id = match m {
+                    MsgPackMessage::Ack(id) | MsgPackMessage::Sequence(id) => Some(*id),
+                    _ => None,
+                };
+                match self.admit(stateful::msgpack_kind(m), sequence_id) {
+                    Ok(true) => {}
+                    Ok(false) => continue,
+                    Err(()) => return self.protocol_error().await,
+                }
+            }
+            let flow = match message {
                 Ok(MsgPackMessage::Invocation { invocation_id, target, arguments, .. }) => {
                     match arguments.iter().map(json_argument).collect::<Option<Vec<_>>>() {
                         Some(json) => {
@@ -59,7 +76,7 @@ impl Conn {
                 return flow;
             }
         }
-        Flow::Continue
+        self.send_ack().await
     }
 
     async fn on_message(&mut self, handle: &ConnHandle, message: ClientMessage<'_>) -> Flow {
@@ -73,13 +90,16 @@ impl Conn {
                     "The client attempted to invoke the non-streaming '{target}' method with a \
                      streaming invocation."
                 );
-                self.send_flow(frame::completion_error(&invocation_id, &error)).await
+                let text = frame::completion_error(&invocation_id, &error);
+                self.send_tracked(Message::Text(text.into())).await
             }
             ClientMessage::Ping => {
                 self.client_timeout_active = true;
                 Flow::Continue
             }
             ClientMessage::Close => Flow::Close,
+            // Handled when admitted.
+            ClientMessage::Ack(_) | ClientMessage::Sequence(_) => Flow::Continue,
             ClientMessage::Ignored(kind) => {
                 tracing::trace!(kind, "Simulator ignored a record type it does not act on.");
                 Flow::Continue
@@ -131,7 +151,14 @@ impl Conn {
                 || frame::msgpack::completion_error(&id, e),
             ),
         };
-        self.send_message_flow(completion).await
+        self.send_tracked(completion).await
+    }
+}
+
+fn sequence_id(message: &ClientMessage<'_>) -> Option<u64> {
+    match message {
+        ClientMessage::Ack(id) | ClientMessage::Sequence(id) => Some(*id),
+        _ => None,
     }
 }
 

@@ -90,10 +90,18 @@ fn parse_record_reads_ping_close_and_ignores_unknown() {
     assert!(matches!(parse_record("{\"type\":6}"), Ok(ClientMessage::Ping)));
     assert!(matches!(parse_record("{\"type\":7,\"error\":\"x\"}"), Ok(ClientMessage::Close)));
     assert!(matches!(parse_record("{\"type\":99}"), Ok(ClientMessage::Ignored(99))));
+    // Vector 12: what a stateful client sends.
     assert!(matches!(
         parse_record("{\"type\":8,\"sequenceId\":1394}"),
-        Ok(ClientMessage::Ignored(8))
+        Ok(ClientMessage::Ack(1394))
     ));
+    assert!(matches!(
+        parse_record("{\"type\":9,\"sequenceId\":1234}"),
+        Ok(ClientMessage::Sequence(1234))
+    ));
+    assert!(parse_record("{\"type\":9}").is_err(), "a Sequence needs its id");
+    assert_eq!(parse_record("{\"type\":3,\"invocationId\":\"1\"}").unwrap().kind(), 3);
+    assert_eq!(handshake_version("{\"protocol\":\"json\",\"version\":2}"), 2);
 }
 
 #[test]

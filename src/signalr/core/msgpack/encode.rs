@@ -48,6 +48,24 @@ pub fn no_result_completion(invocation_id: &str) -> Vec<u8> {
     framed(body.as_slice())
 }
 
+/// Ack (stateful reconnect): `[8, sequenceId]`, framed, the id in its smallest width.
+pub fn ack(sequence_id: u64) -> Vec<u8> {
+    numbered(8, sequence_id)
+}
+
+/// Sequence (stateful reconnect): `[9, sequenceId]`, framed.
+pub fn sequence(sequence_id: u64) -> Vec<u8> {
+    numbered(9, sequence_id)
+}
+
+fn numbered(kind: u8, sequence_id: u64) -> Vec<u8> {
+    let mut body = ByteBuf::new();
+    ok(encode::write_array_len(&mut body, 2));
+    fine(encode::write_pfix(&mut body, kind));
+    ok(encode::write_uint(&mut body, sequence_id));
+    framed(body.as_slice())
+}
+
 /// One JSON value as MessagePack (unframed), e.g. a whole arguments array.
 pub fn json_value(value: &Value) -> Vec<u8> {
     let mut out = ByteBuf::new();

@@ -32,11 +32,13 @@ pub struct Route {
     pub hops: u32,
 }
 
-/// Negotiates at `hub`, following redirects.
+/// Negotiates at `hub`, following redirects; every hop asks for stateful reconnect when
+/// `stateful`.
 pub async fn negotiate(
     client: &reqwest::Client,
     hub: &Url,
     bearer: Option<&str>,
+    stateful: bool,
 ) -> Result<Route, NegotiateError> {
     let mut url = hub.clone();
     let mut access_token: Option<Secret> = None;
@@ -45,7 +47,7 @@ pub async fn negotiate(
     loop {
         let token = access_token.as_ref().map(Secret::expose).or(bearer);
         seen.insert(fingerprint(&url, token));
-        let (target, new_token) = match negotiate_once(client, &url, token).await? {
+        let (target, new_token) = match negotiate_once(client, &url, token, stateful).await? {
             Answer::Connect(negotiated) => {
                 return Ok(Route { negotiated, url, access_token, hops });
             }

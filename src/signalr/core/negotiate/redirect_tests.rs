@@ -63,7 +63,7 @@ fn client() -> reqwest::Client {
 #[tokio::test]
 async fn a_chain_is_followed_with_each_hops_token_and_the_query_kept() {
     let (hub, seen) = serve(Script::Chain(3)).await;
-    let route = negotiate(&client(), &hub, Some("app")).await.unwrap();
+    let route = negotiate(&client(), &hub, Some("app"), false).await.unwrap();
     assert_eq!(route.hops, 3);
     assert_eq!(route.negotiated.connection_token, "k");
     assert_eq!(route.url.query(), Some("hop=3&tenant=a"));
@@ -84,7 +84,7 @@ async fn a_chain_is_followed_with_each_hops_token_and_the_query_kept() {
 #[tokio::test]
 async fn a_loop_is_refused_when_a_hop_repeats() {
     let (hub, seen) = serve(Script::Loop).await;
-    let error = negotiate(&client(), &hub, None).await.unwrap_err();
+    let error = negotiate(&client(), &hub, None, false).await.unwrap_err();
     assert!(matches!(error, NegotiateError::RedirectLoop(_)), "{error}");
     assert!(error.to_string().contains("/hub"), "{error}");
     // hop=1 is asked once, then its answer points at hop=1 again.
@@ -94,20 +94,20 @@ async fn a_loop_is_refused_when_a_hop_repeats() {
 #[tokio::test]
 async fn a_hundred_negotiates_are_the_limit() {
     let (hub, seen) = serve(Script::Chain(1000)).await;
-    let error = negotiate(&client(), &hub, None).await.unwrap_err();
+    let error = negotiate(&client(), &hub, None, false).await.unwrap_err();
     assert!(matches!(error, NegotiateError::TooManyRedirects(100)), "{error}");
     assert_eq!(seen.lock().unwrap().len(), 100);
     // 99 redirects: the 100th request gets the connection.
     let (hub, _) = serve(Script::Chain(99)).await;
-    assert_eq!(negotiate(&client(), &hub, None).await.unwrap().hops, 99);
+    assert_eq!(negotiate(&client(), &hub, None, false).await.unwrap().hops, 99);
     let (hub, _) = serve(Script::Chain(100)).await;
-    assert!(negotiate(&client(), &hub, None).await.is_err());
+    assert!(negotiate(&client(), &hub, None, false).await.is_err());
 }
 
 #[tokio::test]
 async fn an_error_answer_is_a_refusal_with_the_servers_text() {
     let (hub, _) = serve(Script::Error).await;
-    let error = negotiate(&client(), &hub, None).await.unwrap_err();
+    let error = negotiate(&client(), &hub, None, false).await.unwrap_err();
     let expected = format!(
         "the hub at http://{}/hub refused the connection: Hub is full.",
         hub.host_str().unwrap().to_owned() + ":" + &hub.port().unwrap().to_string()

@@ -1,0 +1,202 @@
+//! What the session does with each record it reads, in either hub protocol: invocations become
+//! events, Completions settle subscriptions, Close ends the session; on a stateful connection
+//! trackable records are numbered first and replayed duplicates skipped, Acks trim our replay
+//! buffer and the server's Sequence is honoured.
+
+use tracing::debug;
+
+use super::Live;
+use crate::event::WireId;
+use crate::profile::Args;
+use crate::signalr::core::json::{self, CoreMessage};
+use crate::signalr::core::msgpack::{self, MsgPackMessage};
+use crate::signalr::core::protocol::Pending;
+use crate::signalr::core::stateful;
+use crate::signalr::{dispatch, Exit, SessionError};
+
+/// One WebSocket data frame's payload.
+pub(super) enum Data<'d> {
+    Text(&'d str),
+    Binary(&'d [u8]),
+}
+
+/// The message type of a record that failed to decode, as far as it can be told; an
+/// unreadable one counts as trackable, since only those carry payloads large enough to break.
+fn json_error_kind(error: &json::RecordError) -> u64 {
+    match error {
+        json::RecordError::Missing { kind, .. } => *kind,
+        json::RecordError::ResultAndError => 3,
+        _ => 1,
+    }
+}
+
+fn msgpack_error_kind(error: &msgpack::RecordError) -> u64 {
+    match error {
+        msgpack::RecordError::TooFewItems { kind, .. } => *kind,
+        msgpack::RecordError::ResultKind(_) => 3,
+        msgpack::RecordError::Value(_) => 1,
+    }
+}
+
+impl Live<'_> {
+    /// Records left after the handshake response, before any frame.
+    pub(super) fn feed_pending(&mut self, pending: &mut Pending) {
+        let nothing = match pending {
+            Pending::Json(_) => Data::Text(""),
+            Pending::MsgPack(_) => Data::Binary(b""),
+        };
+        self.feed(pending, nothing);
+    }
+
+    /// Splits one frame's data into records and handles each. Text frames carry JSON records,
+    /// binary frames MessagePack ones; a frame of the other kind is counted and skipped.
+    pub(super) fn feed(&mut self, pending: &mut Pending, data: Data<'_>) {
+        let hub = self.hub;
+        match (pending, data) {
+            (Pending::Json(pending), Data::Text(text)) => {
+                if !json::split_records(pending, text, |record| self.json_record(record)) {
+                    let too_large = "record without separator exceeds the limit";
+                    hub.metrics.decode_error(&hub.name, "record_too_large", &too_large);
+                }
+            }
+            (Pending::Json(_), Data::Binary(_)) => {
+                let error = "binary frame on a JSON connection";
+                hub.metrics.decode_error(&hub.name, "binary_frame", &error);
+            }
+            (Pending::MsgPack(_), Data::Text(_)) => {
+                let error = "text frame on a MessagePack connection";
+                hub.metrics.decode_error(&hub.name, "text_frame", &error);
+            }
+            (Pending::MsgPack(pending), Data::Binary(data)) => {
+                if let Err(e) = msgpack::split_records(pending, data, |r| self.msgpack_record(r)) {
+                    // The stream cannot be resynchronised after a bad length: reconnect.
+                    hub.metrics.decode_error(&hub.name, "msgpack_framing", &e);
+                    self.exit = Some(Exit::Lost(SessionError::Transport(e.to_string())));
+                }
+            }
+        }
+    }
+
+    /// The record's position for its event id: the server's sequence id on a stateful
+    /// connection, else its count on this connection. None: skip the record.
+    fn admit(&mut self, kind: u64) -> Option<u64> {
+        self.records += 1;
+        match self.stateful.as_mut() {
+            Some(stateful) => stateful.admit(self.hub, kind),
+            None => Some(self.records),
+        }
+    }
+
+    fn json_record(&mut self, text: &str) {
+        let hub = self.hub;
+        let message = match json::parse_record(text) {
+            Ok(m) => m,
+            Err(e) => {
+                self.admit(json_error_kind(&e));
+                return hub.metrics.decode_error(&hub.name, e.reason(), &e);
+            }
+        };
+        if let CoreMessage::Sequence(first) = message {
+            return self.sequence(first);
+        }
+        let Some(position) = self.admit(stateful::json_kind(&message)) else { return };
+        match message {
+            CoreMessage::Invocation { invocation_id, target, arguments } => {
+                let id = invocation_id.as_deref();
+                self.invocation(position, id, &target, Args::Json(arguments))
+            }
+            CoreMessage::Completion { invocation_id, result } => {
+                let outcome = result.map(|_| ()).map_err(|e| e.into_owned());
+                self.completion(&invocation_id, outcome);
+            }
+            CoreMessage::Close { error, allow_reconnect } => {
+                self.exit =
+                    Some(Exit::Closed { allow_reconnect, error: error.map(|e| e.into_owned()) });
+            }
+            CoreMessage::Ping | CoreMessage::StreamItem { .. } | CoreMessage::Sequence(_) => {}
+            CoreMessage::Ack(id) => self.ack(id),
+            CoreMessage::Unknown(kind) => self.unknown(kind),
+        }
+    }
+
+    fn msgpack_record(&mut self, body: &[u8]) {
+        let hub = self.hub;
+        let message = match msgpack::parse_record(body) {
+            Ok(m) => m,
+            Err(e) => {
+                self.admit(msgpack_error_kind(&e));
+                return hub.metrics.decode_error(&hub.name, e.reason(), &e);
+            }
+        };
+        if let MsgPackMessage::Sequence(first) = message {
+            return self.sequence(first);
+        }
+        let Some(position) = self.admit(stateful::msgpack_kind(&message)) else { return };
+        match message {
+            MsgPackMessage::Invocation { invocation_id, target, arguments, .. } => {
+                self.invocation(position, invocation_id, target, Args::MsgPack(arguments))
+            }
+            MsgPackMessage::Completion { invocation_id, result } => {
+                self.completion(invocation_id, result.map(|_| ()).map_err(str::to_owned));
+            }
+            MsgPackMessage::Close { error, allow_reconnect } => {
+                self.exit = Some(Exit::Closed { allow_reconnect, error: error.map(str::to_owned) });
+            }
+            MsgPackMessage::Ping | MsgPackMessage::StreamItem { .. } => {}
+            MsgPackMessage::Sequence(_) => {}
+            MsgPackMessage::Ack(id) => self.ack(id),
+            MsgPackMessage::Unknown(kind) => self.unknown(kind),
+        }
+    }
+
+    /// A server invocation: events, and the answer official clients give when one is expected.
+    fn invocation(
+        &mut self,
+        position: u64,
+        invocation_id: Option<&str>,
+        target: &str,
+        arguments: Args<'_>,
+    ) {
+        let wire = WireId { connection: self.connection.clone(), record: position };
+        if dispatch::invocation(self.hub, wire, None, target, arguments, &mut self.events) {
+            self.refresh_snapshots = true;
+        }
+        if let Some(id) = invocation_id {
+            let answer = self.writer.no_result_completion(id);
+            self.send_tracked(answer);
+        }
+    }
+
+    fn completion(&mut self, invocation_id: &str, outcome: Result<(), String>) {
+        if self.subscriptions.completed(self.hub, invocation_id, outcome) {
+            self.refresh_snapshots = true;
+        }
+    }
+
+    /// The server acknowledged our records up to `id`.
+    fn ack(&mut self, id: u64) {
+        match self.stateful.as_mut() {
+            Some(stateful) => stateful.outbound.ack(id),
+            None => self.stateful_ignored(),
+        }
+    }
+
+    /// The server's replay after a resume starts at `first`.
+    fn sequence(&mut self, first: u64) {
+        self.records += 1;
+        let hub = self.hub;
+        let Some(stateful) = self.stateful.as_mut() else { return self.stateful_ignored() };
+        if let Err(e) = stateful.sequence(hub, first) {
+            hub.metrics.decode_error(&hub.name, "sequence", &e);
+            self.exit = Some(Exit::Lost(SessionError::Transport(e.to_string())));
+        }
+    }
+
+    fn stateful_ignored(&self) {
+        debug!(hub = %self.hub.name, "Stateful-reconnect message on a connection that did not negotiate it; ignored.");
+    }
+
+    fn unknown(&self, kind: u64) {
+        debug!(hub = %self.hub.name, kind, "Unknown message type ignored.")
+    }
+}
