@@ -2,7 +2,8 @@
 //! a redirect, which is then followed) and as a classic one (whose token then goes into every
 //! endpoint URL).
 //!
-//! Input: the HTTP response body. Invariants: no panic; a Core v0 answer uses the connection id
+//! Input: the HTTP response body (its last bit says whether stateful reconnect was asked for).
+//! Invariants: no panic; a Core v0 answer uses the connection id
 //! as token; a followed redirect is an http(s) URL with a host, no fragment and no token
 //! carried over from the configured URL; the connection token reaches the WebSocket URL
 //! exactly; the classic durations can be added to `Instant::now()` (the session's deadlines)
@@ -19,7 +20,9 @@ fuzz_target!(|body: &[u8]| {
     let configured =
         Url::parse("https://hub.example/status/event-status?tenant=a&access_token=secret")
             .expect("valid");
-    match negotiate::parse_answer(&configured, body) {
+    // Whether the request asked for stateful reconnect: the server may only agree then.
+    let stateful = body.last().is_some_and(|b| b & 1 == 1);
+    match negotiate::parse_answer(&configured, body, stateful) {
         Ok(Answer::Connect(n)) => {
             let ws = negotiate::websocket_url(&configured, Some(&n.connection_token), None);
             assert_eq!(ws.scheme(), "wss");
@@ -37,7 +40,7 @@ fuzz_target!(|body: &[u8]| {
                     let carried =
                         next.query_pairs().any(|(k, v)| k == "access_token" && v == "secret");
                     assert!(!carried || target_has_token, "configured token carried to {next}");
-                    let _ = negotiate::negotiate_url(&next);
+                    let _ = negotiate::negotiate_url(&next, stateful);
                 }
                 Err(error) => assert!(!error.to_string().is_empty()),
             }
