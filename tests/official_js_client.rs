@@ -2,9 +2,11 @@
 //! (`@microsoft/signalr` under node, see `tests/js/`): skipNegotiation, negotiation with a
 //! bearer token, and a refused start without one.
 
+#[path = "shared/node.rs"]
+mod node;
+
 use std::path::PathBuf;
 use std::process::Stdio;
-use std::time::Duration;
 
 use serde_json::{json, Value};
 use signalr_bridge::config::{Secret, SimulatorConfig};
@@ -60,15 +62,8 @@ async fn run_client_with(
     if mode != "unauthorized" {
         drive_server(&control, before).await;
     }
-    // A failure bound so a hung client fails the test instead of hanging it.
-    let output = tokio::time::timeout(Duration::from_secs(60), output)
-        .await
-        .expect("node client finished")
-        .unwrap()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(output.status.success(), "node failed: {stdout}");
-    serde_json::from_str(stdout.trim()).unwrap_or_else(|e| panic!("bad output {stdout:?}: {e}"))
+    let results = node::results(output).await;
+    results
 }
 
 /// Broadcasts once the client subscribed, and closes once it unsubscribed.

@@ -2,9 +2,11 @@
 //! (`@microsoft/signalr` under node, `tests/js/core_client.mjs`): it follows a chain back to the
 //! simulator using the redirect's access token, and gives up on a loop.
 
+#[path = "shared/node.rs"]
+mod node;
+
 use std::path::PathBuf;
 use std::process::Stdio;
-use std::time::Duration;
 
 use serde_json::Value;
 use signalr_bridge::config::{Secret, SimulatorConfig};
@@ -52,15 +54,8 @@ async fn run_client(sim: &Simulator, token: Option<&str>, drive: bool) -> Value 
         control.wait_for_invocations(4).await;
         control.close(false);
     }
-    // A failure bound so a hung client fails the test instead of hanging it.
-    let output = tokio::time::timeout(Duration::from_secs(60), output)
-        .await
-        .expect("node client finished")
-        .unwrap()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(output.status.success(), "node failed: {stdout}");
-    serde_json::from_str(stdout.trim()).unwrap_or_else(|e| panic!("bad output {stdout:?}: {e}"))
+    let results = node::results(output).await;
+    results
 }
 
 #[tokio::test]

@@ -4,6 +4,9 @@
 //! connection each time (no reconnecting event, same connection id), and receives every patch
 //! exactly once, in order, over JSON and over MessagePack.
 
+#[path = "shared/node.rs"]
+mod node;
+
 use std::path::PathBuf;
 use std::process::Stdio;
 use std::time::Duration;
@@ -57,20 +60,13 @@ async fn run(protocol: &str) -> Value {
     }
     control.wait_for_invocations(2).await;
     control.close(false);
-    // A failure bound so a hung client fails the test instead of hanging it.
-    let output = tokio::time::timeout(Duration::from_secs(60), output)
-        .await
-        .expect("node client finished")
-        .unwrap()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(output.status.success(), "node failed: {stdout}");
+    let results = node::results(output).await;
     let invocations = control.invocations_received();
     let targets: Vec<&str> = invocations.iter().map(|(t, _)| t.as_str()).collect();
     assert_eq!(targets, ["SubscribeToEventV2", "UnsubscribeFromEventV2"], "nothing twice");
     let drops = (PATCHES / 75) as u64;
     assert_eq!(control.stateful_resumes(), drops, "every drop was resumed");
-    serde_json::from_str(stdout.trim()).unwrap_or_else(|e| panic!("bad output {stdout:?}: {e}"))
+    results
 }
 
 fn assert_report(report: &Value) {
