@@ -54,6 +54,17 @@ impl Bridge {
     }
 }
 
+/// A bridge on a proxied JetStream sink with a spool in `dir`, its first 3 events delivered.
+async fn flowing(scope: &Scope, dir: &Path) -> (Proxy, Bridge) {
+    let (proxy, sink) = proxied_sink(scope).await;
+    let bridge = start(sink, dir, 64 << 20, WhenFull::Block);
+    for n in 1..=3 {
+        bridge.tx.send(event(&scope.conn, n, "k")).await.unwrap();
+    }
+    wait_until(|| bridge.counter("events_published_total") == 3).await;
+    (proxy, bridge)
+}
+
 fn gauge(metrics: &Metrics, name: &str) -> i64 {
     let text = metrics.render();
     let line = text.lines().find(|l| l.starts_with(&format!("signalr_bridge_{name} ")));
@@ -71,12 +82,7 @@ fn segments(dir: &Path) -> usize {
 async fn an_outage_spills_to_disk_without_pausing_hubs_and_every_event_arrives_in_order() {
     let scope = Scope::new().await;
     let dir = tempfile::tempdir().unwrap();
-    let (proxy, sink) = proxied_sink(&scope).await;
-    let bridge = start(sink, dir.path(), 64 << 20, WhenFull::Block);
-    for n in 1..=3 {
-        bridge.tx.send(event(&scope.conn, n, "k")).await.unwrap();
-    }
-    wait_until(|| bridge.counter("events_published_total") == 3).await;
+    let (proxy, bridge) = flowing(&scope, dir.path()).await;
 
     proxy.stop();
     wait_until(|| !bridge.status.sink_connected()).await;
@@ -179,12 +185,7 @@ async fn a_full_spool_blocks_by_default_and_drop_oldest_keeps_the_newest() {
 async fn a_hard_stop_during_an_outage_keeps_memory_and_in_flight_events_for_the_restart() {
     let scope = Scope::new().await;
     let dir = tempfile::tempdir().unwrap();
-    let (proxy, sink) = proxied_sink(&scope).await;
-    let bridge = start(sink, dir.path(), 64 << 20, WhenFull::Block);
-    for n in 1..=3 {
-        bridge.tx.send(event(&scope.conn, n, "k")).await.unwrap();
-    }
-    wait_until(|| bridge.counter("events_published_total") == 3).await;
+    let (proxy, bridge) = flowing(&scope, dir.path()).await;
     proxy.stop();
     for n in 4..=100 {
         bridge.tx.offer(event(&scope.conn, n, "k")).map_err(|_| n).expect("taken");
