@@ -3,6 +3,9 @@
 
 mod auth;
 mod classic;
+#[path = "../shared/fault_proxy.rs"]
+mod fault_proxy;
+mod faults;
 mod kafka;
 #[path = "../shared/kafka.rs"]
 mod kafka_broker;
