@@ -13,7 +13,7 @@ use signalr_bridge::event::WireId;
 use signalr_bridge::profile::{MessageContext, Profile};
 use signalr_bridge::signalr::classic;
 use signalr_bridge::signalr::core::json;
-use signalr_bridge::simulate::race::Race;
+use signalr_bridge::simulate::race::{Race, SimInvocation};
 
 #[path = "pipeline/msgpack.rs"]
 mod msgpack;
@@ -24,8 +24,12 @@ fn full_run() -> bool {
     std::env::args().any(|a| a == "--bench")
 }
 
-/// `ReceiveCarPatches` frames as the simulator's race model writes them, one record per frame.
-fn car_patch_frames(count: usize) -> (Vec<String>, usize) {
+/// `count` frames rendered by `render` from the race model's `ReceiveCarPatches` invocations
+/// (one record per frame), and the car patches they hold.
+pub fn car_patches<T>(
+    count: usize,
+    mut render: impl FnMut(&SimInvocation) -> T,
+) -> (Vec<T>, usize) {
     let mut race = Race::new(42, 24, 7);
     let mut frames = Vec::with_capacity(count);
     let mut cars = 0;
@@ -34,14 +38,21 @@ fn car_patch_frames(count: usize) -> (Vec<String>, usize) {
             if inv.target == "ReceiveCarPatches" {
                 let args: Vec<serde_json::Value> = serde_json::from_str(&inv.arguments).unwrap();
                 cars += args[0].as_array().map_or(0, |a| a.len());
-                frames.push(format!(
-                    "{{\"type\":1,\"target\":\"ReceiveCarPatches\",\"arguments\":{}}}\u{1e}",
-                    inv.arguments
-                ));
+                frames.push(render(&inv));
             }
         }
     }
     (frames, cars)
+}
+
+/// `ReceiveCarPatches` frames as the simulator's race model writes them over JSON.
+fn car_patch_frames(count: usize) -> (Vec<String>, usize) {
+    car_patches(count, |inv| {
+        format!(
+            "{{\"type\":1,\"target\":\"ReceiveCarPatches\",\"arguments\":{}}}\u{1e}",
+            inv.arguments
+        )
+    })
 }
 
 fn redmist_profile() -> Profile {

@@ -9,29 +9,19 @@ use std::sync::Arc;
 use signalr_bridge::event::WireId;
 use signalr_bridge::profile::{Args, MessageContext, Profile};
 use signalr_bridge::signalr::core::msgpack::{self, value::Cursor, MsgPackMessage};
-use signalr_bridge::simulate::race::{positional, Race};
+use signalr_bridge::simulate::race::positional;
 
 /// Binary frames of one framed record each, and the car patches they hold.
 pub fn car_patch_frames(count: usize) -> (Vec<Vec<u8>>, usize) {
-    let mut race = Race::new(42, 24, 7);
-    let mut frames = Vec::with_capacity(count);
-    let mut cars = 0;
-    while frames.len() < count {
-        for inv in race.tick() {
-            if inv.target == "ReceiveCarPatches" {
-                let args: Vec<serde_json::Value> = serde_json::from_str(&inv.arguments).unwrap();
-                cars += args[0].as_array().map_or(0, |a| a.len());
-                let args = positional::arguments(inv.target, &inv.arguments).unwrap();
-                // `[1, {}, nil, target, arguments, []]`, as the server writes it.
-                let mut body = vec![0x96, 0x01, 0x80, 0xc0];
-                body.extend(msgpack::json_value(&inv.target.into()));
-                body.extend(args);
-                body.push(0x90);
-                frames.push(msgpack::framed(&body));
-            }
-        }
-    }
-    (frames, cars)
+    super::car_patches(count, |inv| {
+        let args = positional::arguments(inv.target, &inv.arguments).unwrap();
+        // `[1, {}, nil, target, arguments, []]`, as the server writes it.
+        let mut body = vec![0x96, 0x01, 0x80, 0xc0];
+        body.extend(msgpack::json_value(&inv.target.into()));
+        body.extend(args);
+        body.push(0x90);
+        msgpack::framed(&body)
+    })
 }
 
 /// The bridge's MessagePack path; returns events produced.
