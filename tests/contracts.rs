@@ -102,11 +102,7 @@ fn regenerate_from_messagepack(kind: EventType) -> Option<Value> {
     let input = read_json(root().join(format!("tests/fixtures/inputs/{}.json", kind.as_str())));
     let target = input.get("target")?.as_str()?;
     let arguments = positional::arguments(target, &input["arguments"].to_string())?;
-    // `[1, {}, nil, target, arguments, []]`
-    let mut body = vec![0x96, 0x01, 0x80, 0xc0];
-    body.extend(msgpack::json_value(&json!(target)));
-    body.extend(arguments);
-    body.push(0x90);
+    let body = msgpack::server_invocation(target, &arguments);
     let MsgPackMessage::Invocation { arguments, .. } = msgpack::parse_record(&body).unwrap() else {
         panic!("not an invocation")
     };

@@ -15,12 +15,7 @@ use signalr_bridge::simulate::race::positional;
 pub fn car_patch_frames(count: usize) -> (Vec<Vec<u8>>, usize) {
     super::car_patches(count, |inv| {
         let args = positional::arguments(inv.target, &inv.arguments).unwrap();
-        // `[1, {}, nil, target, arguments, []]`, as the server writes it.
-        let mut body = vec![0x96, 0x01, 0x80, 0xc0];
-        body.extend(msgpack::json_value(&inv.target.into()));
-        body.extend(args);
-        body.push(0x90);
-        msgpack::framed(&body)
+        msgpack::framed(&msgpack::server_invocation(inv.target, &args))
     })
 }
 

@@ -111,11 +111,7 @@ async fn redmist_over_messagepack_gives_the_same_events_as_over_json() {
 /// A framed non-blocking invocation with `arguments` (given as JSON) written as MessagePack.
 fn record(target: &str, arguments: serde_json::Value) -> Vec<u8> {
     use signalr_bridge::signalr::core::msgpack;
-    let mut body = vec![0x96, 0x01, 0x80, 0xc0];
-    body.extend(msgpack::json_value(&target.into()));
-    body.extend(msgpack::json_value(&arguments));
-    body.push(0x90);
-    msgpack::framed(&body)
+    msgpack::framed(&msgpack::server_invocation(target, &msgpack::json_value(&arguments)))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

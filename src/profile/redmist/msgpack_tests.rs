@@ -10,10 +10,7 @@ use crate::signalr::core::msgpack::{self, MsgPackMessage};
 /// Normalizes `[1, {}, nil, target, arguments, []]` with `arguments` given as JSON (arrays stay
 /// arrays: that is how positional objects look).
 fn run(target: &str, arguments: Value) -> Result<Vec<Event>, DecodeError> {
-    let mut body = vec![0x96, 0x01, 0x80, 0xc0];
-    body.extend(msgpack::json_value(&json!(target)));
-    body.extend(msgpack::json_value(&arguments));
-    body.push(0x90);
+    let body = msgpack::server_invocation(target, &msgpack::json_value(&arguments));
     let Ok(MsgPackMessage::Invocation { arguments, .. }) = msgpack::parse_record(&body) else {
         panic!("not an invocation")
     };

@@ -12,8 +12,8 @@ mod encode;
 pub mod value;
 
 pub use encode::{
-    ack, framed, handshake_request, invocation, json_value, no_result_completion, sequence, CLOSE,
-    PING,
+    ack, framed, handshake_request, invocation, json_value, no_result_completion, sequence,
+    server_invocation, CLOSE, PING,
 };
 pub use value::{to_json, ValueError};
 

@@ -5,7 +5,7 @@
 
 use rmp::encode;
 
-use crate::signalr::core::msgpack::{framed, PING as FRAMED_PING};
+use crate::signalr::core::msgpack::{framed, server_invocation, PING as FRAMED_PING};
 
 /// The server's keep-alive record, framed.
 pub const PING: &[u8] = FRAMED_PING;
@@ -13,11 +13,7 @@ pub const PING: &[u8] = FRAMED_PING;
 /// A non-blocking server-to-client Invocation: `[1, {}, nil, target, arguments, []]`, where
 /// `arguments` is already a MessagePack array.
 pub fn invocation_record(target: &str, arguments: &[u8]) -> Vec<u8> {
-    let mut body = vec![0x96, 0x01, 0x80, 0xc0];
-    str(&mut body, target);
-    body.extend_from_slice(arguments);
-    body.push(0x90);
-    framed(&body)
+    framed(&server_invocation(target, arguments))
 }
 
 /// The Completion of a void hub method: `[3, {}, id, 3, nil]` (the server marks void results

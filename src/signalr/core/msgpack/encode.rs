@@ -66,6 +66,16 @@ fn numbered(kind: u8, sequence_id: u64) -> Vec<u8> {
     framed(body.as_slice())
 }
 
+/// A server's non-blocking Invocation, unframed: `[1, {}, nil, target, arguments, []]` as the
+/// ASP.NET Core writer lays it out, where `arguments` is already a MessagePack array.
+pub fn server_invocation(target: &str, arguments: &[u8]) -> Vec<u8> {
+    let mut body = vec![0x96, 0x01, 0x80, 0xc0];
+    body.extend(json_value(&Value::from(target)));
+    body.extend_from_slice(arguments);
+    body.push(0x90);
+    body
+}
+
 /// One JSON value as MessagePack (unframed), e.g. a whole arguments array.
 pub fn json_value(value: &Value) -> Vec<u8> {
     let mut out = ByteBuf::new();
