@@ -63,6 +63,10 @@ pub struct HubView {
     #[serde(with = "time::serde::rfc3339::option")]
     pub last_message_at: Option<OffsetDateTime>,
     pub last_error: Option<String>,
+    /// While in backoff: when the next connection attempt is due (sooner if the hub was down
+    /// and answers again).
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub retry_at: Option<OffsetDateTime>,
     pub connects: u64,
     pub subscriptions: Vec<SubscriptionView>,
 }
@@ -87,6 +91,7 @@ impl HubStatus {
                 connection: None,
                 last_message_at: None,
                 last_error: None,
+                retry_at: None,
                 connects: 0,
                 subscriptions: Vec::new(),
             }),

@@ -254,9 +254,13 @@ pub async fn run_hub(hub: Arc<Hub>, cancel: CancellationToken) {
             }
             Exit::Shutdown => String::new(),
         };
-        hub.status.update(|s| s.last_error = Some(message));
-        set_state(&hub, HubState::Backoff);
         let wait = backoff::delay(&hub.config.reconnect, attempt, rand::random::<f64>());
+        let retry_at = time::OffsetDateTime::now_utc() + wait;
+        hub.status.update(|s| {
+            s.last_error = Some(message);
+            s.retry_at = Some(retry_at);
+        });
+        set_state(&hub, HubState::Backoff);
         attempt = attempt.saturating_add(1);
         info!(hub = %hub.name, delay_ms = wait.as_millis() as u64, attempt, "Reconnecting after backoff.");
         // A hub that is down (refuses TCP) is watched, and reconnected as soon as it is back; one
@@ -275,6 +279,11 @@ pub async fn run_hub(hub: Arc<Hub>, cancel: CancellationToken) {
 }
 
 fn set_state(hub: &Hub, state: HubState) {
-    hub.status.update(|s| s.state = state);
+    hub.status.update(|s| {
+        s.state = state;
+        if state != HubState::Backoff {
+            s.retry_at = None;
+        }
+    });
     hub.metrics.set_hub_state(&hub.name, state);
 }
