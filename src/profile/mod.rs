@@ -5,6 +5,7 @@
 mod args;
 mod generic;
 pub mod hpcpack;
+pub mod origin;
 mod redmist;
 
 use std::sync::Arc;
@@ -18,6 +19,7 @@ use crate::event::{Event, WireId};
 pub use args::{Arg, Args, Nested};
 pub use generic::Generic;
 pub use hpcpack::HpcPack;
+pub use origin::{origin, Origin};
 pub use redmist::RedMist;
 
 /// Where and when a hub message was read; every event built from it carries this identity.
