@@ -11,6 +11,8 @@
 //! - [`app`]: wiring and ordered shutdown.
 //! - [`config`], [`telemetry`], [`status`]: settings, logs and metrics, shared state.
 //! - [`simulate`]: the built-in simulator hub for the demo, tests and benchmarks.
+//! - [`tail`]: `signalr-bridge tail`, one hub watched live in the terminal (a printer in the
+//!   publisher's place).
 #![forbid(unsafe_code)]
 
 pub mod admin;
@@ -24,4 +26,5 @@ pub mod simulate;
 pub mod sink;
 pub mod spool;
 pub mod status;
+pub mod tail;
 pub mod telemetry;

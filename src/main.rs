@@ -1,4 +1,5 @@
-//! The `signalr-bridge` command: run the bridge, check a config, or run the simulator hub.
+//! The `signalr-bridge` command: run the bridge, check a config, run the simulator hub, or
+//! watch one hub live (`tail`).
 #![forbid(unsafe_code)]
 
 use std::path::PathBuf;
@@ -52,6 +53,23 @@ enum Command {
         #[arg(long)]
         hpc_listen: Option<std::net::SocketAddr>,
     },
+    /// Watch one hub live: its invocations decoded and normalized as the bridge would publish
+    /// them, its connection state, errors and rate. Publishes nothing.
+    Tail(Box<signalr_bridge::tail::TailArgs>),
+}
+
+/// Parses the command line. A `tail` usage error exits with `EX_USAGE` (64); the other
+/// commands keep clap's own exit code.
+fn parse() -> Result<Cli, ExitCode> {
+    Cli::try_parse().map_err(|e| {
+        let usage = e.use_stderr() && std::env::args_os().nth(1).is_some_and(|a| a == "tail");
+        let _ = e.print();
+        if usage {
+            ExitCode::from(signalr_bridge::tail::EXIT_USAGE)
+        } else {
+            ExitCode::from(e.exit_code().clamp(0, 255) as u8)
+        }
+    })
 }
 
 fn load(path: &std::path::Path) -> Result<Config, ExitCode> {
@@ -62,7 +80,10 @@ fn load(path: &std::path::Path) -> Result<Config, ExitCode> {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match parse() {
+        Ok(cli) => cli,
+        Err(code) => return code,
+    };
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build();
     let runtime = match runtime {
         Ok(rt) => rt,
@@ -103,6 +124,7 @@ fn main() -> ExitCode {
                 }
             }
         }
+        Command::Tail(args) => signalr_bridge::tail::command(*args, &runtime),
         Command::Simulate { listen, rate, cars, event_id, token, hpc_listen } => {
             signalr_bridge::telemetry::init_logging(&config::LogConfig::default());
             let sim = SimulatorConfig {
