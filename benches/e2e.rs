@@ -22,45 +22,13 @@ fn full_run() -> bool {
     std::env::args().any(|a| a == "--bench")
 }
 
-/// Cumulative bucket counts of a histogram (upper bound in seconds → count), summed over series
-/// whose labels contain `labels`.
-fn buckets(app: &App, name: &str, labels: &[(&str, &str)]) -> BTreeMap<u64, u64> {
-    let text = app.metrics.render();
-    let mut out = BTreeMap::new();
-    for line in text.lines().filter(|l| l.starts_with(&format!("{name}_bucket{{"))) {
-        if !labels.iter().all(|(k, v)| line.contains(&format!("{k}=\"{v}\""))) {
-            continue;
-        }
-        let le = line.split("le=\"").nth(1).and_then(|r| r.split('"').next()).unwrap_or("+Inf");
-        let bound = if le == "+Inf" { u64::MAX } else { (le.parse::<f64>().unwrap() * 1e6) as u64 };
-        let count: u64 = line.rsplit(' ').next().unwrap().parse::<f64>().unwrap() as u64;
-        *out.entry(bound).or_default() += count;
-    }
-    out
-}
+#[path = "shared/prom.rs"]
+mod prom;
+use prom::quantile;
 
-/// The `q` quantile of the observations between two bucket snapshots, interpolated linearly
-/// inside its bucket as Prometheus's `histogram_quantile` does; in milliseconds.
-fn quantile(before: &BTreeMap<u64, u64>, after: &BTreeMap<u64, u64>, q: f64) -> f64 {
-    let delta: Vec<(u64, u64)> =
-        after.iter().map(|(b, c)| (*b, c - before.get(b).copied().unwrap_or(0))).collect();
-    let total = delta.last().map_or(0, |d| d.1);
-    if total == 0 {
-        return f64::NAN;
-    }
-    let rank = q * total as f64;
-    let mut lower = (0u64, 0u64);
-    for &(bound, count) in &delta {
-        if count as f64 >= rank {
-            if bound == u64::MAX {
-                return lower.0 as f64 / 1e3;
-            }
-            let within = (rank - lower.1 as f64) / (count - lower.1).max(1) as f64;
-            return (lower.0 as f64 + within * (bound - lower.0) as f64) / 1e3;
-        }
-        lower = (bound, count);
-    }
-    f64::NAN
+/// Cumulative bucket counts of the app's histogram `name` (see [`prom::buckets`]).
+fn buckets(app: &App, name: &str, labels: &[(&str, &str)]) -> BTreeMap<u64, u64> {
+    prom::buckets(&app.metrics.render(), name, labels)
 }
 
 fn sink_yaml(kind: &str, name: &str) -> String {

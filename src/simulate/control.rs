@@ -12,6 +12,7 @@ use serde::Deserialize;
 use tokio::time::Instant;
 
 use super::access::{OAuthClient, Redirect, TOKEN_PATH};
+use super::feed::{Feed, FeedPlan, FeedStats};
 use super::race::SimInvocation;
 use super::state::{Ctl, Shared};
 use super::{HUB_PATH, SNAPSHOT_PATH};
@@ -23,7 +24,29 @@ pub struct SimControl {
     pub(super) base: url::Url,
 }
 
+/// A running benchmark feed; dropping it stops the feed (not the simulator).
+pub struct FeedRun {
+    pub stats: Arc<FeedStats>,
+    _stop: tokio_util::sync::DropGuard,
+}
+
 impl SimControl {
+    /// Starts sending `feed` to the event group's subscribers (run the simulator with
+    /// `rate_per_sec: 0` so the race ticker stays out of the way).
+    pub fn start_feed(&self, feed: Arc<Feed>, plan: FeedPlan) -> FeedRun {
+        let stats = Arc::new(FeedStats::default());
+        let stop = self.shared.cancel.child_token();
+        let shared = self.shared.clone();
+        let (task_stats, task_stop) = (stats.clone(), stop.clone());
+        self.shared.runtime.spawn(async move {
+            tokio::select! {
+                _ = task_stop.cancelled() => {}
+                _ = super::feed::run(shared, feed, plan, task_stats) => {}
+            }
+        });
+        FeedRun { stats, _stop: stop.drop_guard() }
+    }
+
     /// Drops every connection abruptly: no Close record, no WebSocket close frame.
     pub fn drop_connections(&self) {
         self.shared.drop_all();

@@ -65,8 +65,9 @@ struct HandshakeRequest {
     version: i64,
 }
 
-/// Checks the first record: JSON and MessagePack, versions 1 and 2, are served (as RedMist
-/// enables both). `Err` holds the exact error text ASP.NET Core writes in its handshake response.
+/// Checks the first record: JSON and MessagePack, versions up to 2, are served (as RedMist
+/// enables both). Like ASP.NET Core's protocols (`version <= Version`), a lower version is
+/// accepted: signalrcore 1.0 asks for version 0. `Err` holds the exact error text ASP.NET Core writes in its handshake response.
 pub fn check_handshake(record: &str) -> Result<HubProtocol, String> {
     let request: HandshakeRequest =
         serde_json::from_str(record).map_err(|_| HANDSHAKE_UNEXPECTED.to_string())?;
@@ -75,7 +76,7 @@ pub fn check_handshake(record: &str) -> Result<HubProtocol, String> {
         "messagepack" => HubProtocol::MessagePack,
         other => return Err(format!("Requested protocol '{other}' is not available.")),
     };
-    if !(1..=2).contains(&request.version) {
+    if request.version > 2 {
         return Err(format!(
             "The server does not support version {} of the '{}' protocol.",
             request.version, request.protocol

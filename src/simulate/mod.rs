@@ -9,13 +9,15 @@
 //! - `state`: shared state and the group fan-out; `control`: [`SimControl`] and `/_sim/*`.
 //! - `access` / `oauth`: negotiate redirects, token checks and the OAuth2 token endpoint;
 //!   `tokens`: negotiated connection tokens, and the stateful connections they resume.
-//! - `race`: the race model that yields the invocations (not the transport).
+//! - `race`: the race model that yields the invocations (not the transport); `feed`: its car
+//!   patches pre-rendered and stamped, sent as fast as subscribers read (benchmarks).
 //! - `classic`: the classic ASP.NET SignalR 2.x simulator with HPC Pack's personality.
 
 mod access;
 pub mod classic;
 mod connection;
 mod control;
+pub mod feed;
 mod frame;
 mod hub;
 mod oauth;
@@ -32,7 +34,7 @@ use tokio::net::TcpListener;
 use tokio_util::sync::DropGuard;
 
 pub use access::{OAuthClient, Redirect};
-pub use control::SimControl;
+pub use control::{FeedRun, SimControl};
 use state::Shared;
 
 use crate::config::SimulatorConfig;

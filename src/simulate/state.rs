@@ -36,6 +36,11 @@ pub struct Outgoing {
 }
 
 impl Outgoing {
+    /// A record already serialized: JSON, and MessagePack when a target speaks it.
+    pub fn new(json: Arc<str>, msgpack: Option<Arc<[u8]>>) -> Outgoing {
+        Outgoing { json, msgpack }
+    }
+
     /// Its length in `protocol`.
     pub fn len(&self, protocol: HubProtocol) -> usize {
         match protocol {
@@ -247,11 +252,7 @@ impl Shared {
         if self.silent_until().is_some() {
             return;
         }
-        let targets: Vec<Arc<ConnHandle>> = lock(&self.connections)
-            .values()
-            .filter(|c| lock(&c.groups).contains(&invocation.group))
-            .cloned()
-            .collect();
+        let targets = self.members(&invocation.group);
         let json = frame::invocation_record(invocation.target, &invocation.arguments).into();
         // Positional arrays, as RedMist's MessagePack resolver writes its models.
         let msgpack = targets
@@ -260,14 +261,25 @@ impl Shared {
             .then(|| positional::arguments(invocation.target, &invocation.arguments))
             .flatten()
             .map(|args| frame::msgpack::invocation_record(invocation.target, &args).into());
-        let record = Outgoing { json, msgpack };
+        self.send_to(&targets, Outgoing { json, msgpack }, invocation.target).await;
+    }
+
+    /// The connections in `group` now.
+    pub fn members(&self, group: &Group) -> Vec<Arc<ConnHandle>> {
+        lock(&self.connections)
+            .values()
+            .filter(|c| lock(&c.groups).contains(group))
+            .cloned()
+            .collect()
+    }
+
+    /// Queues `record` for each of `targets`, waiting while a queue is full and dropping a
+    /// connection that stays full for `slow_client_timeout`.
+    pub async fn send_to(&self, targets: &[Arc<ConnHandle>], record: Outgoing, target: &str) {
         for conn in targets {
             let send = conn.queue.send(record.clone());
             if tokio::time::timeout(self.options.slow_client_timeout, send).await.is_err() {
-                tracing::warn!(
-                    target = invocation.target,
-                    "Simulator dropped a client that stopped reading."
-                );
+                tracing::warn!(target, "Simulator dropped a client that stopped reading.");
                 conn.kill_transport();
             }
         }

@@ -152,12 +152,12 @@ impl Run<'_> {
         match engine {
             Engine::Batch { target, batch } => {
                 while let Some(first) = rx.recv().await {
-                    self.metrics.event_dequeued();
+                    self.metrics.event_dequeued(Some(first.event.time));
                     origins.push_back(first.spool_seq);
                     batch.push(first.event);
                     while batch.len() < self.max_in_flight {
                         let Some(next) = rx.try_recv() else { break };
-                        self.metrics.event_dequeued();
+                        self.metrics.event_dequeued(Some(next.event.time));
                         origins.push_back(next.spool_seq);
                         batch.push(next.event);
                     }
@@ -230,7 +230,7 @@ impl Run<'_> {
                 }
                 next = rx.recv(), if room && !closed => match next {
                     Some(next) => {
-                        self.metrics.event_dequeued();
+                        self.metrics.event_dequeued(Some(next.event.time));
                         spooled.push_back(next.spool_seq);
                         w.publish(next.event).await;
                     }

@@ -45,7 +45,7 @@ impl Run<'_> {
         }
         let closed = rx.close(from_memory);
         for _ in 0..closed.drained {
-            self.metrics.event_dequeued();
+            self.metrics.event_dequeued(None);
         }
         if closed.saved + closed.kept > 0 {
             info!(

@@ -83,6 +83,7 @@ pub struct Metrics {
     token_requests: IntCounterVec,
     undelivered: IntCounterVec,
     end_to_end: Histogram,
+    dispatch: Histogram,
     /// The disk spool's level and incidents.
     pub spool: SpoolMetrics,
     /// Connections replaced without replay.
@@ -137,6 +138,19 @@ impl Metrics {
         )
         .expect("valid metric");
         r.register(Box::new(end_to_end.clone())).expect("unique metric");
+        let dispatch = Histogram::with_opts(
+            HistogramOpts::new(
+                "signalr_bridge_event_dispatch_seconds",
+                "From reading the hub message to handing its event to the sink: the time the \
+                 bridge itself adds, queueing included.",
+            )
+            .buckets(vec![
+                0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
+                0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+            ]),
+        )
+        .expect("valid metric");
+        r.register(Box::new(dispatch.clone())).expect("unique metric");
         Metrics {
             frames: counter(&r, "frames_received_total", "WebSocket frames received.", &["hub"]),
             invocations: counter(
@@ -215,6 +229,7 @@ impl Metrics {
             queue_depth,
             publish_latency,
             end_to_end,
+            dispatch,
             spool: SpoolMetrics::register(&r),
             gaps: GapMetrics::register(&r),
             registry: r,
@@ -279,9 +294,14 @@ impl Metrics {
         self.queue_depth.inc();
     }
 
-    /// The publisher took an event off the queue.
-    pub fn event_dequeued(&self) {
+    /// The publisher took an event read from its hub at `read_at` off the queue, to publish it
+    /// now; `None` for events not headed for the broker (a hard stop's spooling).
+    pub fn event_dequeued(&self, read_at: Option<time::OffsetDateTime>) {
         self.queue_depth.dec();
+        if let Some(read_at) = read_at {
+            let inside = time::OffsetDateTime::now_utc() - read_at;
+            self.dispatch.observe(inside.as_seconds_f64().max(0.0));
+        }
     }
 
     pub fn published(&self, sink: &'static str, latency: Duration, since_read: Duration) {

@@ -49,6 +49,8 @@ fn check_handshake_accepts_messagepack_and_refuses_others_with_spec_text() {
 
 #[test]
 fn check_handshake_refuses_unknown_version_and_garbage() {
+    // Lower versions pass, as on ASP.NET Core (signalrcore sends 0).
+    assert_eq!(check_handshake("{\"protocol\":\"json\",\"version\":0}"), Ok(HubProtocol::Json));
     assert_eq!(
         check_handshake("{\"protocol\":\"json\",\"version\":3}"),
         Err("The server does not support version 3 of the 'json' protocol.".into())

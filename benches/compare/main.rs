@@ -1,0 +1,187 @@
+//! signalr-bridge against the glue users write today, in one run: the same simulator feed of
+//! pre-rendered RedMist car-patch frames, the same brokers, the same machine. Contenders are
+//! separate processes, measured from `/proc`; delivered events are counted at the broker.
+//!
+//! `cargo bench --bench compare` runs it all and writes the tables into BENCHMARKS.md
+//! (`COMPARE_WRITE=0` only prints them); under `cargo test` it runs every contender for about a
+//! second as a smoke check. NATS on 127.0.0.1:4222, tansu on :9092 and the peers in
+//! `benches/peers` are what `scripts/test` installs and starts.
+
+mod brokers;
+mod contenders;
+mod procs;
+mod report;
+mod roles;
+mod run;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use brokers::Broker;
+use contenders::Contender;
+use run::{measure, Outcome, Plan};
+use signalr_bridge::simulate::feed::Feed;
+
+/// How much of everything: the full benchmark or the smoke check.
+pub struct Scale {
+    pub full: bool,
+    pub runs: usize,
+    pub warmup: Duration,
+    pub window: Duration,
+    pub idle_connections: usize,
+    pub idle_subscriptions: usize,
+    pub scaling: &'static [usize],
+}
+
+impl Scale {
+    fn new() -> Scale {
+        if std::env::args().any(|a| a == "--bench") {
+            Scale {
+                full: true,
+                runs: env_usize("COMPARE_RUNS", 3),
+                warmup: Duration::from_secs(2),
+                window: Duration::from_secs(env_usize("COMPARE_WINDOW_SECS", 10) as u64),
+                idle_connections: 100,
+                idle_subscriptions: 10,
+                scaling: &[1, 10, 100],
+            }
+        } else {
+            Scale {
+                full: false,
+                runs: 1,
+                warmup: Duration::from_millis(300),
+                window: Duration::from_secs(1),
+                idle_connections: 3,
+                idle_subscriptions: 2,
+                scaling: &[2],
+            }
+        }
+    }
+}
+
+fn env_usize(key: &str, default: usize) -> usize {
+    std::env::var(key).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+}
+
+const GLUES: [Contender; 3] = [Contender::Bridge, Contender::PythonGlue, Contender::NodeGlue];
+const BROKERS: [Broker; 2] = [Broker::JetStream, Broker::Kafka];
+/// The fixed rate of the latency runs.
+pub const LATENCY_RATE: u64 = 10_000;
+
+fn main() {
+    if let Ok(role) = std::env::var("COMPARE_ROLE") {
+        tokio::runtime::Runtime::new().unwrap().block_on(roles::run(&role));
+    }
+    let scale = Scale::new();
+    let python = contenders::python();
+    let node_modules = contenders::root().join("benches/peers/node/node_modules");
+    if !contenders::exists(&python) || !contenders::exists(&node_modules) {
+        panic!(
+            "compare: the glue peers are not installed ({} and {}); scripts/test installs them",
+            python.display(),
+            node_modules.display()
+        );
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+    let feed = Arc::new(Feed::car_patches(run::EVENT_ID, 24, 7, 20_000));
+    let results = runtime.block_on(all(&scale, &feed));
+    let text = report::render(&scale, &feed, &results);
+    println!("{text}");
+    if scale.full && std::env::var("COMPARE_WRITE").as_deref() != Ok("0") {
+        report::write_benchmarks_md(&text);
+    }
+    if !scale.full {
+        results.check_smoke();
+    }
+}
+
+/// Every measurement of a run, by table.
+#[derive(Default)]
+pub struct Results {
+    /// (contender, broker) → runs at full speed, one connection.
+    pub throughput: Vec<(Contender, Option<Broker>, Vec<Outcome>)>,
+    /// At [`LATENCY_RATE`].
+    pub latency: Vec<(Contender, Broker, Outcome)>,
+    /// Idle with many connections and subscriptions.
+    pub idle: Vec<(Contender, Outcome)>,
+    /// (contender, broker, connections) → one run.
+    pub scaling: Vec<(Contender, Broker, usize, Outcome)>,
+}
+
+impl Results {
+    /// Under `cargo test`: every contender delivered, and the readers saw stamped events.
+    fn check_smoke(&self) {
+        for (contender, broker, runs) in &self.throughput {
+            let rate = runs[0].events_per_sec;
+            assert!(rate > 0.0, "{} delivered nothing", contender.label(*broker));
+        }
+        for (contender, broker, outcome) in &self.latency {
+            assert!(
+                !outcome.latency_ns.is_empty(),
+                "{}: no stamped event read back",
+                contender.label(Some(*broker))
+            );
+        }
+        for (contender, outcome) in &self.idle {
+            assert!(outcome.rss_mb > 0.0, "{}: no memory reading", contender.label(None));
+        }
+    }
+}
+
+async fn all(scale: &Scale, feed: &Arc<Feed>) -> Results {
+    let mut results = Results::default();
+    let base = |contender, broker| Plan {
+        contender,
+        broker,
+        connections: 1,
+        subscriptions: 1,
+        rate: Some(0),
+        warmup: scale.warmup,
+        window: scale.window,
+        latency: false,
+    };
+    let mut cells: Vec<(Contender, Option<Broker>)> =
+        vec![(Contender::Discard, None), (Contender::Limit, None)];
+    for broker in BROKERS {
+        cells.push((Contender::BareProducer, Some(broker)));
+        cells.extend(GLUES.iter().map(|c| (*c, Some(broker))));
+    }
+    for (contender, broker) in cells {
+        let mut runs = Vec::new();
+        for i in 0..scale.runs {
+            eprintln!("compare: {} (run {} of {})", contender.label(broker), i + 1, scale.runs);
+            runs.push(measure(base(contender, broker), feed).await);
+        }
+        results.throughput.push((contender, broker, runs));
+    }
+    for broker in BROKERS {
+        for contender in GLUES {
+            eprintln!("compare: {} at {LATENCY_RATE} events/s", contender.label(Some(broker)));
+            let plan =
+                Plan { rate: Some(LATENCY_RATE), latency: true, ..base(contender, Some(broker)) };
+            results.latency.push((contender, broker, measure(plan, feed).await));
+        }
+    }
+    for contender in GLUES {
+        eprintln!("compare: {} idle", contender.label(None));
+        let plan = Plan {
+            connections: scale.idle_connections,
+            subscriptions: scale.idle_subscriptions,
+            rate: None,
+            warmup: Duration::from_secs(2),
+            window: Duration::from_millis(500),
+            ..base(contender, Some(Broker::JetStream))
+        };
+        results.idle.push((contender, measure(plan, feed).await));
+    }
+    for broker in BROKERS {
+        for contender in GLUES {
+            for &connections in scale.scaling {
+                eprintln!("compare: {} x{connections}", contender.label(Some(broker)));
+                let plan = Plan { connections, ..base(contender, Some(broker)) };
+                results.scaling.push((contender, broker, connections, measure(plan, feed).await));
+            }
+        }
+    }
+    results
+}

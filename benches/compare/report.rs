@@ -1,0 +1,259 @@
+//! The tables: throughput, CPU and memory per contender (median of the runs, min-max beside),
+//! latency at a fixed rate, idle memory, scaling, and the bridge's goals as ratios measured in
+//! this same run; the machine and the peers' versions above them.
+
+use std::fmt::Write as _;
+
+use crate::brokers::Broker;
+use crate::contenders::{self, Contender};
+use crate::run::Outcome;
+use crate::{Results, Scale, LATENCY_RATE};
+use signalr_bridge::simulate::feed::Feed;
+
+const BEGIN: &str = "<!-- compare:begin (written by cargo bench --bench compare) -->";
+const END: &str = "<!-- compare:end -->";
+
+/// Median, min, max.
+fn spread(values: impl Iterator<Item = f64>) -> (f64, f64, f64) {
+    let mut v: Vec<f64> = values.filter(|x| x.is_finite()).collect();
+    if v.is_empty() {
+        return (f64::NAN, f64::NAN, f64::NAN);
+    }
+    v.sort_by(f64::total_cmp);
+    (v[v.len() / 2], v[0], v[v.len() - 1])
+}
+
+fn num(x: f64) -> String {
+    if !x.is_finite() {
+        "-".into()
+    } else if x >= 100.0 {
+        format!("{x:.0}")
+    } else if x >= 10.0 {
+        format!("{x:.1}")
+    } else {
+        format!("{x:.2}")
+    }
+}
+
+fn with_range((mid, lo, hi): (f64, f64, f64), runs: usize) -> String {
+    if runs > 1 {
+        format!("{} ({}-{})", num(mid), num(lo), num(hi))
+    } else {
+        num(mid)
+    }
+}
+
+fn percentile(sorted: &[u64], q: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let i = ((sorted.len() as f64 * q).ceil() as usize).clamp(1, sorted.len()) - 1;
+    sorted[i] as f64 / 1e6
+}
+
+fn machine() -> String {
+    let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+    let model = cpuinfo
+        .lines()
+        .find(|l| l.starts_with("model name"))
+        .and_then(|l| l.split(':').nth(1))
+        .map_or("?".to_string(), |m| m.trim().to_string());
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    format!("{cores} cores, {model}")
+}
+
+pub fn render(scale: &Scale, feed: &Feed, results: &Results) -> String {
+    let mut out = String::new();
+    let now = time::OffsetDateTime::now_utc();
+    let _ = writeln!(
+        out,
+        "### Run of {} UTC\n",
+        now.format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
+    );
+    let _ = writeln!(out, "- Machine: {}.", machine());
+    for line in contenders::versions() {
+        let _ = writeln!(out, "- {line}.");
+    }
+    let _ = writeln!(
+        out,
+        "- Feed: {} pre-rendered `ReceiveCarPatches` records ({} car patches, {} bytes of JSON), \
+         sent in a loop; {} run(s) per row, {} s windows after warm-up; medians, min-max in \
+         brackets.\n",
+        feed.records(),
+        feed.events(),
+        feed.json_bytes(),
+        scale.runs,
+        scale.window.as_secs_f64()
+    );
+    throughput(&mut out, scale, results);
+    latency(&mut out, results);
+    idle(&mut out, scale, results);
+    scaling(&mut out, results);
+    goals(&mut out, results);
+    out
+}
+
+fn runs_of(results: &Results, c: Contender, b: Option<Broker>) -> Option<&Vec<Outcome>> {
+    results.throughput.iter().find(|(x, y, _)| *x == c && *y == b).map(|(_, _, r)| r)
+}
+
+fn median_rate(results: &Results, c: Contender, b: Option<Broker>) -> f64 {
+    runs_of(results, c, b).map_or(f64::NAN, |r| spread(r.iter().map(|o| o.events_per_sec)).0)
+}
+
+fn throughput(out: &mut String, scale: &Scale, results: &Results) {
+    let _ = writeln!(out, "#### Throughput: one hub connection, feed as fast as it is read\n");
+    let _ = writeln!(
+        out,
+        "| contender | events/s delivered | CPU s per M events | CPU cores | peak RSS MB |"
+    );
+    let _ = writeln!(out, "|---|---|---|---|---|");
+    for (c, b, runs) in &results.throughput {
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {} |",
+            c.label(*b),
+            with_range(spread(runs.iter().map(|o| o.events_per_sec)), scale.runs),
+            with_range(spread(runs.iter().map(|o| o.cpu_secs_per_million)), scale.runs),
+            num(spread(runs.iter().map(|o| o.cores)).0),
+            num(spread(runs.iter().map(|o| o.peak_rss_mb)).0),
+        );
+    }
+    let _ = writeln!(
+        out,
+        "\nDelivered = stored by the broker (JetStream stream messages, Kafka high watermarks), \
+         so every event counted was acknowledged; the limit and the feeder ceiling count what \
+         the feeder handed them.\n"
+    );
+}
+
+fn latency(out: &mut String, results: &Results) {
+    let _ = writeln!(out, "#### Latency at a fixed {LATENCY_RATE} events/s\n");
+    let _ = writeln!(
+        out,
+        "| contender | events/s | hub send -> broker p50 / p99 / p99.9 ms | inside the bridge p50 / p99 / p99.9 ms |"
+    );
+    let _ = writeln!(out, "|---|---|---|---|");
+    for (c, b, o) in &results.latency {
+        let l = &o.latency_ns;
+        let inside = o
+            .dispatch_ms
+            .map_or("-".into(), |d| format!("{} / {} / {}", num(d[0]), num(d[1]), num(d[2])));
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} / {} / {} | {inside} |",
+            c.label(Some(*b)),
+            num(o.events_per_sec),
+            num(percentile(l, 0.5)),
+            num(percentile(l, 0.99)),
+            num(percentile(l, 0.999)),
+        );
+    }
+    let _ = writeln!(
+        out,
+        "\n\"hub send -> broker\": from the feed's stamp in each car patch to a reader on the \
+         broker (a core NATS subscription on the stream's subjects; a Kafka consumer with \
+         `fetch.wait.max.ms=5`, which adds up to 5 ms). \"inside the bridge\": its \
+         `event_dispatch_seconds` histogram, hub frame read -> handed to the sink, interpolated \
+         within buckets.\n"
+    );
+}
+
+fn idle(out: &mut String, scale: &Scale, results: &Results) {
+    let _ = writeln!(
+        out,
+        "#### Memory idle: {} hub connections, {} subscriptions\n",
+        scale.idle_connections,
+        scale.idle_connections * scale.idle_subscriptions
+    );
+    let _ = writeln!(out, "| contender | RSS MB | peak RSS MB |");
+    let _ = writeln!(out, "|---|---|---|");
+    for (c, o) in &results.idle {
+        let _ = writeln!(out, "| {} | {} | {} |", c.label(None), num(o.rss_mb), num(o.peak_rss_mb));
+    }
+    let _ = writeln!(out);
+}
+
+fn scaling(out: &mut String, results: &Results) {
+    let _ = writeln!(out, "#### Scaling: every connection gets the whole feed\n");
+    let _ = writeln!(
+        out,
+        "| contender | connections | events/s delivered | CPU s per M events | peak RSS MB |"
+    );
+    let _ = writeln!(out, "|---|---|---|---|---|");
+    for (c, b, n, o) in &results.scaling {
+        let _ = writeln!(
+            out,
+            "| {} | {n} | {} | {} | {} |",
+            c.label(Some(*b)),
+            num(o.events_per_sec),
+            num(o.cpu_secs_per_million),
+            num(o.peak_rss_mb)
+        );
+    }
+    let _ = writeln!(out);
+}
+
+fn goals(out: &mut String, results: &Results) {
+    let _ = writeln!(out, "#### The bridge against the goals (ratios from this run)\n");
+    let _ = writeln!(out, "| goal | measured |");
+    let _ = writeln!(out, "|---|---|");
+    for b in [Broker::JetStream, Broker::Kafka] {
+        let bridge = median_rate(results, Contender::Bridge, Some(b));
+        let glue = median_rate(results, Contender::PythonGlue, Some(b)).max(median_rate(
+            results,
+            Contender::NodeGlue,
+            Some(b),
+        ));
+        let bare = median_rate(results, Contender::BareProducer, Some(b));
+        let _ =
+            writeln!(out, "| {}: >= 10x the faster glue | {}x |", b.label(), num(bridge / glue));
+        let _ = writeln!(
+            out,
+            "| {}: >= 80% of the bare producer | {:.0}% |",
+            b.label(),
+            bridge / bare * 100.0
+        );
+        let cpu = runs_of(results, Contender::Bridge, Some(b))
+            .map_or(f64::NAN, |r| spread(r.iter().map(|o| o.cpu_secs_per_million)).0);
+        let _ = writeln!(out, "| {}: <= 7 CPU s per M events | {} |", b.label(), num(cpu));
+    }
+    for (c, b, o) in results.latency.iter().filter(|(c, _, _)| *c == Contender::Bridge) {
+        let p99 = o.dispatch_ms.map_or(f64::NAN, |d| d[1]);
+        let _ = writeln!(
+            out,
+            "| {}: added p99 < 1 ms at {LATENCY_RATE}/s | {} ms |",
+            c.label(Some(*b)),
+            num(p99)
+        );
+    }
+    if let Some((_, o)) = results.idle.iter().find(|(c, _)| *c == Contender::Bridge) {
+        let _ = writeln!(out, "| RSS idle < 25 MB | {} MB |", num(o.rss_mb));
+    }
+    let peak = results
+        .throughput
+        .iter()
+        .filter(|(c, _, _)| *c == Contender::Bridge)
+        .flat_map(|(_, _, r)| r.iter().map(|o| o.peak_rss_mb))
+        .fold(0.0, f64::max);
+    let _ = writeln!(out, "| RSS at full load < 60 MB | {} MB |", num(peak));
+    let _ = writeln!(out);
+}
+
+/// Replaces the block between the markers in BENCHMARKS.md (appends it the first time).
+pub fn write_benchmarks_md(text: &str) {
+    let path = contenders::root().join("BENCHMARKS.md");
+    let current = std::fs::read_to_string(&path).unwrap_or_default();
+    let block = format!("{BEGIN}\n{text}{END}");
+    let updated = match (current.find(BEGIN), current.find(END)) {
+        (Some(a), Some(b)) if a < b => {
+            format!("{}{block}{}", &current[..a], &current[b + END.len()..])
+        }
+        _ => format!("{current}\n{block}\n"),
+    };
+    if let Err(e) = std::fs::write(&path, updated) {
+        eprintln!("compare: cannot write {}: {e}", path.display());
+    } else {
+        eprintln!("compare: tables written to {}", path.display());
+    }
+}
