@@ -59,6 +59,16 @@ impl Scale {
     }
 }
 
+/// `COMPARE_ONLY=<text>` keeps the rows whose label contains it (for profiling one contender).
+fn wanted(label: &str) -> bool {
+    std::env::var("COMPARE_ONLY").map_or(true, |only| label.contains(&only))
+}
+
+/// `COMPARE_SUITES=throughput,latency,idle,scaling` (any of them) runs only those tables.
+fn suite(name: &str) -> bool {
+    std::env::var("COMPARE_SUITES").map_or(true, |s| s.split(',').any(|x| x.trim() == name))
+}
+
 fn env_usize(key: &str, default: usize) -> usize {
     std::env::var(key).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
 }
@@ -146,6 +156,7 @@ async fn all(scale: &Scale, feed: &Arc<Feed>) -> Results {
         cells.push((Contender::BareProducer, Some(broker)));
         cells.extend(GLUES.iter().map(|c| (*c, Some(broker))));
     }
+    cells.retain(|(c, b)| suite("throughput") && wanted(&c.label(*b)));
     for (contender, broker) in cells {
         let mut runs = Vec::new();
         for i in 0..scale.runs {
@@ -154,15 +165,15 @@ async fn all(scale: &Scale, feed: &Arc<Feed>) -> Results {
         }
         results.throughput.push((contender, broker, runs));
     }
-    for broker in BROKERS {
-        for contender in GLUES {
+    for broker in BROKERS.into_iter().filter(|_| suite("latency")) {
+        for contender in GLUES.into_iter().filter(|c| wanted(&c.label(Some(broker)))) {
             eprintln!("compare: {} at {LATENCY_RATE} events/s", contender.label(Some(broker)));
             let plan =
                 Plan { rate: Some(LATENCY_RATE), latency: true, ..base(contender, Some(broker)) };
             results.latency.push((contender, broker, measure(plan, feed).await));
         }
     }
-    for contender in GLUES {
+    for contender in GLUES.into_iter().filter(|c| suite("idle") && wanted(&c.label(None))) {
         eprintln!("compare: {} idle", contender.label(None));
         let plan = Plan {
             connections: scale.idle_connections,
@@ -174,8 +185,8 @@ async fn all(scale: &Scale, feed: &Arc<Feed>) -> Results {
         };
         results.idle.push((contender, measure(plan, feed).await));
     }
-    for broker in BROKERS {
-        for contender in GLUES {
+    for broker in BROKERS.into_iter().filter(|_| suite("scaling")) {
+        for contender in GLUES.into_iter().filter(|c| wanted(&c.label(Some(broker)))) {
             for &connections in scale.scaling {
                 eprintln!("compare: {} x{connections}", contender.label(Some(broker)));
                 let plan = Plan { connections, ..base(contender, Some(broker)) };

@@ -136,7 +136,11 @@ pub async fn measure(plan: Plan, feed: &Arc<Feed>) -> Outcome {
         tokio::time::sleep(Duration::from_millis(100).min(end - Instant::now())).await;
     }
     let (n1, s1, secs) = (count().await, started.proc.sample(), t0.elapsed().as_secs_f64());
-    let hist1 = prom::buckets(&scrape().await, dispatch, &[]);
+    let text1 = scrape().await;
+    let hist1 = prom::buckets(&text1, dispatch, &[]);
+    for line in text1.lines().filter(|l| l.starts_with("signalr_bridge_publish_failed_total")) {
+        eprintln!("compare: {}: {line}", started.proc.name);
+    }
     drop(run);
     let delivered = n1.saturating_sub(n0) as f64;
     let cpu = s1.cpu_secs - s0.cpu_secs;

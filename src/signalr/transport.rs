@@ -63,6 +63,11 @@ impl Transport {
             .use_preconfigured_tls((*tls).clone())
             .user_agent(USER_AGENT_VALUE)
             .timeout(request_timeout)
+            // Snapshots and REST reconciliation come in bursts minutes apart, several requests
+            // at once (a snapshot per event): one pooled connection per hub, kept only for the
+            // burst. Unbounded, a 100-hub bridge kept 1,000 idle sockets and their buffers.
+            .pool_max_idle_per_host(1)
+            .pool_idle_timeout(Duration::from_secs(15))
             .build()
             .map_err(|e| SetupError::Http(e.to_string()))?;
         Ok(Transport { http, tls })
@@ -86,8 +91,12 @@ impl Transport {
             headers.insert(AUTHORIZATION, value);
         }
         let connector = tokio_tungstenite::Connector::Rustls(self.tls.clone());
-        let connect =
-            tokio_tungstenite::connect_async_tls_with_config(request, None, true, Some(connector));
+        let connect = tokio_tungstenite::connect_async_tls_with_config(
+            request,
+            Some(ws_config()),
+            true,
+            Some(connector),
+        );
         match tokio::time::timeout(timeout, connect).await {
             Err(_) => Err(ConnectError::Timeout),
             Ok(Ok((ws, _response))) => Ok(ws),
@@ -99,6 +108,15 @@ impl Transport {
             Ok(Err(e)) => Err(ConnectError::Network(e.to_string())),
         }
     }
+}
+
+/// Reads of 16 KiB: tungstenite's default 128 KiB read buffer is zero-filled up front, so
+/// every connection held 128 KiB resident even when idle (most of a 100-hub bridge's memory).
+/// A larger message still arrives whole; it only takes more reads.
+fn ws_config() -> tokio_tungstenite::tungstenite::protocol::WebSocketConfig {
+    tokio_tungstenite::tungstenite::protocol::WebSocketConfig::default()
+        .read_buffer_size(16 * 1024)
+        .write_buffer_size(16 * 1024)
 }
 
 /// rustls with the webpki roots plus the configured CA file; verification always on.
