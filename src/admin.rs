@@ -1,5 +1,10 @@
-//! The admin HTTP server: `/livez`, `/readyz`, `/metrics`, `/status`. Read-only views of
-//! [`AppStatus`] and [`Metrics`]; it changes nothing.
+//! The admin HTTP server: `/livez`, `/readyz`, `/metrics`, `/status`, read-only views of
+//! [`AppStatus`] and [`Metrics`]; and, when enabled, the token-guarded `/subscriptions` API
+//! ([`api`]), the one place that changes what a running hub listens to.
+
+pub mod api;
+pub mod bearer;
+pub mod check;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -26,14 +31,18 @@ pub async fn serve(
     listen: SocketAddr,
     status: Arc<AppStatus>,
     metrics: Arc<Metrics>,
+    api: Option<api::Api>,
     stop: CancellationToken,
 ) -> std::io::Result<(SocketAddr, tokio::task::JoinHandle<()>)> {
-    let router = Router::new()
+    let mut router = Router::new()
         .route("/livez", get(|| async { "ok\n" }))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics_text))
         .route("/status", get(status_json))
         .with_state(AdminState { status, metrics });
+    if let Some(api) = api {
+        router = router.merge(api::routes(Arc::new(api)));
+    }
     let listener = tokio::net::TcpListener::bind(listen).await?;
     let addr = listener.local_addr()?;
     let task = tokio::spawn(async move {

@@ -9,14 +9,19 @@ use std::time::Duration;
 use anyhow::Context;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
-use tracing::{error, info};
+use tracing::{error, info, warn};
 
+use crate::admin::api::Api;
+use crate::admin::bearer::TokenSource;
+use crate::admin::check::check_target;
 use crate::config::{Config, SpoolConfig};
 use crate::queue::{self, Spill};
 use crate::signalr::{run_hub, Hub};
 use crate::sink::{run_publisher, PublisherReport, Sink};
 use crate::spool::Spool;
 use crate::status::AppStatus;
+use crate::subs::store::Store;
+use crate::subs::Origin;
 use crate::telemetry::Metrics;
 
 /// A started bridge.
@@ -50,6 +55,44 @@ fn open_spool(config: &SpoolConfig, metrics: &Arc<Metrics>) -> anyhow::Result<Sp
         );
     }
     Ok(Spill::new(spool, config.when_full, metrics.clone()))
+}
+
+/// The subscriptions API when enabled: its token source, and its state file read back into the
+/// hubs' runtime sets. A state file that cannot be read stops the start: silently dropping what
+/// operators added is worse than asking them to look.
+fn admin_api(
+    config: &Config,
+    hubs: &[Arc<Hub>],
+    metrics: &Arc<Metrics>,
+) -> anyhow::Result<Option<Api>> {
+    if !config.admin.api.enabled {
+        return Ok(None);
+    }
+    let token = TokenSource::from_config(&config.admin.api).context("the admin API token")?;
+    let store = config.subscriptions_state_file().map(|path| Arc::new(Store::new(path)));
+    let Some(store) = store else {
+        warn!("The admin API has no state file (set admin.api.state_file or queue.spool): subscriptions it adds last until the process ends.");
+        return Ok(Some(Api { hubs: hubs.to_vec(), token, store: None, metrics: metrics.clone() }));
+    };
+    let saved = store.load().context("reading the admin API state file (fix or remove it)")?;
+    for (name, targets) in saved {
+        let Some(hub) = hubs.iter().find(|h| *h.name == *name) else {
+            warn!(hub = %name, "The state file names a hub that is not configured; its subscriptions are dropped at the next change.");
+            continue;
+        };
+        for target in targets {
+            match check_target(hub, &target) {
+                Ok(()) => {
+                    hub.dynamic.add(target, Origin::Api);
+                }
+                Err(e) => {
+                    warn!(hub = %name, error = %e, "A saved subscription no longer fits its hub; dropped.")
+                }
+            }
+        }
+        info!(hub = %name, subscriptions = hub.dynamic.desired().len(), path = %store.path().display(), "Runtime subscriptions restored.");
+    }
+    Ok(Some(Api { hubs: hubs.to_vec(), token, store: Some(store), metrics: metrics.clone() }))
 }
 
 /// The classic simulator's settings from the config section (the rest: the real server's).
@@ -111,7 +154,7 @@ impl App {
             hard_stop.clone(),
         ));
         let hubs_stop = CancellationToken::new();
-        let mut hub_tasks = Vec::new();
+        let mut hubs = Vec::new();
         for (config, hub_status) in config.hubs.iter().zip(&status.hubs) {
             let hub = Hub::new(
                 config.clone(),
@@ -121,20 +164,25 @@ impl App {
                 hubs_stop.clone(),
             )
             .with_context(|| format!("setting up hub `{}`", config.name))?;
-            hub_tasks.push(tokio::spawn(run_hub(Arc::new(hub), hubs_stop.clone())));
+            hubs.push(Arc::new(hub));
         }
         drop(tx);
+        // Restored before the hubs start, so their first connect invokes them too.
+        let api = admin_api(&config, &hubs, &metrics)?;
+        let hub_tasks =
+            hubs.iter().map(|hub| tokio::spawn(run_hub(hub.clone(), hubs_stop.clone()))).collect();
         let admin_stop = CancellationToken::new();
         let (admin_addr, admin_task) = if config.admin.enabled {
             let (addr, task) = crate::admin::serve(
                 config.admin.listen,
                 status.clone(),
                 metrics.clone(),
+                api,
                 admin_stop.clone(),
             )
             .await
             .with_context(|| format!("binding the admin server to {}", config.admin.listen))?;
-            info!(%addr, "Admin server listening (/livez /readyz /metrics /status).");
+            info!(%addr, api = config.admin.api.enabled, "Admin server listening (/livez /readyz /metrics /status).");
             (Some(addr), Some(task))
         } else {
             (None, None)

@@ -7,7 +7,8 @@
 //! - [`sink`]: the publisher loop over one bounded queue, and the brokers it writes to.
 //! - [`queue`]: the one bounded queue between hubs and publisher, spilling to the [`spool`].
 //! - [`spool`]: the disk log that takes what the in-memory queue cannot hold.
-//! - [`admin`]: /livez, /readyz, /metrics, /status.
+//! - [`subs`]: runtime subscriptions per hub (admin API, discovery) and their state file.
+//! - [`admin`]: /livez, /readyz, /metrics, /status, and the subscriptions API.
 //! - [`app`]: wiring and ordered shutdown.
 //! - [`config`], [`telemetry`], [`status`]: settings, logs and metrics, shared state.
 //! - [`simulate`]: the built-in simulator hub for the demo, tests and benchmarks.
@@ -26,5 +27,6 @@ pub mod simulate;
 pub mod sink;
 pub mod spool;
 pub mod status;
+pub mod subs;
 pub mod tail;
 pub mod telemetry;

@@ -47,10 +47,12 @@ impl AppStatus {
     }
 }
 
-/// One hub's state.
+/// One hub's state, and its runtime subscriptions (shared with the hub task and the API).
 #[derive(Debug)]
 pub struct HubStatus {
     inner: Mutex<HubView>,
+    /// Subscriptions added at run time (admin API, discovery).
+    pub dynamic: crate::subs::Set,
 }
 
 /// A copy of one hub's state, as `/status` shows it.
@@ -69,6 +71,8 @@ pub struct HubView {
     pub retry_at: Option<OffsetDateTime>,
     pub connects: u64,
     pub subscriptions: Vec<SubscriptionView>,
+    /// Subscriptions added at run time, with how each last ended.
+    pub dynamic: Vec<crate::subs::DynamicView>,
 }
 
 /// One subscription and how its last invocation ended.
@@ -94,13 +98,17 @@ impl HubStatus {
                 retry_at: None,
                 connects: 0,
                 subscriptions: Vec::new(),
+                dynamic: Vec::new(),
             }),
+            dynamic: crate::subs::Set::new(),
         }
     }
 
     /// A copy of the current state.
     pub fn snapshot(&self) -> HubView {
-        self.lock().clone()
+        let mut view = self.lock().clone();
+        view.dynamic = self.dynamic.views();
+        view
     }
 
     /// Changes the state under the lock.

@@ -187,6 +187,14 @@ fn the_full_values_config_passes_the_binarys_check_config() {
     // The chart's env moved the admin server off loopback, to the metrics port.
     assert_eq!(resolved["admin"]["listen"], "0.0.0.0:9100");
     assert_eq!(resolved["sink"]["kind"], "kafka");
+    // adminApi turned the subscriptions API on, its token a file from the Secret.
+    assert_eq!(resolved["admin"]["api"]["enabled"], true);
+    let token_file = "/var/run/secrets/signalr-bridge-admin/token";
+    assert_eq!(resolved["admin"]["api"]["token_file"], token_file);
+    assert_eq!(
+        resolved["admin"]["api"]["state_file"],
+        "/var/lib/signalr-bridge/subscriptions.json"
+    );
 }
 
 fn free_port() -> u16 {

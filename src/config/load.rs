@@ -136,11 +136,13 @@ impl Config {
                         "add `redmist: { event_ids: [<id>] }`",
                     ));
                 }
-                (ProfileKind::Redmist, Some(rm)) if rm.event_ids.is_empty() => {
+                (ProfileKind::Redmist, Some(rm))
+                    if rm.event_ids.is_empty() && !self.admin.api.enabled =>
+                {
                     return Err(invalid(
                         key("redmist.event_ids"),
                         "no event id given",
-                        "list at least one RedMist event id",
+                        "list at least one RedMist event id, or enable `admin.api`",
                     ));
                 }
                 (ProfileKind::Generic | ProfileKind::HpcPack, Some(_)) => {
@@ -152,7 +154,7 @@ impl Config {
                 }
                 _ => {}
             }
-            validate_hpc_pack(hub, &key)?;
+            validate_hpc_pack(hub, &key, self.admin.api.enabled)?;
             if hub.dialect == super::Dialect::Classic && hub.profile == ProfileKind::Redmist {
                 return Err(invalid(
                     key("dialect"),
@@ -228,6 +230,7 @@ impl Config {
                 return Err(invalid(key("reconnect.jitter"), "must be between 0 and 1", "use 0.2"));
             }
         }
+        super::admin::validate_admin_api(self)?;
         self.validate_sink()
     }
 
@@ -273,6 +276,7 @@ impl Config {
 fn validate_hpc_pack(
     hub: &super::HubConfig,
     key: &dyn Fn(&str) -> String,
+    dynamic: bool,
 ) -> Result<(), ConfigError> {
     let hpc = match (hub.profile, &hub.hpc_pack) {
         (ProfileKind::HpcPack, Some(hpc)) => hpc,
@@ -292,11 +296,11 @@ fn validate_hpc_pack(
         }
         (_, None) => return Ok(()),
     };
-    if hpc.job_ids.is_empty() {
+    if hpc.job_ids.is_empty() && !dynamic {
         return Err(invalid(
             key("hpc_pack.job_ids"),
             "no job id given",
-            "list at least one job id",
+            "list at least one job id, or enable `admin.api`",
         ));
     }
     let distinct: HashSet<_> = hpc.hubs.iter().collect();

@@ -52,7 +52,8 @@ pub struct Config {
     /// The bounded queue between hub tasks and the publisher.
     #[serde(default)]
     pub queue: QueueConfig,
-    /// The admin HTTP server: /livez, /readyz, /metrics, /status.
+    /// The admin HTTP server: /livez, /readyz, /metrics, /status, and the optional
+    /// subscriptions API.
     #[serde(default)]
     pub admin: AdminConfig,
     /// Logging.
@@ -118,11 +119,18 @@ pub struct AdminConfig {
     /// Set to false to run without the admin server.
     #[serde(default = "default_true")]
     pub enabled: bool,
+    /// The subscriptions API (`/subscriptions`), off by default.
+    #[serde(default)]
+    pub api: AdminApiConfig,
 }
 
 impl Default for AdminConfig {
     fn default() -> Self {
-        AdminConfig { listen: default_admin_listen(), enabled: true }
+        AdminConfig {
+            listen: default_admin_listen(),
+            enabled: true,
+            api: AdminApiConfig::default(),
+        }
     }
 }
 
@@ -246,6 +254,7 @@ fn default_sim_event() -> i64 {
     42
 }
 
+mod admin;
 mod auth;
 mod hub;
 mod kafka;
@@ -255,6 +264,7 @@ mod load;
 mod sink;
 mod spool;
 
+pub use admin::{AdminApiConfig, STATE_FILE_NAME};
 pub use auth::{ClientAuth, OAuth2Config};
 pub use hub::*;
 pub use kafka::*;

@@ -3,6 +3,7 @@
 //! returned to the hub task as [`Normalized::RefreshSnapshots`] and [`SnapshotRequest`]s.
 
 mod args;
+mod dynamic;
 mod generic;
 pub mod hpcpack;
 pub mod origin;
@@ -17,6 +18,7 @@ use crate::config::{HubConfig, ProfileKind};
 use crate::event::{Event, WireId};
 
 pub use args::{Arg, Args, Nested};
+pub use dynamic::{Expansion, WrongKind};
 pub use generic::Generic;
 pub use hpcpack::HpcPack;
 pub use origin::{origin, Origin};

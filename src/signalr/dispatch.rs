@@ -1,23 +1,18 @@
 //! What both dialects do with decoded messages: normalize an invocation into events (counting
-//! what must be counted), keep the books on the bridge's own subscriptions, and hand events to
+//! what must be counted), mark a hub subscribed, and hand events to
 //! the queue with backpressure. No socket reading or frame decoding here.
 
-use std::collections::{HashMap, VecDeque};
 use std::time::Duration;
 
 use futures_util::SinkExt;
 use tokio::time::Instant;
 use tokio_tungstenite::tungstenite::Message;
-use tracing::{info, warn};
 
 use super::transport::WsStream;
 use super::{Exit, Hub, SessionError};
 use crate::event::{Event, WireId};
-use crate::profile::{Args, Invocation, MessageContext, Normalized};
+use crate::profile::{Args, MessageContext, Normalized};
 use crate::telemetry::HubState;
-
-/// RedMist allows three parallel invocations per client; more would queue server-side anyway.
-const MAX_PARALLEL_INVOCATIONS: usize = 3;
 
 /// Normalizes one server invocation into `events`; on bad input nothing is kept for it and the
 /// error is counted. Returns true when the profile asks for fresh snapshots.
@@ -48,85 +43,6 @@ pub fn invocation(
         }
     }
     false
-}
-
-/// The bridge's subscriptions on one connection: which are still to send, which await their
-/// result, and when all have answered.
-pub struct Subscriptions {
-    to_send: VecDeque<usize>,
-    /// invocation id -> subscription index.
-    outstanding: HashMap<String, usize>,
-    answered: usize,
-    next_id: u64,
-}
-
-impl Subscriptions {
-    /// `indexes` picks which of the hub's subscriptions to invoke on this connection.
-    pub fn new(indexes: impl IntoIterator<Item = usize>) -> Subscriptions {
-        Subscriptions {
-            to_send: indexes.into_iter().collect(),
-            outstanding: HashMap::new(),
-            answered: 0,
-            next_id: 0,
-        }
-    }
-
-    /// True when nothing is left to send or to wait for.
-    pub fn done(&self) -> bool {
-        self.to_send.is_empty() && self.outstanding.is_empty()
-    }
-
-    /// The next invocations to send (at most three outstanding), as (id, subscription).
-    pub fn next<'h>(&mut self, hub: &'h Hub) -> Vec<(u64, &'h Invocation)> {
-        let mut out = Vec::new();
-        while self.outstanding.len() < MAX_PARALLEL_INVOCATIONS {
-            let Some(index) = self.to_send.pop_front() else { break };
-            let id = self.next_id;
-            self.next_id += 1;
-            self.outstanding.insert(id.to_string(), index);
-            hub.status.update(|s| s.subscriptions[index].last_result = "pending".into());
-            out.push((id, &hub.subscriptions[index]));
-        }
-        out
-    }
-
-    /// Records a result. Returns true when this was the last one outstanding: the hub is
-    /// subscribed (and marked so).
-    pub fn completed(
-        &mut self,
-        hub: &Hub,
-        invocation_id: &str,
-        outcome: Result<(), String>,
-    ) -> bool {
-        let Some(index) = self.outstanding.remove(invocation_id) else {
-            let unknown = format!("result for unknown invocation {invocation_id}");
-            hub.metrics.decode_error(&hub.name, "unexpected_completion", &unknown);
-            return false;
-        };
-        let sub = &hub.subscriptions[index];
-        let result = match &outcome {
-            Ok(()) => {
-                hub.metrics.completion(&hub.name, &sub.method, "ok");
-                info!(hub = %hub.name, invocation = %sub.display, "Subscription succeeded.");
-                "ok".to_string()
-            }
-            Err(error) => {
-                hub.metrics.completion(&hub.name, &sub.method, "error");
-                warn!(hub = %hub.name, invocation = %sub.display, %error, "Subscription failed on the server.");
-                format!("error: {error}")
-            }
-        };
-        hub.status.update(|s| {
-            s.subscriptions[index].last_result = result;
-            s.subscriptions[index].at = Some(time::OffsetDateTime::now_utc());
-        });
-        self.answered += 1;
-        let all = self.done();
-        if all {
-            mark_subscribed(hub);
-        }
-        all
-    }
 }
 
 /// Every subscription answered (or there were none): the hub counts as ready.

@@ -8,6 +8,7 @@ pub mod classic;
 pub mod core;
 pub mod dispatch;
 pub mod snapshot;
+pub mod subscriptions;
 pub mod transport;
 
 use std::sync::Arc;
@@ -39,6 +40,8 @@ pub struct Hub {
     pub status: Arc<HubStatus>,
     /// Cancelled at shutdown; side tasks (snapshots) stop with it.
     pub shutdown: CancellationToken,
+    /// Subscriptions added at run time (admin API, discovery); the same set as `status`'s.
+    pub dynamic: crate::subs::Set,
 }
 
 impl Hub {
@@ -77,6 +80,7 @@ impl Hub {
             transport,
             tx,
             metrics,
+            dynamic: status.dynamic.clone(),
             status,
             shutdown,
             config,

@@ -19,10 +19,11 @@ const ATTEMPTS: u32 = 3;
 pub fn spawn_fetches(
     hub: &Arc<Hub>,
     connection: &Arc<str>,
-    bearer: Option<Secret>,
+    bearer: &Option<Secret>,
     counter: &Arc<AtomicU64>,
+    requests: Vec<SnapshotRequest>,
 ) {
-    for request in hub.profile.snapshot_requests() {
+    for request in requests {
         let wire = WireId {
             connection: Arc::from(format!("{connection}:snapshot")),
             record: counter.fetch_add(1, Ordering::Relaxed) + 1,
@@ -36,6 +37,18 @@ pub fn spawn_fetches(
             }
         });
     }
+}
+
+/// The snapshots of every configured and runtime subscription that has one.
+pub fn all_requests(hub: &Hub) -> Vec<SnapshotRequest> {
+    let mut all = hub.profile.snapshot_requests();
+    for entry in hub.dynamic.desired().values() {
+        let request = hub.profile.snapshot_for(&entry.target);
+        if let Some(request) = request.filter(|r| !all.iter().any(|a| a.event_id == r.event_id)) {
+            all.push(request);
+        }
+    }
+    all
 }
 
 async fn fetch(hub: &Arc<Hub>, request: SnapshotRequest, wire: WireId, bearer: Option<Secret>) {

@@ -25,6 +25,7 @@ fn view(state: HubState) -> HubView {
             last_result: "pending".into(),
             at: None,
         }],
+        dynamic: Vec::new(),
     }
 }
 

@@ -13,8 +13,10 @@ use tracing_subscriber::EnvFilter;
 
 use crate::config::{LogConfig, LogFormat};
 
+mod admin;
 mod gaps;
 mod spool;
+pub use admin::AdminMetrics;
 pub use gaps::GapMetrics;
 pub use spool::SpoolMetrics;
 
@@ -88,6 +90,8 @@ pub struct Metrics {
     pub spool: SpoolMetrics,
     /// Connections replaced without replay.
     pub gaps: GapMetrics,
+    /// The admin API's refusals and subscription changes.
+    pub admin: AdminMetrics,
 }
 
 fn counter(registry: &Registry, name: &str, help: &str, labels: &[&str]) -> IntCounterVec {
@@ -232,6 +236,7 @@ impl Metrics {
             dispatch,
             spool: SpoolMetrics::register(&r),
             gaps: GapMetrics::register(&r),
+            admin: AdminMetrics::register(&r),
             registry: r,
         }
     }

@@ -11,6 +11,7 @@ mod kafka;
 mod kafka_broker;
 mod msgpack;
 mod stateful;
+mod subs;
 mod support;
 
 use std::collections::HashSet;

@@ -109,6 +109,26 @@ def check_pod(label, kinds, rendered, values):
     for path in ("/var/lib/signalr-bridge", "/tmp"):
         if path not in mounts or mounts[path].get("readOnly"):
             fail(f"{label}: no writable mount at {path}")
+    # The admin API: on only when asked, its token a file from the named Secret, its state on
+    # the data volume.
+    api = values.get("adminApi", {})
+    if api.get("enabled"):
+        token_dir = "/var/run/secrets/signalr-bridge-admin"
+        token_file = f"{token_dir}/{api['tokenSecret']['key']}"
+        if env.get("SIGNALR_BRIDGE__ADMIN__API__ENABLED") != "true":
+            fail(f"{label}: adminApi.enabled does not turn the API on")
+        if env.get("SIGNALR_BRIDGE__ADMIN__API__TOKEN_FILE") != token_file:
+            fail(f"{label}: the admin API token file is not {token_file}")
+        if mounts.get(token_dir, {}).get("readOnly") is not True:
+            fail(f"{label}: the admin API token Secret is not mounted read-only at {token_dir}")
+        secrets = [v["secret"]["secretName"] for v in pod.get("volumes", []) if "secret" in v]
+        if api["tokenSecret"]["name"] not in secrets:
+            fail(f"{label}: the admin API token Secret is not among the volumes {secrets}")
+        state = env.get("SIGNALR_BRIDGE__ADMIN__API__STATE_FILE") or ""
+        if not state.startswith(values["persistence"]["mountPath"] + "/"):
+            fail(f"{label}: the admin API state file {state!r} is not on the data volume")
+    elif any(name.startswith("SIGNALR_BRIDGE__ADMIN__API__") for name in env):
+        fail(f"{label}: the admin API is configured while adminApi.enabled is false")
     if mounts.get("/etc/signalr-bridge", {}).get("readOnly") is not True:
         fail(f"{label}: the config is not mounted read-only at /etc/signalr-bridge")
     if c.get("args") != ["run", "--config", "/etc/signalr-bridge/config.yaml"]:
@@ -241,6 +261,10 @@ BAD_VALUES = [
     ("a spool size without a quantity", "/persistence/size", {"persistence": {"size": "lots"}}),
     ("a scrape interval without a unit", "/metrics/serviceMonitor/interval", {"metrics": {"serviceMonitor": {"interval": "30"}}}),
     ("a secret mount without a path", "/secretMounts/0", {"secretMounts": [{"name": "x", "secretName": "x"}]}),
+    ("an enabled admin API without its token Secret", "/adminApi/tokenSecret/name",
+     {"adminApi": {"enabled": True, "tokenSecret": {"name": "", "key": "token"}}}),
+    ("an inline admin API token", "/config/admin/api",
+     {"config": {"admin": {"api": {"enabled": True, "token": "t"}}}}),
     ("an env override of the admin listen address", "/env/0",
      {"env": [{"name": "SIGNALR_BRIDGE__ADMIN__LISTEN", "value": "127.0.0.1:1"}]}),
 ]

@@ -140,7 +140,8 @@ impl JobTracker {
         configured.iter().copied().filter(|&job| !self.stopped(job, now)).collect()
     }
 
-    fn stopped(&self, job: i64, now: Instant) -> bool {
+    /// The job ended more than `stop_listening_after_terminal_secs` before `now`.
+    pub fn stopped(&self, job: i64, now: Instant) -> bool {
         let since = self.jobs.get(&job).and_then(|s| s.terminal_since);
         since.is_some_and(|t| now.saturating_duration_since(t) >= self.stop_after)
     }

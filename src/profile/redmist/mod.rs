@@ -72,18 +72,36 @@ impl RedMist {
     /// Every subscription, with exact arity: SignalR applies no C# defaults, so the optional
     /// access code is always sent, as JSON `null` when there is none.
     pub fn subscriptions(&self) -> Vec<Invocation> {
-        let mut all = Vec::new();
-        for &event in &self.0.event_ids {
-            all.push(self.invocation("SubscribeToEventV2", event, None, false));
-            if self.0.control_logs {
-                all.push(self.invocation("SubscribeToControlLogs", event, None, true));
-            }
-            for car in &self.0.car_control_logs {
-                all.push(self.invocation("SubscribeToCarControlLogs", event, Some(car), true));
-            }
-            for car in &self.0.in_car {
-                all.push(self.invocation("SubscribeToInCarDriverEventV2", event, Some(car), true));
-            }
+        self.0.event_ids.iter().flat_map(|&event| self.subscriptions_for(event)).collect()
+    }
+
+    /// What the profile subscribes for one event: its patches, then the configured logs and
+    /// in-car feeds.
+    pub fn subscriptions_for(&self, event: i64) -> Vec<Invocation> {
+        let mut all = vec![self.invocation("SubscribeToEventV2", event, None, false)];
+        if self.0.control_logs {
+            all.push(self.invocation("SubscribeToControlLogs", event, None, true));
+        }
+        for car in &self.0.car_control_logs {
+            all.push(self.invocation("SubscribeToCarControlLogs", event, Some(car), true));
+        }
+        for car in &self.0.in_car {
+            all.push(self.invocation("SubscribeToInCarDriverEventV2", event, Some(car), true));
+        }
+        all
+    }
+
+    /// The unsubscribe methods matching [`RedMist::subscriptions_for`] (they take no code).
+    pub fn unsubscriptions_for(&self, event: i64) -> Vec<Invocation> {
+        let mut all = vec![self.invocation("UnsubscribeFromEventV2", event, None, false)];
+        if self.0.control_logs {
+            all.push(self.invocation("UnsubscribeFromControlLogs", event, None, false));
+        }
+        for car in &self.0.car_control_logs {
+            all.push(self.invocation("UnsubscribeFromCarControlLogs", event, Some(car), false));
+        }
+        for car in &self.0.in_car {
+            all.push(self.invocation("UnsubscribeFromInCarDriverEventV2", event, Some(car), false));
         }
         all
     }
@@ -113,15 +131,14 @@ impl RedMist {
 
     /// One snapshot per configured event: the snapshot URL with `eventId=<id>` appended.
     pub fn snapshot_requests(&self) -> Vec<SnapshotRequest> {
-        self.0
-            .event_ids
-            .iter()
-            .map(|&event_id| {
-                let mut url = self.0.snapshot_url.clone();
-                url.query_pairs_mut().append_pair("eventId", &event_id.to_string());
-                SnapshotRequest { event_id, url }
-            })
-            .collect()
+        self.0.event_ids.iter().map(|&event_id| self.snapshot_request(event_id)).collect()
+    }
+
+    /// The snapshot of one event.
+    pub fn snapshot_request(&self, event_id: i64) -> SnapshotRequest {
+        let mut url = self.0.snapshot_url.clone();
+        url.query_pairs_mut().append_pair("eventId", &event_id.to_string());
+        SnapshotRequest { event_id, url }
     }
 
     /// Turns one invocation into events; on error nothing is pushed for it.

@@ -13,6 +13,7 @@ use crate::event::{Event, WireId};
 use crate::profile::hpcpack::reconcile::{to_events, JobTracker};
 use crate::profile::{MessageContext, Profile};
 use crate::signalr::Hub;
+use crate::subs::Target;
 
 /// The job tracker of an HPC Pack hub; other profiles have none.
 pub fn tracker(hub: &Hub) -> Option<JobTracker> {
@@ -39,6 +40,28 @@ pub fn subscriptions_to_send(hub: &Hub, tracker: Option<&JobTracker>) -> Vec<usi
         .collect()
 }
 
+/// Whether a runtime subscription is still worth invoking: an HPC job that ended longer ago
+/// than `stop_listening_after_terminal_secs` is not, exactly as a configured one.
+pub fn still_listened(tracker: Option<&JobTracker>, target: &Target) -> bool {
+    match (tracker, target) {
+        (Some(tracker), Target::HpcJob { job_id }) => !tracker.stopped(*job_id, Instant::now()),
+        _ => true,
+    }
+}
+
+/// The configured jobs, then the runtime ones, each once.
+fn all_jobs(hub: &Hub, configured: &[i64]) -> Vec<i64> {
+    let mut jobs = configured.to_vec();
+    for entry in hub.dynamic.desired().values() {
+        if let Target::HpcJob { job_id } = entry.target {
+            if !jobs.contains(&job_id) {
+                jobs.push(job_id);
+            }
+        }
+    }
+    jobs
+}
+
 /// Lets the tracker see what is being published.
 pub fn observe(tracker: Option<&mut JobTracker>, events: &[Event]) {
     if let Some(tracker) = tracker {
@@ -56,7 +79,7 @@ pub async fn reconcile(hub: &Hub, conn: &Connection, tracker: &JobTracker) -> Ve
     let Profile::HpcPack(hpc) = &hub.profile else { return Vec::new() };
     let base = rest_base(&hub.config.url);
     let mut out = Vec::new();
-    for job in tracker.jobs_to_listen(hpc.job_ids(), Instant::now()) {
+    for job in tracker.jobs_to_listen(&all_jobs(hub, hpc.job_ids()), Instant::now()) {
         let fetched =
             rest::fetch_job(&hub.transport.http, &base, job, conn.authorization.as_deref()).await;
         let state = match fetched {

@@ -16,7 +16,8 @@ use super::frame::{self, Frame, Item};
 use super::gap;
 use crate::event::{Event, WireId};
 use crate::profile::hpcpack::reconcile::JobTracker;
-use crate::signalr::dispatch::{self, Subscriptions};
+use crate::signalr::dispatch;
+use crate::signalr::subscriptions::Subscriptions;
 use crate::signalr::transport::{ConnectError, WsStream};
 use crate::signalr::{Exit, Hub, SessionError};
 
@@ -56,8 +57,10 @@ pub async fn run(
         warn!(hub = %hub.name, "New classic connection: events sent while disconnected were not replayed; reconciling.");
         state.reconcile_pending = state.tracker.is_some();
     }
-    let mut subscriptions =
-        Subscriptions::new(gap::subscriptions_to_send(hub, state.tracker.as_ref()));
+    let configured = gap::subscriptions_to_send(hub, state.tracker.as_ref());
+    let mut subscriptions = Subscriptions::new(hub, configured, |target| {
+        gap::still_listened(state.tracker.as_ref(), target)
+    });
     if subscriptions.done() {
         dispatch::mark_subscribed(hub);
     }
@@ -160,6 +163,9 @@ async fn read(
             }
             _ = silence => {
                 return Exit::Lost(SessionError::KeepAliveTimeout(timeout.unwrap_or_default().as_secs()));
+            }
+            () = subscriptions.changed() => {
+                subscriptions.refresh(hub, |target| gap::still_listened(state.tracker.as_ref(), target));
             }
             message = ws.next() => {
                 last_received = Instant::now();

@@ -26,7 +26,8 @@ use super::protocol::{Pending, Writer};
 use super::resume::Stateful;
 use crate::config::Secret;
 use crate::event::Event;
-use crate::signalr::dispatch::{self, KeepAlive, Subscriptions};
+use crate::signalr::dispatch::{self, KeepAlive};
+use crate::signalr::subscriptions::Subscriptions;
 use crate::signalr::transport::WsStream;
 use crate::signalr::{snapshot, Exit, Hub, SessionError};
 use crate::telemetry::HubState;
@@ -41,6 +42,8 @@ struct Live<'h> {
     writer: Writer,
     outgoing: Vec<Message>,
     refresh_snapshots: bool,
+    /// A runtime subscription added on this connection wants its own snapshot.
+    snapshot_for: Vec<crate::subs::Target>,
     exit: Option<Exit>,
     bearer: Option<Secret>,
     snapshots: Arc<AtomicU64>,
@@ -57,11 +60,12 @@ pub async fn run(hub: &Arc<Hub>, opened: Opened, cancel: &CancellationToken) -> 
         hub,
         connection,
         records: 0,
-        subscriptions: Subscriptions::new(0..hub.subscriptions.len()),
+        subscriptions: Subscriptions::new(hub, 0..hub.subscriptions.len(), |_| true),
         events: Vec::new(),
         writer: Writer(cfg.protocol),
         outgoing: Vec::new(),
         refresh_snapshots: false,
+        snapshot_for: Vec::new(),
         exit: None,
         bearer,
         snapshots: Arc::new(AtomicU64::new(0)),
@@ -149,11 +153,25 @@ impl Live<'_> {
                 Err(exit) => return exit,
             }
             if std::mem::take(&mut self.refresh_snapshots) {
+                let every = snapshot::all_requests(hub);
                 snapshot::spawn_fetches(
                     hub,
                     &self.connection,
-                    self.bearer.clone(),
+                    &self.bearer,
                     &self.snapshots,
+                    every,
+                );
+            }
+            if !self.snapshot_for.is_empty() {
+                let added =
+                    self.snapshot_for.drain(..).filter_map(|t| hub.profile.snapshot_for(&t));
+                let added = added.collect();
+                snapshot::spawn_fetches(
+                    hub,
+                    &self.connection,
+                    &self.bearer,
+                    &self.snapshots,
+                    added,
                 );
             }
             for (id, sub) in self.subscriptions.next(hub) {
@@ -179,6 +197,7 @@ impl Live<'_> {
                 _ = tokio::time::sleep_until(last_sent + keepalive) => {
                     self.outgoing.push(self.writer.ping());
                 }
+                () = self.subscriptions.changed() => self.subscriptions.refresh(hub, |_| true),
                 _ = dispatch::sleep_until_some(ack_at) => {
                     let writer = self.writer;
                     if let Some(ack) = self.stateful.as_mut().and_then(|s| s.take_ack(writer)) {

@@ -12,6 +12,7 @@ use crate::signalr::core::json::{self, CoreMessage};
 use crate::signalr::core::msgpack::{self, MsgPackMessage};
 use crate::signalr::core::protocol::Pending;
 use crate::signalr::core::stateful;
+use crate::signalr::subscriptions::Settled;
 use crate::signalr::{dispatch, Exit, SessionError};
 
 /// One WebSocket data frame's payload.
@@ -168,8 +169,10 @@ impl Live<'_> {
     }
 
     fn completion(&mut self, invocation_id: &str, outcome: Result<(), String>) {
-        if self.subscriptions.completed(self.hub, invocation_id, outcome) {
-            self.refresh_snapshots = true;
+        match self.subscriptions.completed(self.hub, invocation_id, outcome) {
+            Settled::Round => self.refresh_snapshots = true,
+            Settled::Added(target) => self.snapshot_for.push(target),
+            Settled::Nothing => {}
         }
     }
 

@@ -1,0 +1,244 @@
+//! The bridge's own invocations on one connection: the configured subscriptions first, then the
+//! hub's runtime ones ([`crate::subs::Set`]) kept in step with that set while the connection
+//! lives: an added one is invoked at once, a removed one is unsubscribed where the profile has a
+//! method for it. A new connection starts from nothing, so everything is invoked again.
+//! No socket here: the session sends what [`Subscriptions::next`] hands out.
+
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+use std::sync::Arc;
+
+use tokio::sync::watch;
+use tracing::{info, warn};
+
+use super::dispatch::mark_subscribed;
+use super::Hub;
+use crate::profile::Invocation;
+use crate::subs::{Desired, Key, Target};
+
+/// RedMist allows three parallel invocations per client; more would queue server-side anyway.
+const MAX_PARALLEL_INVOCATIONS: usize = 3;
+
+/// Which book an invocation's result goes to.
+#[derive(Debug, Clone)]
+enum Slot {
+    Configured(usize),
+    Dynamic(Key),
+    Unsubscribe(Key),
+}
+
+#[derive(Debug)]
+struct Call {
+    slot: Slot,
+    invocation: Invocation,
+}
+
+/// What a result settled, beyond its own bookkeeping.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Settled {
+    Nothing,
+    /// The first round (everything due at connect) has answered: the hub is subscribed.
+    Round,
+    /// A runtime subscription added later has answered, all of it successfully.
+    Added(Target),
+}
+
+/// One connection's subscriptions.
+pub struct Subscriptions {
+    to_send: VecDeque<Call>,
+    /// invocation id -> call.
+    outstanding: HashMap<String, Call>,
+    /// Runtime subscriptions invoked (or queued) on this connection.
+    applied: BTreeMap<Key, Target>,
+    /// Invocations of each runtime subscription still unanswered, and those that failed.
+    unanswered: HashMap<Key, usize>,
+    failed: HashSet<Key>,
+    round_done: bool,
+    next_id: u64,
+    changes: watch::Receiver<Arc<Desired>>,
+}
+
+impl Subscriptions {
+    /// The `configured` subscriptions of the hub (by index), then its runtime ones that
+    /// `listen` accepts (HPC Pack: not jobs that ended long ago).
+    pub fn new(
+        hub: &Hub,
+        configured: impl IntoIterator<Item = usize>,
+        listen: impl Fn(&Target) -> bool,
+    ) -> Subscriptions {
+        let mut changes = hub.dynamic.watch();
+        let desired = changes.borrow_and_update().clone();
+        let to_send = configured
+            .into_iter()
+            .filter_map(|i| {
+                let invocation = hub.subscriptions.get(i)?.clone();
+                Some(Call { slot: Slot::Configured(i), invocation })
+            })
+            .collect();
+        let mut subs = Subscriptions {
+            to_send,
+            outstanding: HashMap::new(),
+            applied: BTreeMap::new(),
+            unanswered: HashMap::new(),
+            failed: HashSet::new(),
+            round_done: false,
+            next_id: 0,
+            changes,
+        };
+        subs.apply(hub, &desired, listen);
+        // Nothing to invoke at connect: the (empty) first round is over already.
+        subs.round_done = subs.done();
+        subs
+    }
+
+    /// True when nothing is left to send or to wait for.
+    pub fn done(&self) -> bool {
+        self.to_send.is_empty() && self.outstanding.is_empty()
+    }
+
+    /// Waits until the hub's runtime set changes (for ever once it cannot change).
+    pub async fn changed(&mut self) {
+        if self.changes.changed().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    }
+
+    /// Brings this connection in step with the hub's runtime set, if it changed.
+    pub fn refresh(&mut self, hub: &Hub, listen: impl Fn(&Target) -> bool) {
+        // `changed()` may have marked the new value seen already; comparing costs little.
+        let desired = self.changes.borrow_and_update().clone();
+        self.apply(hub, &desired, listen);
+    }
+
+    fn apply(&mut self, hub: &Hub, desired: &Desired, listen: impl Fn(&Target) -> bool) {
+        let gone: Vec<Key> =
+            self.applied.keys().filter(|k| !desired.contains_key(*k)).cloned().collect();
+        for key in gone {
+            let Some(target) = self.applied.remove(&key) else { continue };
+            self.to_send.retain(|c| !matches!(&c.slot, Slot::Dynamic(k) if *k == key));
+            self.unanswered.remove(&key);
+            self.failed.remove(&key);
+            let undo = hub.profile.expand(&target).map(|e| e.unsubscribe).unwrap_or_default();
+            info!(hub = %hub.name, subscription = %key, unsubscribe = undo.len(), "Runtime subscription removed.");
+            for invocation in undo {
+                self.to_send.push_back(Call { slot: Slot::Unsubscribe(key.clone()), invocation });
+            }
+        }
+        for (key, entry) in desired {
+            if self.applied.contains_key(key) {
+                continue;
+            }
+            if !listen(&entry.target) {
+                hub.dynamic.record(key, "skipped: the job ended");
+                continue;
+            }
+            let invocations = match hub.profile.expand(&entry.target) {
+                Ok(expansion) => expansion.subscribe,
+                Err(e) => {
+                    hub.dynamic.record(key, format!("error: {e}"));
+                    continue;
+                }
+            };
+            self.applied.insert(key.clone(), entry.target.clone());
+            if invocations.is_empty() {
+                continue;
+            }
+            hub.dynamic.record(key, "pending");
+            self.unanswered.insert(key.clone(), invocations.len());
+            for invocation in invocations {
+                self.to_send.push_back(Call { slot: Slot::Dynamic(key.clone()), invocation });
+            }
+        }
+    }
+
+    /// The next invocations to send (at most three outstanding), as (id, invocation).
+    pub fn next(&mut self, hub: &Hub) -> Vec<(u64, Invocation)> {
+        let mut out = Vec::new();
+        while self.outstanding.len() < MAX_PARALLEL_INVOCATIONS {
+            let Some(call) = self.to_send.pop_front() else { break };
+            let id = self.next_id;
+            self.next_id += 1;
+            if let Slot::Configured(index) = call.slot {
+                hub.status.update(|s| s.subscriptions[index].last_result = "pending".into());
+            }
+            out.push((id, call.invocation.clone()));
+            self.outstanding.insert(id.to_string(), call);
+        }
+        out
+    }
+
+    /// Records a result and says what it settled; the hub is marked subscribed whenever
+    /// nothing is left outstanding.
+    pub fn completed(
+        &mut self,
+        hub: &Hub,
+        invocation_id: &str,
+        outcome: Result<(), String>,
+    ) -> Settled {
+        let Some(call) = self.outstanding.remove(invocation_id) else {
+            let unknown = format!("result for unknown invocation {invocation_id}");
+            hub.metrics.decode_error(&hub.name, "unexpected_completion", &unknown);
+            return Settled::Nothing;
+        };
+        let sub = &call.invocation;
+        let label = if outcome.is_ok() { "ok" } else { "error" };
+        hub.metrics.completion(&hub.name, &sub.method, label);
+        let result = match &outcome {
+            Ok(()) => {
+                info!(hub = %hub.name, invocation = %sub.display, "Subscription succeeded.");
+                "ok".to_string()
+            }
+            Err(error) => {
+                warn!(hub = %hub.name, invocation = %sub.display, %error, "Invocation failed on the server.");
+                format!("error: {error}")
+            }
+        };
+        let mut added = None;
+        match call.slot {
+            Slot::Configured(index) => hub.status.update(|s| {
+                s.subscriptions[index].last_result = result;
+                s.subscriptions[index].at = Some(time::OffsetDateTime::now_utc());
+            }),
+            Slot::Dynamic(key) => added = self.dynamic_answered(hub, key, result),
+            Slot::Unsubscribe(key) => {
+                info!(hub = %hub.name, subscription = %key, outcome = label, "Unsubscribe answered.");
+            }
+        }
+        if self.done() {
+            mark_subscribed(hub);
+            if !std::mem::replace(&mut self.round_done, true) {
+                return Settled::Round;
+            }
+        }
+        // Before the first round is done, that round's snapshots will cover it.
+        match added {
+            Some(target) if self.round_done => Settled::Added(target),
+            _ => Settled::Nothing,
+        }
+    }
+
+    /// Books one answer of a runtime subscription; its target once all answered well.
+    fn dynamic_answered(&mut self, hub: &Hub, key: Key, result: String) -> Option<Target> {
+        if !self.applied.contains_key(&key) {
+            return None; // removed meanwhile
+        }
+        if result != "ok" {
+            self.failed.insert(key.clone());
+            hub.dynamic.record(&key, result);
+        }
+        let left = self.unanswered.get_mut(&key)?;
+        *left = left.saturating_sub(1);
+        if *left > 0 {
+            return None;
+        }
+        self.unanswered.remove(&key);
+        if self.failed.remove(&key) {
+            return None;
+        }
+        hub.dynamic.record(&key, "ok");
+        self.applied.get(&key).cloned()
+    }
+}
+
+#[cfg(test)]
+#[path = "subscriptions_tests.rs"]
+mod tests;

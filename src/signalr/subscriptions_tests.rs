@@ -1,0 +1,118 @@
+use std::sync::Arc;
+
+use tokio_util::sync::CancellationToken;
+
+use super::*;
+use crate::status::HubStatus;
+use crate::subs::Origin;
+use crate::telemetry::Metrics;
+
+fn hub(config: serde_json::Value) -> Hub {
+    let config: crate::config::HubConfig = serde_json::from_value(config).unwrap();
+    let (tx, _rx) = crate::queue::channel(1, None);
+    let status = Arc::new(HubStatus::new(config.name.clone()));
+    Hub::new(config, tx, Arc::new(Metrics::new()), status, CancellationToken::new()).unwrap()
+}
+
+fn hpc() -> Hub {
+    hub(serde_json::json!({"name": "hpc", "url": "http://127.0.0.1:1/hpc", "dialect": "classic",
+        "profile": "hpc_pack", "hpc_pack": {"job_ids": [1]}}))
+}
+
+fn redmist() -> Hub {
+    hub(serde_json::json!({"name": "rm", "url": "http://127.0.0.1:1/status/event-status",
+        "profile": "redmist", "redmist": {"event_ids": [42]}}))
+}
+
+fn shown(calls: &[(u64, Invocation)]) -> Vec<String> {
+    calls.iter().map(|(_, i)| format!("{}{}", i.method, serde_json::json!(i.arguments))).collect()
+}
+
+fn answer_all(subs: &mut Subscriptions, hub: &Hub, calls: &[(u64, Invocation)]) -> Vec<Settled> {
+    calls.iter().map(|(id, _)| subs.completed(hub, &id.to_string(), Ok(()))).collect()
+}
+
+#[test]
+fn configured_then_runtime_at_connect_three_at_a_time() {
+    let hub = hpc();
+    hub.dynamic.add(Target::HpcJob { job_id: 7 }, Origin::Api);
+    let mut subs = Subscriptions::new(&hub, 0..hub.subscriptions.len(), |_| true);
+    let first = subs.next(&hub);
+    assert_eq!(shown(&first), ["BeginListen[1]", "BeginListen[1]", "BeginListen[7]"]);
+    assert!(subs.next(&hub).is_empty(), "three outstanding at most");
+    answer_all(&mut subs, &hub, &first[..1]);
+    let second = subs.next(&hub);
+    assert_eq!(shown(&second), ["BeginListen[7]"]);
+    let settled =
+        answer_all(&mut subs, &hub, &[first[1].clone(), first[2].clone(), second[0].clone()]);
+    assert_eq!(settled.last(), Some(&Settled::Round));
+    assert_eq!(hub.dynamic.outcome(&"job-7".into()).last_result, "ok");
+    assert_eq!(hub.status.snapshot().state, crate::telemetry::HubState::Subscribed);
+}
+
+#[test]
+fn an_addition_on_a_live_connection_is_invoked_at_once_and_reported() {
+    let hub = redmist();
+    let mut subs = Subscriptions::new(&hub, 0..hub.subscriptions.len(), |_| true);
+    let calls = subs.next(&hub);
+    assert_eq!(answer_all(&mut subs, &hub, &calls), [Settled::Round]);
+    hub.dynamic.add(Target::RedmistEvent { event_id: 5 }, Origin::Api);
+    subs.refresh(&hub, |_| true);
+    let calls = subs.next(&hub);
+    assert_eq!(shown(&calls), ["SubscribeToEventV2[5]"]);
+    let settled = answer_all(&mut subs, &hub, &calls);
+    assert_eq!(settled, [Settled::Added(Target::RedmistEvent { event_id: 5 })]);
+}
+
+#[test]
+fn a_removal_unsubscribes_where_the_profile_can() {
+    let hub = redmist();
+    let event = Target::RedmistEvent { event_id: 5 };
+    hub.dynamic.add(event.clone(), Origin::Discovery);
+    let mut subs = Subscriptions::new(&hub, [], |_| true);
+    let calls = subs.next(&hub);
+    answer_all(&mut subs, &hub, &calls);
+    hub.dynamic.remove(&event.key(), Origin::Discovery).unwrap();
+    subs.refresh(&hub, |_| true);
+    let calls = subs.next(&hub);
+    assert_eq!(shown(&calls), ["UnsubscribeFromEventV2[5]"]);
+    // A result for the unsubscribe settles nothing about the (gone) subscription.
+    assert_eq!(answer_all(&mut subs, &hub, &calls), [Settled::Nothing]);
+    assert!(subs.done());
+}
+
+#[test]
+fn a_removal_before_sending_drops_the_queued_invocations() {
+    let hub = hpc();
+    let mut subs = Subscriptions::new(&hub, 0..hub.subscriptions.len(), |_| true);
+    hub.dynamic.add(Target::HpcJob { job_id: 8 }, Origin::Api);
+    subs.refresh(&hub, |_| true);
+    hub.dynamic.remove(&"job-8".into(), Origin::Api).unwrap();
+    subs.refresh(&hub, |_| true);
+    let calls = subs.next(&hub);
+    assert_eq!(shown(&calls), ["BeginListen[1]", "BeginListen[1]"], "HPC has no EndListen");
+}
+
+#[test]
+fn a_target_the_filter_refuses_is_skipped_and_says_so() {
+    let hub = hpc();
+    hub.dynamic.add(Target::HpcJob { job_id: 9 }, Origin::Api);
+    let mut subs = Subscriptions::new(&hub, [], |_| false);
+    assert!(subs.next(&hub).is_empty());
+    assert!(subs.done());
+    assert!(hub.dynamic.outcome(&"job-9".into()).last_result.starts_with("skipped"));
+}
+
+#[test]
+fn a_failed_invocation_marks_the_runtime_subscription_failed() {
+    let hub = hpc();
+    let mut subs = Subscriptions::new(&hub, [], |_| true);
+    hub.dynamic.add(Target::HpcJob { job_id: 3 }, Origin::Api);
+    subs.refresh(&hub, |_| true);
+    let calls = subs.next(&hub);
+    assert_eq!(calls.len(), 2);
+    let (ok, bad) = (calls[0].0.to_string(), calls[1].0.to_string());
+    assert_eq!(subs.completed(&hub, &bad, Err("no such job".into())), Settled::Nothing);
+    assert_eq!(subs.completed(&hub, &ok, Ok(())), Settled::Nothing);
+    assert_eq!(hub.dynamic.outcome(&"job-3".into()).last_result, "error: no such job");
+}
