@@ -68,6 +68,8 @@ struct StatusBody {
     ready: bool,
     sink_connected: bool,
     hubs: Vec<HubView>,
+    /// Long operations and how far they got (the last of each name, running or ended).
+    operations: Vec<crate::progress::OperationView>,
 }
 
 async fn status_json(State(s): State<AdminState>) -> Json<StatusBody> {
@@ -75,5 +77,6 @@ async fn status_json(State(s): State<AdminState>) -> Json<StatusBody> {
         ready: s.status.ready(),
         sink_connected: s.status.sink_connected(),
         hubs: s.status.hubs.iter().map(|h| h.snapshot()).collect(),
+        operations: s.status.progress.views(),
     })
 }

@@ -169,8 +169,18 @@ impl App {
         drop(tx);
         // Restored before the hubs start, so their first connect invokes them too.
         let api = admin_api(&config, &hubs, &metrics)?;
-        let hub_tasks =
+        let mut hub_tasks: Vec<JoinHandle<()>> =
             hubs.iter().map(|hub| tokio::spawn(run_hub(hub.clone(), hubs_stop.clone()))).collect();
+        for hub in &hubs {
+            if let Some(discovery) = hub.config.discovery.clone() {
+                let progress = status.progress.clone();
+                hub_tasks.push(tokio::spawn(crate::discovery::run(
+                    hub.clone(),
+                    discovery,
+                    progress,
+                )));
+            }
+        }
         let admin_stop = CancellationToken::new();
         let (admin_addr, admin_task) = if config.admin.enabled {
             let (addr, task) = crate::admin::serve(

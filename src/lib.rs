@@ -7,7 +7,9 @@
 //! - [`sink`]: the publisher loop over one bounded queue, and the brokers it writes to.
 //! - [`queue`]: the one bounded queue between hubs and publisher, spilling to the [`spool`].
 //! - [`spool`]: the disk log that takes what the in-memory queue cannot hold.
-//! - [`subs`]: runtime subscriptions per hub (admin API, discovery) and their state file.
+//! - [`subs`]: runtime subscriptions per hub (admin API, discovery) and their state file;
+//!   [`discovery`]: the REST polls that find what to subscribe to.
+//! - [`progress`]: long operations (spool replay, discovery's first scan) and how far they got.
 //! - [`admin`]: /livez, /readyz, /metrics, /status, and the subscriptions API.
 //! - [`app`]: wiring and ordered shutdown.
 //! - [`config`], [`telemetry`], [`status`]: settings, logs and metrics, shared state.
@@ -19,8 +21,10 @@
 pub mod admin;
 pub mod app;
 pub mod config;
+pub mod discovery;
 pub mod event;
 pub mod profile;
+pub mod progress;
 pub mod queue;
 pub mod signalr;
 pub mod simulate;

@@ -14,6 +14,8 @@ use crate::telemetry::HubState;
 pub struct AppStatus {
     /// One entry per configured hub, in config order.
     pub hubs: Vec<Arc<HubStatus>>,
+    /// Long operations (spool replay, discovery's first scan) and how far they got.
+    pub progress: crate::progress::Progress,
     sink_connected: AtomicBool,
     shutting_down: AtomicBool,
 }

@@ -129,3 +129,36 @@ async fn simulator_task_list_has_the_real_shape() {
     let rows: serde_json::Value = last.json().await.unwrap();
     assert_eq!(rows.as_array().unwrap().len(), 2);
 }
+
+#[tokio::test]
+async fn list_jobs_reads_every_page_and_applies_state_and_node_group_filters() {
+    use signalr_bridge::signalr::classic::rest_jobs::{list_jobs, JobQuery, ListError};
+    let (sim, auth) = simulator().await;
+    let control = sim.control();
+    let jobs: Vec<u32> = (0..7).map(|_| control.submit_job_with_tasks(1)).collect();
+    for &job in &jobs[..5] {
+        control.advance(job);
+        control.advance(job);
+    }
+    control.describe_job(jobs[4], "gpu-job", &["GPUNodes"]);
+    let http = reqwest::Client::new();
+    let base = sim.base_url();
+    let mut pages = Vec::new();
+    let query = JobQuery { state: "Queued", node_group: None, rows_per_read: 2 };
+    let queued =
+        list_jobs(&http, &base, query, Some(&auth), |rows| pages.push(rows)).await.unwrap();
+    let ids: Vec<i64> = queued.iter().map(|j| j.id).collect();
+    assert_eq!(ids, jobs[..5].iter().map(|&j| i64::from(j)).collect::<Vec<_>>());
+    assert_eq!(pages, [2, 2, 1], "followed x-ms-continuation-queryId across pages");
+    assert!(queued.iter().all(|j| j.state == "Queued" && j.owner == "hpcadmin"));
+    assert_eq!(queued[4].name, "gpu-job");
+
+    let query = JobQuery { state: "Queued", node_group: Some("GPUNodes"), rows_per_read: 100 };
+    let gpu = list_jobs(&http, &base, query, Some(&auth), |_| {}).await.unwrap();
+    assert_eq!(gpu.iter().map(|j| j.id).collect::<Vec<_>>(), [i64::from(jobs[4])]);
+    let query = JobQuery { state: "Submitted", node_group: None, rows_per_read: 100 };
+    assert_eq!(list_jobs(&http, &base, query, Some(&auth), |_| {}).await.unwrap().len(), 2);
+    let wrong = basic("hpcadmin", "nope");
+    let refused = list_jobs(&http, &base, query, Some(&wrong), |_| {}).await;
+    assert!(matches!(refused, Err(ListError::Unauthorized)), "{refused:?}");
+}

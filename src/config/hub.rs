@@ -82,6 +82,9 @@ pub struct HubConfig {
     /// HPC Pack jobs to follow (profile `hpc_pack`).
     #[serde(default)]
     pub hpc_pack: Option<HpcPackConfig>,
+    /// Find what to subscribe to by polling the hub's REST API (profiles `hpc_pack`, `redmist`).
+    #[serde(default)]
+    pub discovery: Option<super::DiscoveryConfig>,
     /// Credentials sent on negotiate and on the WebSocket upgrade.
     #[serde(default)]
     pub auth: AuthConfig,

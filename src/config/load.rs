@@ -137,12 +137,14 @@ impl Config {
                     ));
                 }
                 (ProfileKind::Redmist, Some(rm))
-                    if rm.event_ids.is_empty() && !self.admin.api.enabled =>
+                    if rm.event_ids.is_empty()
+                        && !self.admin.api.enabled
+                        && hub.discovery.is_none() =>
                 {
                     return Err(invalid(
                         key("redmist.event_ids"),
                         "no event id given",
-                        "list at least one RedMist event id, or enable `admin.api`",
+                        "list at least one RedMist event id, or enable `admin.api` or `discovery`",
                     ));
                 }
                 (ProfileKind::Generic | ProfileKind::HpcPack, Some(_)) => {
@@ -154,7 +156,8 @@ impl Config {
                 }
                 _ => {}
             }
-            validate_hpc_pack(hub, &key, self.admin.api.enabled)?;
+            validate_hpc_pack(hub, &key, self.admin.api.enabled || hub.discovery.is_some())?;
+            super::discovery::validate_discovery(hub, &key)?;
             if hub.dialect == super::Dialect::Classic && hub.profile == ProfileKind::Redmist {
                 return Err(invalid(
                     key("dialect"),
@@ -300,7 +303,7 @@ fn validate_hpc_pack(
         return Err(invalid(
             key("hpc_pack.job_ids"),
             "no job id given",
-            "list at least one job id, or enable `admin.api`",
+            "list at least one job id, or enable `admin.api` or `discovery`",
         ));
     }
     let distinct: HashSet<_> = hpc.hubs.iter().collect();

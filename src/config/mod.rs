@@ -256,6 +256,7 @@ fn default_sim_event() -> i64 {
 
 mod admin;
 mod auth;
+mod discovery;
 mod hub;
 mod kafka;
 mod kafka_props;
@@ -266,6 +267,7 @@ mod spool;
 
 pub use admin::{AdminApiConfig, STATE_FILE_NAME};
 pub use auth::{ClientAuth, OAuth2Config};
+pub use discovery::DiscoveryConfig;
 pub use hub::*;
 pub use kafka::*;
 pub use kafka_props::{is_secret_property, PropertyProblem};

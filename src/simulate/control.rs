@@ -137,6 +137,15 @@ impl SimControl {
         let mut rx = self.shared.watch_invocation_count();
         let _ = rx.wait_for(|count| *count >= n).await;
     }
+    /// Replaces what `LoadLiveEvents` lists (events appear, end, change names).
+    pub fn set_live_events(&self, events: Vec<super::LiveEvent>) {
+        *super::state::lock(&self.shared.live_events) = Some(events);
+    }
+    /// `http://<addr>/status/v2/Events/LoadLiveEvents`.
+    pub fn live_events_url(&self) -> url::Url {
+        let path = super::LIVE_EVENTS_PATH.trim_start_matches('/');
+        self.base.join(path).unwrap_or_else(|_| self.base.clone())
+    }
     /// Queues `invocation` for its group's connections, waiting while a queue is full.
     pub async fn broadcast(&self, invocation: SimInvocation) {
         self.shared.broadcast(&invocation).await;

@@ -2,7 +2,8 @@
 //! protocols over WebSockets) with RedMist's `StatusHub` personality, for the demo, tests and
 //! benchmarks.
 //!
-//! - `server`: HTTP routes (negotiate, upgrade, REST snapshot, bearer checks).
+//! - `server`: HTTP routes (negotiate, upgrade, REST snapshot, bearer checks); `events`: the
+//!   public live events listing.
 //! - `connection`: one task per socket (handshake, records, pings, control commands).
 //! - `frame` / `hub`: pure framing (JSON; MessagePack in `frame::msgpack`, with RedMist payloads
 //!   as positional arrays from `race::positional`) and hub-method binding.
@@ -17,6 +18,7 @@ mod access;
 pub mod classic;
 mod connection;
 mod control;
+mod events;
 pub mod feed;
 mod frame;
 mod hub;
@@ -35,6 +37,7 @@ use tokio_util::sync::DropGuard;
 
 pub use access::{OAuthClient, Redirect};
 pub use control::{FeedRun, SimControl};
+pub use events::{LiveEvent, LIVE_EVENTS_PATH};
 use state::Shared;
 
 use crate::config::SimulatorConfig;

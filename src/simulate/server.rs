@@ -25,6 +25,7 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .route(&format!("{HUB_PATH}/negotiate"), post(negotiate))
         .route(HUB_PATH, get(upgrade))
         .route(SNAPSHOT_PATH, get(snapshot))
+        .route(super::LIVE_EVENTS_PATH, get(super::events::live_events))
         .route(access::TOKEN_PATH, post(oauth::token))
         .nest("/_sim", control::routes())
         .with_state(shared)

@@ -105,6 +105,8 @@ pub struct Shared {
     race: Mutex<Option<Race>>,
     /// Redirects and OAuth2 tokens.
     pub access: Access,
+    /// What `LoadLiveEvents` lists; `None`: the configured event.
+    pub live_events: Mutex<Option<Vec<super::events::LiveEvent>>>,
 }
 
 /// Locks, ignoring poisoning: every critical section here leaves the data consistent.
@@ -132,6 +134,7 @@ impl Shared {
             silent_until: watch::Sender::new(None),
             race: Mutex::default(),
             access: Access::default(),
+            live_events: Mutex::default(),
         }
     }
 

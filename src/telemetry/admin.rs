@@ -1,4 +1,5 @@
-//! The admin API's counts: requests it refused (by reason) and subscription changes it made.
+//! Runtime subscription counts: admin API requests refused (by reason), subscription changes
+//! (API and discovery), and discovery polls.
 //! Logging is left to the API, which knows what may be shown (never the token).
 
 use prometheus::{IntCounterVec, Opts, Registry};
@@ -6,6 +7,7 @@ use prometheus::{IntCounterVec, Opts, Registry};
 pub struct AdminMetrics {
     refused: IntCounterVec,
     changes: IntCounterVec,
+    polls: IntCounterVec,
 }
 
 impl AdminMetrics {
@@ -29,12 +31,26 @@ impl AdminMetrics {
         )
         .expect("valid metric");
         r.register(Box::new(changes.clone())).expect("unique metric");
-        AdminMetrics { refused, changes }
+        let polls = IntCounterVec::new(
+            Opts::new(
+                "signalr_bridge_discovery_polls_total",
+                "Discovery polls, by hub and outcome.",
+            ),
+            &["hub", "outcome"],
+        )
+        .expect("valid metric");
+        r.register(Box::new(polls.clone())).expect("unique metric");
+        AdminMetrics { refused, changes, polls }
     }
 
     /// The API refused a request.
     pub fn refused(&self, reason: &'static str) {
         self.refused.with_label_values(&[reason]).inc();
+    }
+
+    /// A discovery poll ended (`ok` or `error`).
+    pub fn discovery_poll(&self, hub: &str, outcome: &'static str) {
+        self.polls.with_label_values(&[hub, outcome]).inc();
     }
 
     /// A runtime subscription was added or removed (`action`: added, removed).

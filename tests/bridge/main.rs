@@ -3,6 +3,7 @@
 
 mod auth;
 mod classic;
+mod discovery;
 #[path = "../shared/fault_proxy.rs"]
 mod fault_proxy;
 mod faults;

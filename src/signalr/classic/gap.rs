@@ -111,7 +111,7 @@ pub async fn reconcile(hub: &Hub, conn: &Connection, tracker: &JobTracker) -> Ve
 }
 
 /// The REST base for a hub URL: `https://head/hpc` (or `…/hpc/signalr`) ⇒ `https://head/hpc`.
-fn rest_base(hub_url: &url::Url) -> url::Url {
+pub fn rest_base(hub_url: &url::Url) -> url::Url {
     let mut base = hub_url.clone();
     base.set_query(None);
     let path = base.path().trim_end_matches('/').trim_end_matches("/signalr").to_owned();

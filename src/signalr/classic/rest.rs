@@ -17,8 +17,8 @@ use crate::profile::hpcpack::reconcile::{RestJob, RestTask};
 /// Task rows asked for per page.
 const ROWS_PER_READ: &str = "100";
 /// A guard against a server that never stops sending continuation ids (100 000 tasks).
-const MAX_PAGES: usize = 1000;
-const CONTINUATION: &str = "x-ms-continuation-queryId";
+pub(super) const MAX_PAGES: usize = 1000;
+pub(super) const CONTINUATION: &str = "x-ms-continuation-queryId";
 
 /// Why a job could not be read. The Authorization value never appears in one.
 #[derive(Debug, thiserror::Error)]
@@ -39,7 +39,7 @@ pub enum RestError {
 }
 
 #[derive(Debug, Deserialize)]
-struct Property {
+pub(super) struct Property {
     #[serde(rename = "Name")]
     name: String,
     #[serde(rename = "Value", default)]
@@ -47,9 +47,9 @@ struct Property {
 }
 
 #[derive(Debug, Deserialize)]
-struct Row {
+pub(super) struct Row {
     #[serde(rename = "Properties")]
-    properties: Vec<Property>,
+    pub(super) properties: Vec<Property>,
 }
 
 /// The shapes a single job may come in.
@@ -163,7 +163,7 @@ fn malformed(job: i64, reason: impl Into<String>) -> RestError {
     RestError::Malformed { job, reason: reason.into() }
 }
 
-fn value<'a>(properties: &'a [Property], name: &str) -> Option<&'a str> {
+pub(super) fn value<'a>(properties: &'a [Property], name: &str) -> Option<&'a str> {
     let found = properties.iter().find(|p| p.name.eq_ignore_ascii_case(name))?;
     found.value.as_deref().map(str::trim)
 }

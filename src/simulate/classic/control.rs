@@ -75,6 +75,10 @@ impl ClassicControl {
     pub fn submit_job_with_tasks(&self, tasks: u32) -> u32 {
         self.shared.with_model(|model| model.submit_job(tasks))
     }
+    /// Renames a job and sets the node groups it asks for (what REST lists and filters on).
+    pub fn describe_job(&self, job: u32, name: &str, node_groups: &[&str]) -> bool {
+        self.shared.with_model(|model| (model.describe(job, name, node_groups), Vec::new()))
+    }
     /// Moves the job one step; false when it is unknown or already ended.
     pub fn advance(&self, job: u32) -> bool {
         self.shared.with_model(|model| {

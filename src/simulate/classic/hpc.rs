@@ -15,6 +15,8 @@ pub enum HpcEvent {
 }
 
 const TERMINAL: [&str; 3] = ["Finished", "Failed", "Canceled"];
+/// HPC Pack's built-in group of compute nodes, which a job asks for unless told otherwise.
+pub const DEFAULT_NODE_GROUP: &str = "ComputeNodes";
 
 #[derive(Debug, Clone)]
 pub struct Task {
@@ -30,6 +32,8 @@ pub struct Job {
     pub owner: String,
     pub priority: &'static str,
     pub state: &'static str,
+    /// The node groups the job asks for (the REST `NodeGroup` filter matches any of them).
+    pub node_groups: Vec<String>,
     pub tasks: Vec<Task>,
 }
 
@@ -97,12 +101,21 @@ impl HpcModel {
             owner: self.owner.clone(),
             priority: "Normal",
             state: "Configuring",
+            node_groups: vec![DEFAULT_NODE_GROUP.to_owned()],
             tasks: tasks.collect(),
         };
         let mut out = Vec::new();
         job.set("Submitted", &mut out);
         self.jobs.insert(id, job);
         (id, out)
+    }
+
+    /// Gives a job its name and node groups, as a submitter would have (tests filter on them).
+    pub fn describe(&mut self, id: u32, name: &str, node_groups: &[&str]) -> bool {
+        let Some(job) = self.jobs.get_mut(&id) else { return false };
+        job.name = name.to_owned();
+        job.node_groups = node_groups.iter().map(|g| (*g).to_owned()).collect();
+        true
     }
 
     /// One step of the job's lifecycle; empty when the job is unknown or already ended.

@@ -1,9 +1,9 @@
-//! The HPC Pack REST API subset a bridge reconciles with: `GET /hpc/jobs` (with a `JobState`
-//! filter), `GET /hpc/jobs/{id}` and `GET /hpc/jobs/{id}/tasks`, in HPC's
-//! `{"Name":…,"Value":"…"}` property shape (every value a string), behind the same Basic auth.
-//! As on a real server, `TaskId` is `job.task` (`job.task.instance` for a sweep instance) and
-//! task lists come `rowsPerRead` rows (default 10) at a time, chained by
-//! `x-ms-continuation-queryId` → `queryId`.
+//! The HPC Pack REST API subset a bridge reconciles with and discovers from: `GET /hpc/jobs`
+//! (`$filter` clauses `JobState eq …` and `NodeGroup eq …` joined by `and`),
+//! `GET /hpc/jobs/{id}` and `GET /hpc/jobs/{id}/tasks`, in HPC's `{"Name":…,"Value":"…"}`
+//! property shape (every value a string), behind the same Basic auth. As on a real server,
+//! `TaskId` is `job.task` (`job.task.instance` for a sweep instance), and job and task lists come
+//! `rowsPerRead` rows (default 10) at a time, chained by `x-ms-continuation-queryId` → `queryId`.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -61,6 +61,7 @@ fn job_value(job: &Job, name: &str) -> Option<String> {
         "Owner" => job.owner.clone(),
         "State" => job.state.to_string(),
         "Priority" => job.priority.to_string(),
+        "NodeGroups" => job.node_groups.join(","),
         _ => return None,
     })
 }
@@ -77,37 +78,70 @@ fn task_value(job: u32, task: &Task, name: &str) -> Option<String> {
     })
 }
 
+/// The `<field> eq <value>` clauses of a `$filter`, joined by `and` (any case), as
+/// (field, value) pairs; `Err` for anything else.
+fn filter_clauses(params: &HashMap<String, String>) -> Result<Vec<(String, String)>, ()> {
+    let Some(filter) = params.get("$filter") else { return Ok(Vec::new()) };
+    let words: Vec<&str> = filter.split_whitespace().collect();
+    let mut clauses = Vec::new();
+    for clause in words.split(|w| w.eq_ignore_ascii_case("and")) {
+        match clause {
+            [field, op, value] if op.eq_ignore_ascii_case("eq") => {
+                clauses.push((field.to_string(), value.to_string()))
+            }
+            _ => return Err(()),
+        }
+    }
+    Ok(clauses)
+}
+
 /// The state a `$filter` of `<field> eq <State>` asks for; `Err` for any other filter.
 fn state_filter(params: &HashMap<String, String>, field: &str) -> Result<Option<String>, ()> {
-    let Some(filter) = params.get("$filter") else { return Ok(None) };
-    let mut words = filter.split_whitespace();
-    match (words.next(), words.next(), words.next(), words.next()) {
-        (Some(f), Some(op), Some(state), None)
-            if f.eq_ignore_ascii_case(field) && op.eq_ignore_ascii_case("eq") =>
-        {
-            Ok(Some(state.to_string()))
-        }
+    match filter_clauses(params)?.as_slice() {
+        [] => Ok(None),
+        [(f, state)] if f.eq_ignore_ascii_case(field) => Ok(Some(state.clone())),
         _ => Err(()),
     }
+}
+
+/// Whether `job` passes every `JobState` / `NodeGroup` clause; `Err` for another field.
+fn job_matches(job: &Job, clauses: &[(String, String)]) -> Result<bool, ()> {
+    for (field, value) in clauses {
+        let ok = if field.eq_ignore_ascii_case("JobState") {
+            value.eq_ignore_ascii_case(job.state)
+        } else if field.eq_ignore_ascii_case("NodeGroup") {
+            job.node_groups.iter().any(|g| g.eq_ignore_ascii_case(value))
+        } else {
+            return Err(());
+        };
+        if !ok {
+            return Ok(false);
+        }
+    }
+    Ok(true)
 }
 
 async fn jobs(State(shared): State<Arc<Shared>>, headers: HeaderMap, params: Params) -> Response {
     if basic_user(&shared, &headers).is_none() {
         return unauthorized();
     }
-    let wanted = match state_filter(&params, "JobState") {
-        Ok(wanted) => wanted,
-        Err(()) => return (StatusCode::BAD_REQUEST, "Unsupported $filter.").into_response(),
+    let Ok(clauses) = filter_clauses(&params) else {
+        return (StatusCode::BAD_REQUEST, "Unsupported $filter.").into_response();
     };
     let names = params.get("properties").map_or(JOB_DEFAULT, String::as_str);
-    let rows: Vec<Row> = shared.read_model(|model| {
-        model
-            .jobs()
-            .filter(|j| wanted.as_ref().is_none_or(|w| w.eq_ignore_ascii_case(j.state)))
-            .map(|j| Row { properties: properties(names, |n| job_value(j, n)) })
-            .collect()
+    let rows: Result<Vec<Row>, ()> = shared.read_model(|model| {
+        let mut rows = Vec::new();
+        for job in model.jobs() {
+            if job_matches(job, &clauses)? {
+                rows.push(Row { properties: properties(names, |n| job_value(job, n)) });
+            }
+        }
+        Ok(rows)
     });
-    Json(rows).into_response()
+    match rows {
+        Ok(rows) => page(rows, &params),
+        Err(()) => (StatusCode::BAD_REQUEST, "Unsupported $filter.").into_response(),
+    }
 }
 
 /// One job as a bare property list (the "get a job" shape).
