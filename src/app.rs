@@ -41,8 +41,13 @@ pub struct App {
         (Option<crate::simulate::Simulator>, Option<crate::simulate::classic::ClassicSimulator>),
 }
 
-/// Opens the spool directory and reports what an earlier run left in it.
-fn open_spool(config: &SpoolConfig, metrics: &Arc<Metrics>) -> anyhow::Result<Spill> {
+/// Opens the spool directory and reports what an earlier run left in it; its replays are
+/// reported in `progress`.
+fn open_spool(
+    config: &SpoolConfig,
+    metrics: &Arc<Metrics>,
+    progress: &crate::progress::Progress,
+) -> anyhow::Result<Spill> {
     let (spool, recovered) = Spool::open(config.options())
         .with_context(|| format!("opening the spool in {}", config.dir.display()))?;
     metrics.spool.cut(recovered.cut_bytes);
@@ -54,7 +59,8 @@ fn open_spool(config: &SpoolConfig, metrics: &Arc<Metrics>) -> anyhow::Result<Sp
             "Spool holds events from an earlier run; publishing them first."
         );
     }
-    Ok(Spill::new(spool, config.when_full, metrics.clone()))
+    let spill = Spill::new(spool, config.when_full, metrics.clone());
+    Ok(spill.with_progress(progress.clone()))
 }
 
 /// The subscriptions API when enabled: its token source, and its state file read back into the
@@ -141,7 +147,7 @@ impl App {
         let label = sink.label();
         status.set_sink_connected(true);
         let spill = match &config.queue.spool {
-            Some(spool) => Some(open_spool(spool, &metrics)?),
+            Some(spool) => Some(open_spool(spool, &metrics, &status.progress)?),
             None => None,
         };
         let (tx, rx) = queue::channel(config.queue.capacity, spill);

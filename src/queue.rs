@@ -14,6 +14,8 @@ use tokio::sync::mpsc::error::TrySendError;
 use tokio::sync::{mpsc, Notify};
 use tracing::{error, info};
 
+mod replay;
+
 use crate::config::WhenFull;
 use crate::event::Event;
 use crate::spool::{Spool, SpoolError};
@@ -37,6 +39,8 @@ struct State {
     spool: Spool,
     /// Set when the memory queue was found full; cleared when the publisher read the spool empty.
     spilling: bool,
+    /// The replay's progress, once one is reported.
+    replay: Option<replay::Replay>,
 }
 
 impl Spill {
@@ -45,7 +49,7 @@ impl Spill {
         let spilling = spool.unread() > 0;
         metrics.spool.level(spool.pending(), spool.bytes());
         Spill {
-            state: Mutex::new(State { spool, spilling }),
+            state: Mutex::new(State { spool, spilling, replay: None }),
             when_full,
             metrics,
             spooled: Notify::new(),
@@ -223,8 +227,13 @@ impl QueueRx {
     pub fn ack(&self, seq: u64) {
         if let Some(spill) = &self.spill {
             let mut state = spill.lock();
+            let before = state.spool.pending();
             state.spool.ack(seq);
-            spill.metrics.spool.level(state.spool.pending(), state.spool.bytes());
+            let pending = state.spool.pending();
+            spill.metrics.spool.level(pending, state.spool.bytes());
+            if let Some(replay) = state.replay.as_mut() {
+                replay.acked(before.saturating_sub(pending), pending);
+            }
             drop(state);
             spill.freed.notify_waiters();
         }
@@ -276,7 +285,13 @@ impl QueueRx {
 fn read_spool(spill: &Spill) -> Option<Dequeued> {
     let mut state = spill.lock();
     match state.spool.read_next() {
-        Ok(Some((seq, event))) => Some(Dequeued { event, spool_seq: Some(seq) }),
+        Ok(Some((seq, event))) => {
+            let pending = state.spool.pending();
+            if let Some(replay) = state.replay.as_mut() {
+                replay.seen(pending);
+            }
+            Some(Dequeued { event, spool_seq: Some(seq) })
+        }
         Ok(None) => {
             // Under the lock no hub can be spooling now, so memory may take events again.
             state.spilling = false;

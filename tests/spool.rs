@@ -8,6 +8,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use signalr_bridge::config::WhenFull;
+use signalr_bridge::progress::OpState;
 use signalr_bridge::queue::{self, QueueTx, Refused, Spill};
 use signalr_bridge::sink::{run_publisher, PublisherReport, Sink};
 use signalr_bridge::spool::{Fsync, Spool, SpoolOptions};
@@ -40,7 +41,8 @@ fn start(sink: Sink, dir: &Path, max_bytes: u64, when_full: WhenFull) -> Bridge 
     let metrics = Arc::new(Metrics::new());
     let status = Arc::new(AppStatus::default());
     let (spool, _) = Spool::open(options(dir, max_bytes)).unwrap();
-    let spill = Spill::new(spool, when_full, metrics.clone());
+    let spill =
+        Spill::new(spool, when_full, metrics.clone()).with_progress(status.progress.clone());
     let (tx, rx) = queue::channel(4, Some(spill));
     let hard_stop = CancellationToken::new();
     let publisher =
@@ -71,6 +73,13 @@ fn gauge(metrics: &Metrics, name: &str) -> i64 {
     line.and_then(|l| l.rsplit(' ').next()?.parse().ok()).expect("gauge present")
 }
 
+/// The spool replay's state, count and total as `/status` shows them.
+fn replay(status: &AppStatus) -> Option<(OpState, u64, Option<u64>)> {
+    let views = status.progress.views();
+    let view = views.iter().find(|v| v.name == "spool_replay")?;
+    Some((view.state, view.done, view.total))
+}
+
 fn segments(dir: &Path) -> usize {
     std::fs::read_dir(dir)
         .unwrap()
@@ -96,9 +105,14 @@ async fn an_outage_spills_to_disk_without_pausing_hubs_and_every_event_arrives_i
 
     let _back = Proxy::start_at(NATS_URL, proxy.addr).await;
     let metrics = bridge.metrics.clone();
+    let status = bridge.status.clone();
     drop(bridge.tx);
     let report = bridge.publisher.await.unwrap();
     assert_eq!(report, PublisherReport { delivered: 2_000, undelivered: 0 });
+    // The replay after the outage was an operation with progress, done once the spool emptied.
+    let (state, done, total) = replay(&status).expect("the replay is reported");
+    assert_eq!(state, OpState::Done);
+    assert!(done > 900 && Some(done) == total, "{done} of {total:?}");
     let ns: Vec<u64> =
         read_stream(&scope.js, &scope.stream, 2_000).await.iter().map(data_n).collect();
     assert_eq!(ns, (1..=2_000).collect::<Vec<u64>>(), "every event once, in order");
@@ -137,6 +151,9 @@ async fn a_spool_left_by_a_crash_is_published_first_and_a_torn_tail_is_cut() {
         read_stream(&scope.js, &scope.stream, 309).await.iter().map(data_n).collect();
     let want: Vec<u64> = (1..=299).chain(1_001..=1_010).collect();
     assert_eq!(ns, want, "the torn last event is cut; the rest in order, recovered first");
+    let replayed = replay(&bridge.status).expect("a spool left by an earlier run is a replay");
+    assert_eq!(replayed.0, OpState::Done);
+    assert!(replayed.1 >= 299, "{replayed:?}");
     scope.delete().await;
 }
 
