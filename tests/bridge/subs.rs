@@ -70,11 +70,14 @@ async fn post(app: &App, body: Value) -> (u16, Value) {
     (status, body)
 }
 
+fn events(path: &Path) -> Vec<Value> {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    text.lines().map(|l| serde_json::from_str(l).expect("JSON line")).collect()
+}
+
 fn job_states(path: &Path, job: u32) -> Vec<String> {
-    std::fs::read_to_string(path)
-        .unwrap_or_default()
-        .lines()
-        .map(|l| serde_json::from_str::<Value>(l).expect("JSON line"))
+    events(path)
+        .into_iter()
         .filter(|e| e["subject"] == format!("jobs/{job}") && e["data"]["reconciled"] == false)
         .map(|e| e["data"]["state"].as_str().unwrap_or_default().to_owned())
         .collect()
@@ -101,7 +104,9 @@ async fn an_api_job_delivers_events_across_a_forgotten_connection_and_a_restart(
     let app = start(config(&hpc_config(&sim, dir.path(), &out))).await;
     eventually(WAIT, "ready with nothing to listen to", || app.status.ready()).await;
 
+    // The job moved on before it was added: that arrives as a reconciled change, read over REST.
     let job = sim.control().submit_job();
+    sim.control().advance(job);
     let (status, body) = post(&app, json!({ "hub": "hpc", "job_id": job })).await;
     assert_eq!(status, 201, "{body}");
     assert_eq!(body["id"], format!("job-{job}"));
@@ -109,8 +114,17 @@ async fn an_api_job_delivers_events_across_a_forgotten_connection_and_a_restart(
     let saved: Value = serde_json::from_slice(&std::fs::read(&state).unwrap()).unwrap();
     assert_eq!(saved["hubs"]["hpc"], json!([{ "kind": "hpc_job", "job_id": job }]), "persisted");
     eventually(WAIT, "BeginListen on both hubs", || listens(&sim, job) == 2).await;
+    eventually(WAIT, "the state the job had when it was added", || {
+        events(&out).iter().any(|e| {
+            e["subject"] == format!("jobs/{job}")
+                && e["data"]["reconciled"] == true
+                && e["data"]["state"] == "Validating"
+                && e["data"]["previousState"].is_null()
+        })
+    })
+    .await;
     sim.control().advance(job);
-    job_reached(&out, job, "Validating").await;
+    job_reached(&out, job, "Queued").await;
     assert_eq!(post(&app, json!({ "hub": "hpc", "job_id": job })).await.0, 200, "idempotent");
 
     // The server forgets the connection: the new one listens to the job again.
@@ -119,15 +133,15 @@ async fn an_api_job_delivers_events_across_a_forgotten_connection_and_a_restart(
     eventually(WAIT, "BeginListen again after the new connection", || listens(&sim, job) == 4)
         .await;
     sim.control().advance(job);
-    job_reached(&out, job, "Queued").await;
+    job_reached(&out, job, "Running").await;
     assert_eq!(app.shutdown().await.undelivered, 0);
 
     // A new process with the same config restores the job from the state file.
     let out2 = dir.path().join("events-2.jsonl");
     let app = start(config(&hpc_config(&sim, dir.path(), &out2))).await;
     eventually(WAIT, "BeginListen after the restart", || listens(&sim, job) == 6).await;
-    sim.control().advance(job);
-    job_reached(&out2, job, "Running").await;
+    sim.control().finish(job);
+    job_reached(&out2, job, "Finished").await;
     let url = format!("{}/subscriptions/hpc", admin(&app));
     let (status, _, listed) = call(reqwest::Method::GET, url, Some(TOKEN), None).await;
     assert_eq!(status, 200);

@@ -77,9 +77,22 @@ pub fn observe(tracker: Option<&mut JobTracker>, events: &[Event]) {
 /// The caller passes the result to [`observe`] with everything else it publishes.
 pub async fn reconcile(hub: &Hub, conn: &Connection, tracker: &JobTracker) -> Vec<Event> {
     let Profile::HpcPack(hpc) = &hub.profile else { return Vec::new() };
+    let jobs = tracker.jobs_to_listen(&all_jobs(hub, hpc.job_ids()), Instant::now());
+    reconcile_jobs(hub, conn, tracker, &jobs, "reconcile").await
+}
+
+/// [`reconcile`] for `jobs` only, e.g. one just added on a live connection: what it did before
+/// it was listened to arrives as reconciled changes. `label` keeps event ids apart per use.
+pub async fn reconcile_jobs(
+    hub: &Hub,
+    conn: &Connection,
+    tracker: &JobTracker,
+    jobs: &[i64],
+    label: &str,
+) -> Vec<Event> {
     let base = rest_base(&hub.config.url);
     let mut out = Vec::new();
-    for job in tracker.jobs_to_listen(&all_jobs(hub, hpc.job_ids()), Instant::now()) {
+    for &job in jobs {
         let fetched =
             rest::fetch_job(&hub.transport.http, &base, job, conn.authorization.as_deref()).await;
         let state = match fetched {
@@ -94,16 +107,16 @@ pub async fn reconcile(hub: &Hub, conn: &Connection, tracker: &JobTracker) -> Ve
         let ctx = MessageContext {
             hub: hub.name.clone(),
             source: hub.source.clone(),
-            // Unique per connection and job; the position of each change is added to it.
+            // Unique per connection, use and job; the position of each change is added to it.
             wire: WireId {
-                connection: Arc::from(format!("{}:reconcile", conn.id)),
+                connection: Arc::from(format!("{}:{label}", conn.id)),
                 record: job as u64,
             },
             received: time::OffsetDateTime::now_utc(),
         };
         let events = to_events(&ctx, &tracker.diff(job, &state, Instant::now()));
         if !events.is_empty() {
-            info!(hub = %hub.name, job, changes = events.len(), "Reconciled state changes missed while disconnected.");
+            info!(hub = %hub.name, job, changes = events.len(), "Reconciled state changes not seen live.");
         }
         out.extend(events);
     }

@@ -17,9 +17,10 @@ use super::gap;
 use crate::event::{Event, WireId};
 use crate::profile::hpcpack::reconcile::JobTracker;
 use crate::signalr::dispatch;
-use crate::signalr::subscriptions::Subscriptions;
+use crate::signalr::subscriptions::{Settled, Subscriptions};
 use crate::signalr::transport::{ConnectError, WsStream};
 use crate::signalr::{Exit, Hub, SessionError};
+use crate::subs::Target;
 
 /// The official clients retry `/reconnect` every 2 s.
 const RESUME_DELAY: Duration = Duration::from_secs(2);
@@ -33,6 +34,9 @@ pub struct ClassicState {
     pub tracker: Option<JobTracker>,
     /// Reconcile once this connection's subscriptions are done.
     reconcile_pending: bool,
+    /// Jobs just added on the live connection, to read once: what they did before.
+    added_jobs: Vec<i64>,
+    added_reads: u64,
 }
 
 impl ClassicState {
@@ -137,6 +141,12 @@ async fn read(
                 events.extend(gap::reconcile(hub, conn, tracker).await);
             }
         }
+        let added = std::mem::take(&mut state.added_jobs);
+        if let (false, Some(tracker)) = (added.is_empty(), state.tracker.as_ref()) {
+            state.added_reads += 1;
+            let label = format!("added-{}", state.added_reads);
+            events.extend(gap::reconcile_jobs(hub, conn, tracker, &added, &label).await);
+        }
         gap::observe(state.tracker.as_mut(), &events);
         match dispatch::enqueue(hub, &mut events, None).await {
             Ok(true) => last_received = Instant::now(),
@@ -173,7 +183,8 @@ async fn read(
                 frames += 1;
                 match message {
                     Some(Ok(Message::Text(text))) => {
-                        if let Some(exit) = on_frame(hub, conn, subscriptions, text.as_str(), frames, &mut events) {
+                        let mut read = Read { frames, events: &mut events, added_jobs: &mut state.added_jobs };
+                        if let Some(exit) = on_frame(hub, conn, subscriptions, text.as_str(), &mut read) {
                             // Deliver what the frame carried before leaving.
                             gap::observe(state.tracker.as_mut(), &events);
                             if let Err(closed) = dispatch::enqueue(hub, &mut events, None).await {
@@ -194,6 +205,15 @@ async fn read(
     }
 }
 
+/// Where one frame's results go.
+struct Read<'a> {
+    /// Frames read on this connection (identity of a message without a cursor).
+    frames: u64,
+    events: &'a mut Vec<Event>,
+    /// HPC jobs whose runtime subscription was just answered.
+    added_jobs: &'a mut Vec<i64>,
+}
+
 /// Decodes one frame: hub messages become events (ids from the cursor and position), results
 /// settle subscriptions, and `T`/`E`/`D` end the transport.
 fn on_frame(
@@ -201,14 +221,18 @@ fn on_frame(
     conn: &mut Connection,
     subscriptions: &mut Subscriptions,
     text: &str,
-    frames: u64,
-    events: &mut Vec<Event>,
+    read: &mut Read<'_>,
 ) -> Option<Exit> {
+    let (frames, events) = (read.frames, &mut *read.events);
     let env = match frame::parse_frame(text) {
         Ok(Frame::Envelope(env)) => env,
         Ok(Frame::Result(result)) => {
             let outcome = result.outcome.map(|_| ()).map_err(|e| e.into_owned());
-            subscriptions.completed(hub, &result.id, outcome);
+            if let Settled::Added(Target::HpcJob { job_id }) =
+                subscriptions.completed(hub, &result.id, outcome)
+            {
+                read.added_jobs.push(job_id);
+            }
             return None;
         }
         Ok(Frame::KeepAlive | Frame::Progress(_) | Frame::Response(_)) => return None,
