@@ -13,7 +13,7 @@ use tracing::{info, warn};
 use super::dispatch::mark_subscribed;
 use super::Hub;
 use crate::profile::Invocation;
-use crate::subs::{Desired, Key, Target};
+use crate::subs::{Desired, Entry, Key, Target};
 
 /// RedMist allows three parallel invocations per client; more would queue server-side anyway.
 const MAX_PARALLEL_INVOCATIONS: usize = 3;
@@ -47,8 +47,8 @@ pub struct Subscriptions {
     to_send: VecDeque<Call>,
     /// invocation id -> call.
     outstanding: HashMap<String, Call>,
-    /// Runtime subscriptions invoked (or queued) on this connection.
-    applied: BTreeMap<Key, Target>,
+    /// Runtime subscriptions invoked (or queued) on this connection, as they were then.
+    applied: BTreeMap<Key, Entry>,
     /// Invocations of each runtime subscription still unanswered, and those that failed.
     unanswered: HashMap<Key, usize>,
     failed: HashSet<Key>,
@@ -110,10 +110,15 @@ impl Subscriptions {
     }
 
     fn apply(&mut self, hub: &Hub, desired: &Desired, listen: impl Fn(&Target) -> bool) {
-        let gone: Vec<Key> =
-            self.applied.keys().filter(|k| !desired.contains_key(*k)).cloned().collect();
+        // Removed, or removed and added again since (then it is undone and done again).
+        let gone: Vec<Key> = self
+            .applied
+            .iter()
+            .filter(|(k, e)| desired.get(*k).is_none_or(|now| now.generation != e.generation))
+            .map(|(k, _)| k.clone())
+            .collect();
         for key in gone {
-            let Some(target) = self.applied.remove(&key) else { continue };
+            let Some(Entry { target, .. }) = self.applied.remove(&key) else { continue };
             self.to_send.retain(|c| !matches!(&c.slot, Slot::Dynamic(k) if *k == key));
             self.unanswered.remove(&key);
             self.failed.remove(&key);
@@ -138,7 +143,7 @@ impl Subscriptions {
                     continue;
                 }
             };
-            self.applied.insert(key.clone(), entry.target.clone());
+            self.applied.insert(key.clone(), entry.clone());
             if invocations.is_empty() {
                 continue;
             }
@@ -235,7 +240,7 @@ impl Subscriptions {
             return None;
         }
         hub.dynamic.record(&key, "ok");
-        self.applied.get(&key).cloned()
+        self.applied.get(&key).map(|e| e.target.clone())
     }
 }
 

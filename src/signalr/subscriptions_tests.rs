@@ -116,3 +116,20 @@ fn a_failed_invocation_marks_the_runtime_subscription_failed() {
     assert_eq!(subs.completed(&hub, &ok, Ok(())), Settled::Nothing);
     assert_eq!(hub.dynamic.outcome(&"job-3".into()).last_result, "error: no such job");
 }
+
+#[test]
+fn removed_and_added_again_between_two_looks_is_undone_and_done_again() {
+    let hub = redmist();
+    let event = Target::RedmistEvent { event_id: 6 };
+    hub.dynamic.add(event.clone(), Origin::Api);
+    let mut subs = Subscriptions::new(&hub, [], |_| true);
+    let calls = subs.next(&hub);
+    answer_all(&mut subs, &hub, &calls);
+    hub.dynamic.remove(&event.key(), Origin::Api).unwrap();
+    hub.dynamic.add(event.clone(), Origin::Api);
+    subs.refresh(&hub, |_| true);
+    let calls = subs.next(&hub);
+    assert_eq!(shown(&calls), ["UnsubscribeFromEventV2[6]", "SubscribeToEventV2[6]"]);
+    answer_all(&mut subs, &hub, &calls);
+    assert_eq!(hub.dynamic.outcome(&event.key()).last_result, "ok", "not left pending");
+}

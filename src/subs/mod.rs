@@ -9,6 +9,7 @@ pub mod store;
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use serde::{Deserialize, Serialize};
@@ -105,6 +106,8 @@ pub struct Entry {
     pub target: Target,
     pub origin: Origin,
     pub added_at: OffsetDateTime,
+    /// Which add made it: one removed and added again is a new subscription.
+    pub generation: u64,
 }
 
 /// Every runtime subscription of a hub, by id.
@@ -123,7 +126,7 @@ pub enum Added {
 /// Why [`Set::remove`] removed nothing.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RemoveError {
-    #[error("no runtime subscription `{0}` on this hub")]
+    #[error("no runtime subscription `{0}` on this hub (configured ones change in the config)")]
     NotFound(Key),
     #[error("`{0}` was found by discovery; narrow the discovery filters to drop it")]
     Discovered(Key),
@@ -161,6 +164,7 @@ pub struct Set(Arc<Inner>);
 struct Inner {
     desired: watch::Sender<Arc<Desired>>,
     outcomes: Mutex<HashMap<Key, Outcome>>,
+    generations: AtomicU64,
 }
 
 impl Default for Set {
@@ -171,8 +175,11 @@ impl Default for Set {
 
 impl Set {
     pub fn new() -> Set {
-        let inner =
-            Inner { desired: watch::Sender::new(Arc::default()), outcomes: Mutex::default() };
+        let inner = Inner {
+            desired: watch::Sender::new(Arc::default()),
+            outcomes: Mutex::default(),
+            generations: AtomicU64::new(0),
+        };
         Set(Arc::new(inner))
     }
 
@@ -182,19 +189,23 @@ impl Set {
         let mut added = Added::Full;
         self.0.desired.send_if_modified(|desired| {
             if let Some(entry) = desired.get(&key) {
+                let mut entry = entry.clone();
                 let adopt = origin == Origin::Api && entry.origin == Origin::Discovery;
                 if adopt {
+                    entry.origin = Origin::Api;
                     let mut next = (**desired).clone();
-                    next.entry(key.clone()).and_modify(|e| e.origin = Origin::Api);
+                    next.insert(key.clone(), entry.clone());
                     *desired = Arc::new(next);
                 }
-                added = Added::Exists(desired[&key].clone());
+                added = Added::Exists(entry);
                 return adopt;
             }
             if desired.len() >= MAX_PER_HUB {
                 return false;
             }
-            let entry = Entry { target, origin, added_at: OffsetDateTime::now_utc() };
+            let generation = self.0.generations.fetch_add(1, Ordering::Relaxed);
+            let added_at = OffsetDateTime::now_utc();
+            let entry = Entry { target, origin, added_at, generation };
             let mut next = (**desired).clone();
             next.insert(key.clone(), entry.clone());
             *desired = Arc::new(next);
