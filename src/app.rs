@@ -11,7 +11,7 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use tracing::{error, info, warn};
 
-use crate::admin::api::Api;
+use crate::admin::api::{Api, ApiHub};
 use crate::admin::bearer::TokenSource;
 use crate::admin::check::check_target;
 use crate::config::{Config, SpoolConfig};
@@ -78,7 +78,8 @@ fn admin_api(
     let store = config.subscriptions_state_file().map(|path| Arc::new(Store::new(path)));
     let Some(store) = store else {
         warn!("The admin API has no state file (set admin.api.state_file or queue.spool): subscriptions it adds last until the process ends.");
-        return Ok(Some(Api { hubs: hubs.to_vec(), token, store: None, metrics: metrics.clone() }));
+        let hubs = hubs.iter().map(ApiHub::new).collect();
+        return Ok(Some(Api { hubs, token, store: None, metrics: metrics.clone() }));
     };
     let saved = store.load().context("reading the admin API state file (fix or remove it)")?;
     for (name, targets) in saved {
@@ -98,7 +99,8 @@ fn admin_api(
         }
         info!(hub = %name, subscriptions = hub.dynamic.desired().len(), path = %store.path().display(), "Runtime subscriptions restored.");
     }
-    Ok(Some(Api { hubs: hubs.to_vec(), token, store: Some(store), metrics: metrics.clone() }))
+    let hubs = hubs.iter().map(ApiHub::new).collect();
+    Ok(Some(Api { hubs, token, store: Some(store), metrics: metrics.clone() }))
 }
 
 /// The classic simulator's settings from the config section (the rest: the real server's).

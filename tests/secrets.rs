@@ -7,7 +7,7 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 /// Every secret the configs below hold; none may be printed anywhere.
-const SECRETS: [&str; 11] = [
+const SECRETS: [&str; 13] = [
     "tok-S3CRET-bearer",
     "ACCESS-S3CRET-code",
     "PW-S3CRET-basic",
@@ -19,6 +19,8 @@ const SECRETS: [&str; 11] = [
     "OAUTH-S3CRET",
     "QUERY-S3CRET",
     "USERINFO-S3CRET",
+    "ADMIN-S3CRET-token-0123",
+    "WRONG-S3CRET-presented",
 ];
 
 fn free_port() -> u16 {
@@ -77,6 +79,7 @@ fn check_config_shows_no_secret() {
     brokers: 127.0.0.1:9092
     sasl: {{ mechanism: plain, username: u, password: SASL-S3CRET }}
     properties: {{ ssl.keystore.password: KEYSTORE-S3CRET }}
+admin: {{ api: {{ enabled: true, token: ADMIN-S3CRET-token-0123 }} }}
 ",
         hubs(1, 2)
     );
@@ -97,7 +100,7 @@ async fn a_running_bridge_logs_and_serves_no_secret() {
     let config = format!(
         "simulator: {{ listen: '127.0.0.1:{sim}', rate_per_sec: 20, required_token: tok-S3CRET-bearer }}
 {}sink: {{ kind: stdout }}
-admin: {{ listen: '127.0.0.1:{admin}' }}
+admin: {{ listen: '127.0.0.1:{admin}', api: {{ enabled: true, token: ADMIN-S3CRET-token-0123 }} }}
 log: {{ level: debug, format: json }}
 ",
         hubs(sim, dead)
@@ -122,6 +125,17 @@ log: {{ level: debug, format: json }}
     };
     // Long enough for connects, subscriptions with the access code, and refused retries.
     tokio::time::sleep(Duration::from_secs(3)).await;
+    // The admin API, refused and accepted: neither token, nor a method's arguments, is shown.
+    let api = format!("http://127.0.0.1:{admin}/subscriptions");
+    let client = reqwest::Client::new();
+    let refused = client.get(&api).bearer_auth("WRONG-S3CRET-presented").send().await.unwrap();
+    assert_eq!(refused.status(), 401);
+    assert_clean("a 401", &refused.text().await.unwrap());
+    let body =
+        r#"{"hub":"live","method":"SubscribeToControlLogs","arguments":[43,"ACCESS-S3CRET-code"]}"#;
+    let added = client.post(&api).bearer_auth("ADMIN-S3CRET-token-0123").body(body).send();
+    assert_eq!(added.await.unwrap().status(), 201);
+    tokio::time::sleep(Duration::from_millis(500)).await;
     let status = get("status").await;
     assert!(status.contains("\"live\""), "{status}");
     assert_clean("/status", &status);

@@ -4,7 +4,7 @@
 //! file after each change. The hub task does the invoking; this module never touches a socket.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -26,10 +26,24 @@ use crate::telemetry::{HubState, Metrics};
 
 /// What the API works on.
 pub struct Api {
-    pub hubs: Vec<Arc<Hub>>,
+    pub hubs: Vec<ApiHub>,
     pub token: TokenSource,
     pub store: Option<Arc<Store>>,
     pub metrics: Arc<Metrics>,
+}
+
+/// One hub as the API holds it: weakly, so the admin server (which stops last) does not keep
+/// the hub's queue sender alive and the publisher can drain at shutdown.
+pub struct ApiHub {
+    pub name: Arc<str>,
+    pub dynamic: crate::subs::Set,
+    pub hub: Weak<Hub>,
+}
+
+impl ApiHub {
+    pub fn new(hub: &Arc<Hub>) -> ApiHub {
+        ApiHub { name: hub.name.clone(), dynamic: hub.dynamic.clone(), hub: Arc::downgrade(hub) }
+    }
 }
 
 pub fn routes(api: Arc<Api>) -> Router {
@@ -49,6 +63,7 @@ enum Refusal {
     NotFound(String),
     Conflict(String),
     Full,
+    ShuttingDown,
 }
 
 impl Refusal {
@@ -67,6 +82,11 @@ impl Refusal {
             Refusal::WrongKind(m) => (StatusCode::UNPROCESSABLE_ENTITY, "wrong_kind", m.clone()),
             Refusal::NotFound(m) => (StatusCode::NOT_FOUND, "not_found", m.clone()),
             Refusal::Conflict(m) => (StatusCode::CONFLICT, "conflict", m.clone()),
+            Refusal::ShuttingDown => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "shutting_down",
+                "the bridge is shutting down".into(),
+            ),
             Refusal::Full => (
                 StatusCode::CONFLICT,
                 "full",
@@ -105,8 +125,9 @@ impl Api {
     }
 
     fn hub(&self, name: &str) -> Result<Arc<Hub>, Refusal> {
-        let found = self.hubs.iter().find(|h| &*h.name == name).cloned();
-        found.ok_or_else(|| Refusal::UnknownHub(name.to_owned()))
+        let found = self.hubs.iter().find(|h| &*h.name == name);
+        let found = found.ok_or_else(|| Refusal::UnknownHub(name.to_owned()))?;
+        found.hub.upgrade().ok_or(Refusal::ShuttingDown)
     }
 
     /// The response, or the refusal answered.
@@ -184,7 +205,8 @@ fn hub_body(hub: &Hub) -> HubBody {
 
 async fn list(State(api): State<Arc<Api>>, headers: HeaderMap) -> Response {
     let listed = api.authorize(&headers).map(|()| {
-        let hubs: Vec<HubBody> = api.hubs.iter().map(|h| hub_body(h)).collect();
+        let hubs: Vec<HubBody> =
+            api.hubs.iter().filter_map(|h| h.hub.upgrade()).map(|h| hub_body(&h)).collect();
         Json(serde_json::json!({ "hubs": hubs })).into_response()
     });
     api.answer(listed)

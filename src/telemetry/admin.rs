@@ -16,7 +16,7 @@ impl AdminMetrics {
             Opts::new(
                 "signalr_bridge_admin_requests_refused_total",
                 "Admin API requests refused, by reason (unauthorized, bad_request, unknown_hub, \
-                 wrong_kind, not_found, conflict, full, storage, token_unavailable).",
+                 wrong_kind, not_found, conflict, full, storage, token_unavailable, shutting_down).",
             ),
             &["reason"],
         )
