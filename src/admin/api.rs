@@ -138,13 +138,11 @@ impl Api {
     /// Saves the API's subscriptions of every hub; says why not when that failed.
     async fn persist(&self) -> Result<(), String> {
         let Some(store) = &self.store else { return Ok(()) };
-        let saved: Saved = self
-            .hubs
-            .iter()
-            .map(|h| (h.name.to_string(), h.dynamic.persisted()))
-            .filter(|(_, targets)| !targets.is_empty())
-            .collect();
-        store.save(saved).await.map_err(|e| {
+        let current = || -> Saved {
+            let all = self.hubs.iter().map(|h| (h.name.to_string(), h.dynamic.persisted()));
+            all.filter(|(_, targets)| !targets.is_empty()).collect()
+        };
+        store.save(current).await.map_err(|e| {
             error!(error = %e, "Could not save the runtime subscriptions; they will not survive a restart.");
             e.to_string()
         })

@@ -54,9 +54,11 @@ impl Store {
         load(&self.path)
     }
 
-    /// Replaces the file with `saved`, off the async threads.
-    pub async fn save(&self, saved: Saved) -> Result<(), StoreError> {
+    /// Replaces the file with what `current` gives, taken while no other save runs: two
+    /// concurrent changes cannot write their views in the wrong order. Off the async threads.
+    pub async fn save(&self, current: impl FnOnce() -> Saved) -> Result<(), StoreError> {
         let _one_at_a_time = self.writing.lock().await;
+        let saved = current();
         let path = self.path.clone();
         let written = tokio::task::spawn_blocking(move || save(&path, &saved)).await;
         written.unwrap_or_else(|e| {
@@ -130,6 +132,27 @@ mod tests {
             .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
             .collect();
         assert_eq!(names, ["subscriptions.json"]);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn concurrent_changes_all_reach_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = std::sync::Arc::new(Store::new(dir.path().join("subscriptions.json")));
+        let set = crate::subs::Set::new();
+        let tasks: Vec<_> = (1..=20)
+            .map(|job| {
+                let (store, set) = (store.clone(), set.clone());
+                tokio::spawn(async move {
+                    set.add(Target::HpcJob { job_id: job }, crate::subs::Origin::Api);
+                    let current = || Saved::from([("hpc".to_owned(), set.persisted())]);
+                    store.save(current).await.unwrap();
+                })
+            })
+            .collect();
+        for task in tasks {
+            task.await.unwrap();
+        }
+        assert_eq!(store.load().unwrap()["hpc"].len(), 20, "the last write saw every change");
     }
 
     #[test]
