@@ -119,10 +119,16 @@ impl Subscriptions {
             .collect();
         for key in gone {
             let Some(Entry { target, .. }) = self.applied.remove(&key) else { continue };
+            let queued = self.to_send.len();
             self.to_send.retain(|c| !matches!(&c.slot, Slot::Dynamic(k) if *k == key));
-            self.unanswered.remove(&key);
+            let queued = queued - self.to_send.len();
+            // Nothing of it reached the server (all still queued): nothing to undo.
+            let sent = self.unanswered.remove(&key).is_none_or(|left| left > queued);
             self.failed.remove(&key);
-            let undo = hub.profile.expand(&target).map(|e| e.unsubscribe).unwrap_or_default();
+            let undo = match hub.profile.expand(&target) {
+                Ok(expansion) if sent => expansion.unsubscribe,
+                _ => Vec::new(),
+            };
             info!(hub = %hub.name, subscription = %key, unsubscribe = undo.len(), "Runtime subscription removed.");
             for invocation in undo {
                 self.to_send.push_back(Call { slot: Slot::Unsubscribe(key.clone()), invocation });

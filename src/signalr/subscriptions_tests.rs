@@ -133,3 +133,16 @@ fn removed_and_added_again_between_two_looks_is_undone_and_done_again() {
     answer_all(&mut subs, &hub, &calls);
     assert_eq!(hub.dynamic.outcome(&event.key()).last_result, "ok", "not left pending");
 }
+
+#[test]
+fn a_removal_before_anything_was_sent_unsubscribes_nothing() {
+    let hub = redmist();
+    let mut subs = Subscriptions::new(&hub, [], |_| true);
+    let event = Target::RedmistEvent { event_id: 9 };
+    hub.dynamic.add(event.clone(), Origin::Api);
+    subs.refresh(&hub, |_| true);
+    hub.dynamic.remove(&event.key(), Origin::Api).unwrap();
+    subs.refresh(&hub, |_| true);
+    assert!(subs.next(&hub).is_empty(), "neither subscribed nor unsubscribed");
+    assert!(subs.done());
+}
