@@ -32,10 +32,24 @@ pub async fn reachable(url: &url::Url) -> bool {
     matches!(tokio::time::timeout(PROBE_TIMEOUT, connect).await, Ok(Ok(_)))
 }
 
-/// Returns once the hub accepts TCP connections again, so a hub that was down is reconnected
-/// (and re-subscribed) within a moment of coming back instead of after the rest of a long
-/// backoff. Only a cheap connect is repeated, never a negotiate.
-pub async fn until_reachable(url: &url::Url) {
+/// How long after a drop a hub that still accepts TCP is watched for going down: a server
+/// shutting down closes its listener a moment after it drops its connections.
+const GOING_DOWN_WATCH: Duration = Duration::from_secs(2);
+
+/// Returns once a hub that was down accepts TCP connections again, so it is reconnected (and
+/// re-subscribed) within a moment of coming back instead of after the rest of a long backoff.
+/// A hub still accepting connections is watched for [`GOING_DOWN_WATCH`] in case it is on its
+/// way down; one that stays up never ends this wait (it answers but fails, so the configured
+/// backoff applies and it is not hammered). Only a cheap connect is repeated, never a
+/// negotiate.
+pub async fn until_back(url: &url::Url) {
+    let watch_until = tokio::time::Instant::now() + GOING_DOWN_WATCH;
+    while reachable(url).await {
+        if tokio::time::Instant::now() >= watch_until {
+            return std::future::pending().await;
+        }
+        tokio::time::sleep(PROBE_EVERY).await;
+    }
     while !reachable(url).await {
         tokio::time::sleep(PROBE_EVERY).await;
     }

@@ -267,13 +267,13 @@ pub async fn run_hub(hub: Arc<Hub>, cancel: CancellationToken) {
         set_state(&hub, HubState::Backoff);
         attempt = attempt.saturating_add(1);
         info!(hub = %hub.name, delay_ms = wait.as_millis() as u64, attempt, "Reconnecting after backoff.");
-        // A hub that is down (refuses TCP) is watched, and reconnected as soon as it is back; one
-        // that answers but fails backs off as configured, so it is not hammered.
-        let down = !backoff::reachable(&hub.config.url).await;
+        // A hub that is down (refuses TCP), or goes down just after the drop, is watched and
+        // reconnected as soon as it is back; one that answers but fails backs off as
+        // configured, so it is not hammered.
         tokio::select! {
             _ = cancel.cancelled() => break,
             _ = tokio::time::sleep(wait) => {}
-            _ = backoff::until_reachable(&hub.config.url), if down => {
+            _ = backoff::until_back(&hub.config.url) => {
                 info!(hub = %hub.name, "Hub reachable again; reconnecting now.");
             }
         }
