@@ -10,6 +10,8 @@ use crate::procs::{free_port, Proc};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Contender {
     Bridge,
+    /// The bridge with `sink.nats.ordered: false` (no `Nats-Expected-Last-Msg-Id` chain).
+    BridgeUnordered,
     PythonGlue,
     NodeGlue,
     /// Reads and parses with serde_json, publishes nothing.
@@ -25,6 +27,7 @@ impl Contender {
         let to = broker.map(|b| format!(" -> {}", b.label())).unwrap_or_default();
         match self {
             Contender::Bridge => format!("signalr-bridge{to}"),
+            Contender::BridgeUnordered => format!("signalr-bridge, ordered: false{to}"),
             Contender::PythonGlue => format!("Python glue{to}"),
             Contender::NodeGlue if broker == Some(Broker::Kafka) => {
                 format!("Node glue{to} (acks=-1, not idempotent)")
@@ -94,9 +97,9 @@ pub fn start(contender: Contender, setup: &Setup) -> Started {
     };
     let label = contender.label(broker);
     match contender {
-        Contender::Bridge => {
+        Contender::Bridge | Contender::BridgeUnordered => {
             let admin = free_port();
-            let config = bridge_config(setup, admin);
+            let config = bridge_config(setup, admin, contender == Contender::Bridge);
             let mut cmd = Command::new(env!("CARGO_BIN_EXE_signalr-bridge"));
             cmd.arg("run").arg("--config").arg(config.path());
             Started { proc: Proc::spawn(&label, cmd), admin: Some(admin), _config: Some(config) }
@@ -134,7 +137,7 @@ pub fn start(contender: Contender, setup: &Setup) -> Started {
 }
 
 /// The bridge's config: one hub per connection, each following the subscribed events.
-fn bridge_config(setup: &Setup, admin: u16) -> tempfile::NamedTempFile {
+fn bridge_config(setup: &Setup, admin: u16, ordered: bool) -> tempfile::NamedTempFile {
     let events: Vec<String> =
         (0..setup.subscriptions).map(|i| (setup.event_id + i as i64).to_string()).collect();
     let mut yaml = String::from("hubs:\n");
@@ -154,7 +157,7 @@ fn bridge_config(setup: &Setup, admin: u16) -> tempfile::NamedTempFile {
         ),
         _ => format!(
             "sink:\n  kind: nats\n  nats:\n    url: '{}'\n    mode: jetstream\n    \
-             subject_template: '{dest}.{{hub}}'\n",
+             subject_template: '{dest}.{{hub}}'\n    ordered: {ordered}\n",
             Broker::JetStream.address()
         ),
     });

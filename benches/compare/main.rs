@@ -155,6 +155,9 @@ async fn all(scale: &Scale, feed: &Arc<Feed>) -> Results {
     for broker in BROKERS {
         cells.push((Contender::BareProducer, Some(broker)));
         cells.extend(GLUES.iter().map(|c| (*c, Some(broker))));
+        if broker == Broker::JetStream {
+            cells.push((Contender::BridgeUnordered, Some(broker)));
+        }
     }
     cells.retain(|(c, b)| suite("throughput") && wanted(&c.label(*b)));
     for (contender, broker) in cells {

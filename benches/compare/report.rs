@@ -218,6 +218,18 @@ fn goals(out: &mut String, results: &Results) {
             .map_or(f64::NAN, |r| spread(r.iter().map(|o| o.cpu_secs_per_million)).0);
         let _ = writeln!(out, "| {}: <= 7 CPU s per M events | {} |", b.label(), num(cpu));
     }
+    let unordered = median_rate(results, Contender::BridgeUnordered, Some(Broker::JetStream));
+    if unordered.is_finite() {
+        let glue = median_rate(results, Contender::PythonGlue, Some(Broker::JetStream))
+            .max(median_rate(results, Contender::NodeGlue, Some(Broker::JetStream)));
+        let bare = median_rate(results, Contender::BareProducer, Some(Broker::JetStream));
+        let _ = writeln!(
+            out,
+            "| NATS JetStream, `ordered: false`: x the faster glue / of the bare producer | {}x / {:.0}% |",
+            num(unordered / glue),
+            unordered / bare * 100.0
+        );
+    }
     for (c, b, o) in results.latency.iter().filter(|(c, _, _)| *c == Contender::Bridge) {
         let p99 = o.dispatch_ms.map_or(f64::NAN, |d| d[1]);
         let _ = writeln!(
