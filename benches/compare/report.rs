@@ -65,11 +65,8 @@ fn machine() -> String {
 pub fn render(scale: &Scale, feed: &Feed, results: &Results) -> String {
     let mut out = String::new();
     let now = time::OffsetDateTime::now_utc();
-    let _ = writeln!(
-        out,
-        "### Run of {} UTC\n",
-        now.format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
-    );
+    let stamp = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]");
+    let _ = writeln!(out, "### Run of {} UTC\n", now.format(&stamp).unwrap_or_default());
     let _ = writeln!(out, "- Machine: {}.", machine());
     for line in contenders::versions() {
         let _ = writeln!(out, "- {line}.");
