@@ -77,11 +77,7 @@ fn begin_listens(sim: &ClassicSimulator) -> usize {
 }
 
 fn events(path: &std::path::Path) -> Vec<Value> {
-    std::fs::read_to_string(path)
-        .unwrap_or_default()
-        .lines()
-        .map(|l| serde_json::from_str(l).expect("JSON line"))
-        .collect()
+    crate::lines(path)
 }
 
 fn job_states(events: &[Value]) -> Vec<(String, String, bool)> {

@@ -78,8 +78,7 @@ async fn post(app: &App, body: Value) -> (u16, Value) {
 }
 
 fn events(path: &Path) -> Vec<Value> {
-    let text = std::fs::read_to_string(path).unwrap_or_default();
-    text.lines().map(|l| serde_json::from_str(l).expect("JSON line")).collect()
+    crate::lines(path)
 }
 
 fn job_states(path: &Path, job: u32) -> Vec<String> {
