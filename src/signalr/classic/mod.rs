@@ -9,6 +9,7 @@ pub mod frame;
 pub mod gap;
 pub mod negotiate;
 pub mod rest;
+mod rest_get;
 pub mod rest_jobs;
 pub mod session;
 pub mod urls;

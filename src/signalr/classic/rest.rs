@@ -5,20 +5,18 @@
 //! Every value in HPC's property shape is a string (`{"Name":"State","Value":"Running"}`).
 //! `GET /hpc/jobs/{id}` answers a bare property list in the published spec; a
 //! `{"Properties":[…]}` object, or a list of one, is accepted too. Task lists come in pages
-//! (`rowsPerRead`, default 10) chained by the `x-ms-continuation-queryId` header.
+//! (`rowsPerRead`, default 10) chained by the `x-ms-continuation-queryId` header; the HTTP side
+//! (one GET, the pages) is `rest_get`, shared with the job lister.
 
-use reqwest::header::{HeaderValue, AUTHORIZATION};
-use reqwest::StatusCode;
+use reqwest::header::HeaderValue;
 use serde::Deserialize;
 use url::Url;
 
+use super::rest_get::{self, Fetch};
 use crate::profile::hpcpack::reconcile::{RestJob, RestTask};
 
 /// Task rows asked for per page.
 const ROWS_PER_READ: &str = "100";
-/// A guard against a server that never stops sending continuation ids (100 000 tasks).
-pub(super) const MAX_PAGES: usize = 1000;
-pub(super) const CONTINUATION: &str = "x-ms-continuation-queryId";
 
 /// Why a job could not be read. The Authorization value never appears in one.
 #[derive(Debug, thiserror::Error)]
@@ -69,19 +67,13 @@ pub async fn fetch_job(
     job_id: i64,
     authorization: Option<&str>,
 ) -> Result<RestJob, RestError> {
-    let auth = match authorization.map(HeaderValue::from_str) {
-        Some(Ok(mut value)) => {
-            value.set_sensitive(true);
-            Some(value)
-        }
-        Some(Err(_)) => return Err(malformed(job_id, "authorization is not a header value")),
-        None => None,
-    };
+    let fail = |f| RestError::from_fetch(job_id, f);
+    let auth = rest_get::auth_header(authorization).map_err(fail)?;
     let mut url = job_url(hpc_base, job_id, &[]);
     url.query_pairs_mut().append_pair("properties", "Id,State");
-    let (body, _) = get(http, url, auth.as_ref(), job_id).await?;
+    let (body, _) = rest_get::get(http, url, auth.as_ref()).await.map_err(fail)?;
     let state = parse_job(&body).map_err(|reason| malformed(job_id, reason))?;
-    let tasks = fetch_tasks(http, hpc_base, job_id, auth.as_ref()).await?;
+    let tasks = fetch_tasks(http, hpc_base, job_id, auth.as_ref()).await.map_err(fail)?;
     Ok(RestJob { id: job_id, state, tasks })
 }
 
@@ -90,73 +82,40 @@ async fn fetch_tasks(
     hpc_base: &Url,
     job_id: i64,
     auth: Option<&HeaderValue>,
-) -> Result<Vec<RestTask>, RestError> {
+) -> Result<Vec<RestTask>, Fetch> {
+    let mut url = job_url(hpc_base, job_id, &["tasks"]);
+    url.query_pairs_mut().append_pair("properties", "TaskId,JobTaskId,InstanceId,State");
     let mut tasks = Vec::new();
-    let mut query_id: Option<String> = None;
-    for _ in 0..MAX_PAGES {
-        let mut url = job_url(hpc_base, job_id, &["tasks"]);
-        url.query_pairs_mut()
-            .append_pair("properties", "TaskId,JobTaskId,InstanceId,State")
-            .append_pair("rowsPerRead", ROWS_PER_READ);
-        if let Some(id) = &query_id {
-            url.query_pairs_mut().append_pair("queryId", id);
-        }
-        let (body, next) = get(http, url, auth, job_id).await?;
-        let rows: Vec<Row> =
-            serde_json::from_slice(&body).map_err(|e| malformed(job_id, e.to_string()))?;
-        let empty = rows.is_empty();
+    rest_get::pages(http, &url, ROWS_PER_READ, auth, "task list", |rows| {
         for row in rows {
-            tasks.push(parse_task(&row.properties).map_err(|reason| malformed(job_id, reason))?);
+            tasks.push(parse_task(&row.properties)?);
         }
-        match next {
-            Some(next) if !empty => query_id = Some(next),
-            _ => return Ok(tasks),
-        }
-    }
-    Err(malformed(job_id, "task list pages never end"))
+        Ok(())
+    })
+    .await?;
+    Ok(tasks)
 }
 
 /// `{base}/jobs/{id}/{rest…}`, whether or not the base ends in a slash.
 fn job_url(base: &Url, job_id: i64, rest: &[&str]) -> Url {
-    let mut url = base.clone();
-    url.set_query(None);
-    if let Ok(mut segments) = url.path_segments_mut() {
-        segments.pop_if_empty().push("jobs").push(&job_id.to_string()).extend(rest);
-    }
-    url
+    let id = job_id.to_string();
+    let segments: Vec<&str> =
+        ["jobs", id.as_str()].into_iter().chain(rest.iter().copied()).collect();
+    rest_get::hpc_url(base, &segments)
 }
 
-/// One GET: the body and the continuation id, or the error its status means.
-async fn get(
-    http: &reqwest::Client,
-    url: Url,
-    auth: Option<&HeaderValue>,
-    job: i64,
-) -> Result<(Vec<u8>, Option<String>), RestError> {
-    let mut request = http.get(url);
-    if let Some(auth) = auth {
-        request = request.header(AUTHORIZATION, auth.clone());
-    }
-    // Without the URL: a base configured as https://user:pass@head would leak otherwise.
-    let transport = |e: reqwest::Error| RestError::Transport(e.without_url());
-    let response = request.send().await.map_err(transport)?;
-    match response.status() {
-        StatusCode::UNAUTHORIZED => return Err(RestError::Unauthorized),
-        StatusCode::FORBIDDEN => return Err(RestError::Forbidden),
-        StatusCode::NOT_FOUND => return Err(RestError::NotFound(job)),
-        status if !status.is_success() => {
-            return Err(RestError::Status { job, status: status.as_u16() })
+impl RestError {
+    /// What a failed GET or task list means for reading job `job`.
+    fn from_fetch(job: i64, fetch: Fetch) -> RestError {
+        match fetch {
+            Fetch::Unauthorized => RestError::Unauthorized,
+            Fetch::Forbidden => RestError::Forbidden,
+            Fetch::NotFound => RestError::NotFound(job),
+            Fetch::Status(status) => RestError::Status { job, status },
+            Fetch::Transport(e) => RestError::Transport(e),
+            Fetch::Malformed(reason) => malformed(job, reason),
         }
-        _ => {}
     }
-    let next = response
-        .headers()
-        .get(CONTINUATION)
-        .and_then(|v| v.to_str().ok())
-        .filter(|v| !v.is_empty())
-        .map(str::to_owned);
-    let body = response.bytes().await.map_err(transport)?;
-    Ok((body.to_vec(), next))
 }
 
 fn malformed(job: i64, reason: impl Into<String>) -> RestError {

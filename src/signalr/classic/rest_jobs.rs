@@ -3,11 +3,10 @@
 //! <group>]`, page by page (`rowsPerRead`, then `queryId` from `x-ms-continuation-queryId`). It
 //! only reads and parses; what to follow is `crate::discovery`'s decision.
 
-use reqwest::header::{HeaderValue, AUTHORIZATION};
-use reqwest::StatusCode;
 use url::Url;
 
-use super::rest::{value, Row, CONTINUATION, MAX_PAGES};
+use super::rest::{value, Row};
+use super::rest_get::{self, Fetch};
 
 /// One job as the listing reports it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -50,79 +49,39 @@ pub async fn list_jobs(
     authorization: Option<&str>,
     mut on_page: impl FnMut(usize),
 ) -> Result<Vec<ListedJob>, ListError> {
-    let auth = match authorization.map(HeaderValue::from_str) {
-        Some(Ok(mut value)) => {
-            value.set_sensitive(true);
-            Some(value)
-        }
-        Some(Err(_)) => return Err(ListError::Malformed("authorization is not a header".into())),
-        None => None,
-    };
+    let auth = rest_get::auth_header(authorization).map_err(ListError::from)?;
     let mut filter = format!("JobState eq {}", query.state);
     if let Some(group) = query.node_group {
         filter.push_str(&format!(" and NodeGroup eq {group}"));
     }
+    let mut url = rest_get::hpc_url(hpc_base, &["jobs"]);
+    url.query_pairs_mut()
+        .append_pair("properties", "Id,Name,Owner,State")
+        .append_pair("$filter", &filter);
+    let rows_per_read = query.rows_per_read.max(1).to_string();
     let mut jobs = Vec::new();
-    let mut query_id: Option<String> = None;
-    for _ in 0..MAX_PAGES {
-        let mut url = jobs_url(hpc_base);
-        url.query_pairs_mut()
-            .append_pair("properties", "Id,Name,Owner,State")
-            .append_pair("$filter", &filter)
-            .append_pair("rowsPerRead", &query.rows_per_read.max(1).to_string());
-        if let Some(id) = &query_id {
-            url.query_pairs_mut().append_pair("queryId", id);
-        }
-        let (body, next) = get(http, url, auth.as_ref()).await?;
-        let rows: Vec<Row> =
-            serde_json::from_slice(&body).map_err(|e| ListError::Malformed(e.to_string()))?;
+    rest_get::pages(http, &url, &rows_per_read, auth.as_ref(), "job list", |rows| {
         on_page(rows.len());
-        let empty = rows.is_empty();
         for row in rows {
-            jobs.push(parse_job(&row).map_err(ListError::Malformed)?);
+            jobs.push(parse_job(&row)?);
         }
-        match next {
-            Some(next) if !empty => query_id = Some(next),
-            _ => return Ok(jobs),
-        }
-    }
-    Err(ListError::Malformed("job list pages never end".into()))
+        Ok(())
+    })
+    .await?;
+    Ok(jobs)
 }
 
-fn jobs_url(base: &Url) -> Url {
-    let mut url = base.clone();
-    url.set_query(None);
-    if let Ok(mut segments) = url.path_segments_mut() {
-        segments.pop_if_empty().push("jobs");
+impl From<Fetch> for ListError {
+    fn from(fetch: Fetch) -> ListError {
+        match fetch {
+            Fetch::Unauthorized => ListError::Unauthorized,
+            Fetch::Forbidden => ListError::Forbidden,
+            Fetch::NotFound => ListError::Status(404),
+            Fetch::Status(status) => ListError::Status(status),
+            Fetch::Transport(e) => ListError::Transport(e),
+            Fetch::Malformed(reason) => ListError::Malformed(reason),
+        }
     }
-    url
-}
-
-async fn get(
-    http: &reqwest::Client,
-    url: Url,
-    auth: Option<&HeaderValue>,
-) -> Result<(bytes::Bytes, Option<String>), ListError> {
-    let mut request = http.get(url);
-    if let Some(auth) = auth {
-        request = request.header(AUTHORIZATION, auth.clone());
-    }
-    // Without the URL: a base configured as https://user:pass@head would leak otherwise.
-    let transport = |e: reqwest::Error| ListError::Transport(e.without_url());
-    let response = request.send().await.map_err(transport)?;
-    match response.status() {
-        StatusCode::UNAUTHORIZED => return Err(ListError::Unauthorized),
-        StatusCode::FORBIDDEN => return Err(ListError::Forbidden),
-        status if !status.is_success() => return Err(ListError::Status(status.as_u16())),
-        _ => {}
-    }
-    let next = response
-        .headers()
-        .get(CONTINUATION)
-        .and_then(|v| v.to_str().ok())
-        .filter(|v| !v.is_empty())
-        .map(str::to_owned);
-    Ok((response.bytes().await.map_err(transport)?, next))
 }
 
 fn parse_job(row: &Row) -> Result<ListedJob, String> {
