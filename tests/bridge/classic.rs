@@ -21,17 +21,24 @@ pub fn hpc_hub(sim: &ClassicSimulator, job: u32, password: &str) -> String {
 /// [`hpc_hub`] following every job in `jobs` (a YAML list body, e.g. `1, 2`).
 fn hpc_hub_jobs(sim: &ClassicSimulator, job: &str, password: &str) -> String {
     format!(
+        "{}admin: {{ listen: '127.0.0.1:0' }}\nshutdown: {{ grace_period_secs: 5 }}\n",
+        hpc_hubs_section(sim, job, password)
+    )
+}
+
+/// The `hubs:` section alone: one HPC Pack hub on `sim` following `jobs` (a YAML list body,
+/// empty for none), with short timers for tests.
+pub fn hpc_hubs_section(sim: &ClassicSimulator, jobs: &str, password: &str) -> String {
+    format!(
         "hubs:
   - name: hpc
     url: {url}
     dialect: classic
     profile: hpc_pack
-    hpc_pack: {{ job_ids: [{job}] }}
+    hpc_pack: {{ job_ids: [{jobs}] }}
     auth: {{ username: hpcadmin, password: '{password}' }}
     handshake_timeout_secs: 5
     reconnect: {{ initial_delay_ms: 300, max_delay_ms: 1000 }}
-admin: {{ listen: '127.0.0.1:0' }}
-shutdown: {{ grace_period_secs: 5 }}
 ",
         url = sim.base_url()
     )

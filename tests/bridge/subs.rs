@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 use signalr_bridge::app::App;
 use signalr_bridge::simulate::classic::ClassicSimulator;
 
-use crate::classic::classic_sim;
+use crate::classic::{classic_sim, hpc_hubs_section};
 use crate::support::*;
 
 const WAIT: Duration = Duration::from_secs(20);
@@ -19,22 +19,13 @@ const TOKEN: &str = "test-admin-token-0123456789";
 /// An HPC hub with no configured job, the API on, and the state file under `dir`.
 fn hpc_config(sim: &ClassicSimulator, dir: &Path, out: &Path) -> String {
     format!(
-        "hubs:
-  - name: hpc
-    url: {url}
-    dialect: classic
-    profile: hpc_pack
-    hpc_pack: {{ job_ids: [] }}
-    auth: {{ username: hpcadmin, password: hpc-password }}
-    handshake_timeout_secs: 5
-    reconnect: {{ initial_delay_ms: 300, max_delay_ms: 1000 }}
-admin:
+        "{hubs}admin:
   listen: '127.0.0.1:0'
   api: {{ enabled: true, token: {TOKEN}, state_file: '{state}' }}
 shutdown: {{ grace_period_secs: 60 }}
 sink: {{ kind: file, file: {{ path: '{out}' }} }}
 ",
-        url = sim.base_url(),
+        hubs = hpc_hubs_section(sim, "", "hpc-password"),
         state = dir.join("state").join("subscriptions.json").display(),
         out = out.display(),
     )
