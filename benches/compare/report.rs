@@ -98,6 +98,17 @@ fn median_rate(results: &Results, c: Contender, b: Option<Broker>) -> f64 {
     runs_of(results, c, b).map_or(f64::NAN, |r| spread(r.iter().map(|o| o.events_per_sec)).0)
 }
 
+/// What the bridge is measured against on `broker`: the faster glue's and the bare producer's
+/// median events/s.
+fn baselines(results: &Results, broker: Broker) -> (f64, f64) {
+    let glue = median_rate(results, Contender::PythonGlue, Some(broker)).max(median_rate(
+        results,
+        Contender::NodeGlue,
+        Some(broker),
+    ));
+    (glue, median_rate(results, Contender::BareProducer, Some(broker)))
+}
+
 fn throughput(out: &mut String, scale: &Scale, results: &Results) {
     let _ = writeln!(out, "#### Throughput: one hub connection, feed as fast as it is read\n");
     let _ = writeln!(
@@ -197,12 +208,7 @@ fn goals(out: &mut String, results: &Results) {
     let _ = writeln!(out, "|---|---|");
     for b in [Broker::JetStream, Broker::Kafka] {
         let bridge = median_rate(results, Contender::Bridge, Some(b));
-        let glue = median_rate(results, Contender::PythonGlue, Some(b)).max(median_rate(
-            results,
-            Contender::NodeGlue,
-            Some(b),
-        ));
-        let bare = median_rate(results, Contender::BareProducer, Some(b));
+        let (glue, bare) = baselines(results, b);
         let _ =
             writeln!(out, "| {}: >= 10x the faster glue | {}x |", b.label(), num(bridge / glue));
         let _ = writeln!(
@@ -217,9 +223,7 @@ fn goals(out: &mut String, results: &Results) {
     }
     let unordered = median_rate(results, Contender::BridgeUnordered, Some(Broker::JetStream));
     if unordered.is_finite() {
-        let glue = median_rate(results, Contender::PythonGlue, Some(Broker::JetStream))
-            .max(median_rate(results, Contender::NodeGlue, Some(Broker::JetStream)));
-        let bare = median_rate(results, Contender::BareProducer, Some(Broker::JetStream));
+        let (glue, bare) = baselines(results, Broker::JetStream);
         let _ = writeln!(
             out,
             "| NATS JetStream, `ordered: false`: x the faster glue / of the bare producer | {}x / {:.0}% |",
