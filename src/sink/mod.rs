@@ -4,7 +4,8 @@
 //! - `route`: NATS subject and headers for an event (pure).
 //! - `stream`: JSON lines to stdout or a file.
 //! - `nats`: connecting to NATS, stream setup, core-NATS batches.
-//! - `jetstream`: the JetStream in-flight window (go-back-N on failure).
+//! - `jetstream`: the JetStream in-flight window: PubAcks over one reply subscription,
+//!   go-back-N on failure.
 //! - `kafka`: the Kafka producer, record layout and in-flight window.
 //! - `publisher`: the loop and retries.
 //! - `probe`: checks against a live broker for `check-config`.
@@ -81,7 +82,7 @@ impl Sink {
             }
             SinkKind::Nats => {
                 let nats = config.nats.clone().unwrap_or_default();
-                Target::Nats(Box::new(nats::connect(&nats, max_in_flight).await?))
+                Target::Nats(Box::new(nats::connect(&nats).await?))
             }
             SinkKind::Kafka => {
                 let kafka = config.kafka.as_ref().ok_or_else(|| {

@@ -1,5 +1,5 @@
 //! The NATS sink: connecting (auth, bounded timeout, connection-state tracking), ensuring the
-//! configured JetStream stream, and committing core-NATS batches. The JetStream in-flight
+//! configured JetStream stream and the PubAck subscription, and committing core-NATS batches. The JetStream in-flight
 //! window lives in `jetstream.rs`; the loop that drives both lives in `publisher.rs`.
 
 use std::sync::{Arc, Mutex};
@@ -13,6 +13,7 @@ use async_nats::{Client, ConnectOptions, Event as NatsEvent};
 use bytes::Bytes;
 use tracing::{error, info, warn};
 
+use super::jetstream::AckInbox;
 use super::publisher::Failure;
 use super::{route, SinkError};
 use crate::config::{NatsMode, NatsSinkConfig, NatsStreamConfig};
@@ -22,10 +23,10 @@ use crate::status::AppStatus;
 /// How long the first connection may take before start-up fails.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// Core NATS or JetStream.
+/// Core NATS or JetStream (with the subscription its PubAcks arrive on).
 pub enum NatsPublisher {
     Core,
-    JetStream(Box<jetstream::Context>),
+    JetStream(Box<AckInbox>),
 }
 
 /// A connected NATS sink.
@@ -65,7 +66,7 @@ impl Link {
 }
 
 /// Connects, checks the subject template, and ensures the stream (JetStream mode).
-pub async fn connect(config: &NatsSinkConfig, max_in_flight: usize) -> Result<NatsSink, SinkError> {
+pub async fn connect(config: &NatsSinkConfig) -> Result<NatsSink, SinkError> {
     route::validate_template(&config.subject_template).map_err(SinkError::Config)?;
     let link = Arc::new(Link::default());
     let servers: Vec<&str> =
@@ -85,18 +86,15 @@ pub async fn connect(config: &NatsSinkConfig, max_in_flight: usize) -> Result<Na
     let publisher = match config.mode {
         NatsMode::Core => NatsPublisher::Core,
         NatsMode::Jetstream => {
-            // Room for a window re-published after a failure while the abandoned acks of the
-            // previous attempt still hold their permits; those are released after the same
-            // ack timeout, not the client's 30 s default.
-            let js = jetstream::ContextBuilder::new()
-                .timeout(ack_timeout)
-                .ack_timeout(ack_timeout)
-                .max_ack_inflight((max_in_flight * 4).max(64))
-                .build(client.clone());
             if let Some(stream) = &config.stream {
+                let js =
+                    jetstream::ContextBuilder::new().timeout(ack_timeout).build(client.clone());
                 ensure_stream(&js, stream).await?;
             }
-            NatsPublisher::JetStream(Box::new(js))
+            let inbox = AckInbox::open(&client).await.map_err(|e| {
+                SinkError::Connect(format!("NATS at {url}: cannot subscribe for PubAcks: {e}"))
+            })?;
+            NatsPublisher::JetStream(Box::new(inbox))
         }
     };
     let template = config.subject_template.clone();

@@ -7,13 +7,11 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use async_nats::jetstream::context::{PublishError, PublishErrorKind};
-use async_nats::jetstream::publish::PublishAck;
 use time::OffsetDateTime;
 use tokio_util::sync::CancellationToken;
 use tracing::{error, info, warn};
 
-use super::jetstream::{self, Window};
+use super::jetstream::{AckError, Outcome, Window};
 use super::kafka::KafkaWindow;
 use super::nats::{NatsPublisher, NatsSink};
 use super::stream::StreamSink;
@@ -37,7 +35,7 @@ pub(in crate::sink) trait Flights {
 }
 
 impl Flights for Window {
-    type Outcome = Result<PublishAck, PublishError>;
+    type Outcome = Outcome;
     fn len(&self) -> usize {
         Window::len(self)
     }
@@ -92,11 +90,15 @@ impl Engine {
         let batch = |target| Engine::Batch { target, batch: Vec::new() };
         match target {
             Target::Stdout(s) | Target::File(s) => batch(BatchTarget::Stream(s)),
-            Target::Nats(n) => match &n.publisher {
+            Target::Nats(n) => match n.publisher {
                 NatsPublisher::Core => batch(BatchTarget::Core(n)),
-                NatsPublisher::JetStream(js) => {
-                    Engine::Window(Window::new((**js).clone(), n.template.clone(), n.ordered))
-                }
+                NatsPublisher::JetStream(inbox) => Engine::Window(Window::new(
+                    n.client,
+                    *inbox,
+                    n.template,
+                    n.ack_timeout,
+                    n.ordered,
+                )),
             },
             Target::Kafka(k) => Engine::Kafka(Box::new(KafkaWindow::new(*k))),
         }
@@ -244,7 +246,7 @@ impl Run<'_> {
     pub(in crate::sink) async fn on_ack(
         &self,
         w: &mut Window,
-        ack: Result<PublishAck, PublishError>,
+        ack: Outcome,
         attempt: &mut u32,
     ) -> u64 {
         match ack {
@@ -255,7 +257,7 @@ impl Run<'_> {
                 self.metrics.published(self.label, flight.started.elapsed(), since_read);
                 1
             }
-            Err(e) if e.kind() == PublishErrorKind::MaxPayloadExceeded => {
+            Err(e @ AckError::TooLarge(_)) => {
                 // Retrying cannot help and would stall every later event.
                 if let Some(flight) = w.drop_oldest() {
                     let id = &flight.event.id;
@@ -265,7 +267,7 @@ impl Run<'_> {
                 0
             }
             Err(e) => {
-                self.retry_after(Failure::new(jetstream::reason(&e), &e), attempt).await;
+                self.retry_after(Failure::new(e.reason(), &e), attempt).await;
                 w.republish_all().await;
                 0
             }

@@ -114,7 +114,7 @@ pub fn headers(event: &Event) -> HeaderMap {
 
 /// A header value that cannot break the NATS header block: async-nats panics on CR or LF, and
 /// ids and sources come from the wire and from configuration.
-fn header_value(value: &str) -> HeaderValue {
+pub fn header_value(value: &str) -> HeaderValue {
     value.parse().unwrap_or_else(|_| HeaderValue::from(value.replace(['\r', '\n'], " ").as_str()))
 }
 
