@@ -9,6 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::StreamExt;
+use serde_json::value::RawValue;
 use signalr_bridge::config::{FileSinkConfig, NatsMode, NatsSinkConfig, SinkConfig, SinkKind};
 use signalr_bridge::queue;
 use signalr_bridge::sink::{run_publisher, PublisherReport, Sink, SinkError};
@@ -16,7 +17,7 @@ use signalr_bridge::status::AppStatus;
 use signalr_bridge::telemetry::Metrics;
 use tokio_util::sync::CancellationToken;
 
-use publish::publish_all;
+use publish::{publish_all, publish_counted};
 use support::{data_n, event, proxied_sink, read_stream, wait_until, Proxy, Scope, NATS_URL};
 
 #[tokio::test]
@@ -207,6 +208,71 @@ async fn jetstream_outage_is_retried_in_order_without_duplicates() {
     let messages = read_stream(&scope.js, &scope.stream, 20).await;
     let ns: Vec<u64> = messages.iter().map(data_n).collect();
     assert_eq!(ns, (1..=10).collect::<Vec<u64>>());
+    scope.delete().await;
+}
+
+#[tokio::test]
+async fn jetstream_drops_an_event_too_large_for_nats_and_keeps_the_rest_in_order() {
+    let scope = Scope::new().await;
+    let sink = Sink::connect(&scope.config(NatsMode::Jetstream, true, 8)).await.unwrap();
+    let mut events: Vec<_> = (1..=5).map(|n| event(&scope.conn, n, "k")).collect();
+    let pad = "x".repeat(scope.client.server_info().max_payload);
+    events[2].data = RawValue::from_string(format!(r#"{{"n":3,"pad":"{pad}"}}"#)).unwrap();
+    let metrics = Arc::new(Metrics::new());
+    let report = publish_counted(sink, events, 8, metrics.clone()).await;
+    assert_eq!(report, PublisherReport { delivered: 4, undelivered: 0 });
+    let failed = |reason| metrics.counter_value("publish_failed_total", &[("reason", reason)]);
+    assert_eq!(failed("too_large"), 1);
+    // The event after it names the one before it as its predecessor: nothing is refused.
+    assert_eq!(metrics.counter_value("publish_failed_total", &[]), 1);
+    let messages = read_stream(&scope.js, &scope.stream, 10).await;
+    assert_eq!(messages.iter().map(data_n).collect::<Vec<_>>(), [1, 2, 4, 5]);
+    scope.delete().await;
+}
+
+/// A JetStream sink on `scope`'s subjects with no stream made for them; acks time out after 1 s.
+async fn streamless_sink(scope: &Scope) -> Sink {
+    let mut config = scope.config(NatsMode::Jetstream, false, 4);
+    config.nats.as_mut().unwrap().ack_timeout_secs = 1;
+    Sink::connect(&config).await.unwrap()
+}
+
+#[tokio::test]
+async fn jetstream_without_a_stream_retries_until_one_captures_the_subject() {
+    let scope = Scope::new().await;
+    let sink = streamless_sink(&scope).await;
+    let metrics = Arc::new(Metrics::new());
+    let events: Vec<_> = (1..=3).map(|n| event(&scope.conn, n, "k")).collect();
+    let publisher = tokio::spawn(publish_counted(sink, events, 4, metrics.clone()));
+    let failed = |reason| metrics.counter_value("publish_failed_total", &[("reason", reason)]);
+    wait_until(|| failed("no_stream") > 0).await;
+    Sink::connect(&scope.config(NatsMode::Jetstream, true, 4)).await.unwrap();
+    let report = publisher.await.unwrap();
+    assert_eq!(report, PublisherReport { delivered: 3, undelivered: 0 });
+    assert_eq!(failed("ack_timeout"), 0);
+    let messages = read_stream(&scope.js, &scope.stream, 10).await;
+    assert_eq!(messages.iter().map(data_n).collect::<Vec<_>>(), [1, 2, 3]);
+    scope.delete().await;
+}
+
+#[tokio::test]
+async fn jetstream_ack_timeout_is_retried_until_a_stream_answers() {
+    let scope = Scope::new().await;
+    // A listener that never replies: the publishes have a responder, but no PubAck comes.
+    let _silent = scope.client.subscribe(format!("{}.>", scope.prefix)).await.unwrap();
+    scope.client.flush().await.unwrap();
+    let sink = streamless_sink(&scope).await;
+    let metrics = Arc::new(Metrics::new());
+    let events: Vec<_> = (1..=3).map(|n| event(&scope.conn, n, "k")).collect();
+    let publisher = tokio::spawn(publish_counted(sink, events, 4, metrics.clone()));
+    let failed = |reason| metrics.counter_value("publish_failed_total", &[("reason", reason)]);
+    wait_until(|| failed("ack_timeout") > 0).await;
+    assert_eq!(failed("no_stream"), 0);
+    Sink::connect(&scope.config(NatsMode::Jetstream, true, 4)).await.unwrap();
+    let report = publisher.await.unwrap();
+    assert_eq!(report, PublisherReport { delivered: 3, undelivered: 0 });
+    let messages = read_stream(&scope.js, &scope.stream, 10).await;
+    assert_eq!(messages.iter().map(data_n).collect::<Vec<_>>(), [1, 2, 3]);
     scope.delete().await;
 }
 

@@ -11,20 +11,26 @@ use tokio_util::sync::CancellationToken;
 
 /// Runs a publisher over `events` sent through a queue of `capacity`, then closes the queue.
 pub async fn publish_all(sink: Sink, events: Vec<Event>, capacity: usize) -> PublisherReport {
+    publish_counted(sink, events, capacity, Arc::new(Metrics::new())).await
+}
+
+/// [`publish_all`], counting into `metrics`.
+#[allow(dead_code)] // Not every sink test binary looks at the counts.
+pub async fn publish_counted(
+    sink: Sink,
+    events: Vec<Event>,
+    capacity: usize,
+    metrics: Arc<Metrics>,
+) -> PublisherReport {
     let (tx, rx) = queue::channel(capacity, None);
     let producer = tokio::spawn(async move {
         for e in events {
             tx.send(e).await.expect("publisher alive");
         }
     });
-    let report = run_publisher(
-        sink,
-        rx,
-        Arc::new(Metrics::new()),
-        Arc::new(AppStatus::default()),
-        CancellationToken::new(),
-    )
-    .await;
+    let report =
+        run_publisher(sink, rx, metrics, Arc::new(AppStatus::default()), CancellationToken::new())
+            .await;
     producer.await.unwrap();
     report
 }
