@@ -1,7 +1,7 @@
 //! Where an event goes: the NATS subject or Kafka topic from the configured template, and the
 //! NATS headers that carry its identity (`Nats-Msg-Id`) and CloudEvents attributes. Pure; no I/O.
 
-use async_nats::header::{HeaderMap, HeaderValue, NATS_MESSAGE_ID};
+use async_nats::header::{HeaderMap, HeaderName, HeaderValue, NATS_MESSAGE_ID};
 
 use crate::event::Event;
 
@@ -99,16 +99,24 @@ pub fn validate_template(template: &str) -> Result<(), String> {
     Ok(())
 }
 
+// Names made once: from a `&str`, each insert would validate and copy the name.
+const CE_SPECVERSION: HeaderName = HeaderName::from_static("ce-specversion");
+const CE_ID: HeaderName = HeaderName::from_static("ce-id");
+const CE_TYPE: HeaderName = HeaderName::from_static("ce-type");
+const CE_SOURCE: HeaderName = HeaderName::from_static("ce-source");
+const CONTENT_TYPE: HeaderName = HeaderName::from_static("Content-Type");
+
 /// The headers of one published event: its id for JetStream de-duplication, and the
 /// CloudEvents attributes consumers can filter on without parsing the body.
 pub fn headers(event: &Event) -> HeaderMap {
+    let id = header_value(&event.id);
     let mut map = HeaderMap::new();
-    map.insert(NATS_MESSAGE_ID, header_value(&event.id));
-    map.insert("ce-specversion", "1.0");
-    map.insert("ce-id", header_value(&event.id));
-    map.insert("ce-type", event.kind.as_str());
-    map.insert("ce-source", header_value(&event.source));
-    map.insert("Content-Type", CLOUDEVENTS_JSON);
+    map.insert(CE_ID, id.clone());
+    map.insert(NATS_MESSAGE_ID, id);
+    map.insert(CE_SPECVERSION, "1.0");
+    map.insert(CE_TYPE, event.kind.as_str());
+    map.insert(CE_SOURCE, header_value(&event.source));
+    map.insert(CONTENT_TYPE, CLOUDEVENTS_JSON);
     map
 }
 
