@@ -9,7 +9,6 @@
 
 use std::collections::VecDeque;
 
-use async_nats::Subject;
 use bytes::Bytes;
 use tokio::time::Instant;
 
@@ -21,7 +20,6 @@ pub struct Flight {
     pub event: Event,
     /// When it was first published: the latency metric spans retries.
     pub started: std::time::Instant,
-    pub(super) subject: Subject,
     pub(super) payload: Bytes,
     /// The id of the event published just before this one, when publishing in order.
     pub(super) after: Option<String>,
@@ -56,21 +54,14 @@ impl Ledger {
     }
 
     /// Adds a flight for `event` at the back, with a fresh token, and returns it for sending.
-    pub fn push(
-        &mut self,
-        event: Event,
-        subject: Subject,
-        payload: Bytes,
-        now: Instant,
-    ) -> &mut Flight {
+    pub fn push(&mut self, event: Event, payload: Bytes, now: Instant) -> &mut Flight {
         let after = match &mut self.last_id {
             Some(last) => last.replace(event.id.clone()),
             None => None,
         };
         let token = self.take_token();
         let started = now.into_std();
-        let flight =
-            Flight { event, started, subject, payload, after, token, sent: now, outcome: None };
+        let flight = Flight { event, started, payload, after, token, sent: now, outcome: None };
         self.flights.push_back(flight);
         self.flights.back_mut().expect("just pushed")
     }
@@ -170,7 +161,7 @@ mod tests {
     fn ledger(ordered: bool, count: u64) -> Ledger {
         let mut ledger = Ledger::new(ordered);
         for n in 1..=count {
-            ledger.push(event(n), Subject::from("s"), Bytes::new(), Instant::now());
+            ledger.push(event(n), Bytes::new(), Instant::now());
         }
         ledger
     }
@@ -247,7 +238,7 @@ mod tests {
         let mut ledger = ledger(true, 3);
         ledger.pop_oldest();
         ledger.renew_all(Instant::now()).for_each(drop);
-        ledger.push(event(4), Subject::from("s"), Bytes::new(), Instant::now());
+        ledger.push(event(4), Bytes::new(), Instant::now());
         ledger.drop_oldest();
         assert_eq!(tokens(&ledger), [4, 5]);
         assert!(ledger.record(5, ok(4)));
@@ -261,7 +252,7 @@ mod tests {
         ledger.drop_oldest();
         assert_eq!(afters(&ledger), [Some("c:1".into())]);
         ledger.drop_oldest();
-        let next = ledger.push(event(4), Subject::from("s"), Bytes::new(), Instant::now());
+        let next = ledger.push(event(4), Bytes::new(), Instant::now());
         assert_eq!(next.after.as_deref(), Some("c:1"));
     }
 
@@ -269,7 +260,7 @@ mod tests {
     fn unchain_newest_skips_a_refused_event() {
         let mut ledger = ledger(true, 2);
         ledger.unchain_newest();
-        let next = ledger.push(event(3), Subject::from("s"), Bytes::new(), Instant::now());
+        let next = ledger.push(event(3), Bytes::new(), Instant::now());
         assert_eq!(next.after.as_deref(), Some("c:1"), "c:2 never reaches the stream");
         // Dropping c:2 later leaves the chain as it is.
         ledger.pop_oldest();

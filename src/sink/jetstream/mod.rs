@@ -23,7 +23,7 @@ use std::time::Duration;
 
 use async_nats::client::PublishErrorKind;
 use async_nats::header::NATS_EXPECTED_LAST_MESSAGE_ID;
-use async_nats::{Client, Message, Subject, SubscribeError, Subscriber};
+use async_nats::{Client, Message, SubscribeError, Subscriber};
 use bytes::Bytes;
 use futures_util::StreamExt;
 use tokio::time::{Instant, Sleep};
@@ -52,10 +52,8 @@ impl AckInbox {
 
 /// The events in flight, oldest first.
 pub struct Window {
-    client: Client,
-    inbox: AckInbox,
-    template: String,
-    ack_timeout: Duration,
+    sender: Sender,
+    acks: Subscriber,
     ledger: Ledger,
     /// Fires at or before the oldest flight's ack deadline. Armed lazily: deadlines only move
     /// later, so it is reset when it fires early rather than every time the oldest changes.
@@ -72,7 +70,9 @@ impl Window {
         ordered: bool,
     ) -> Window {
         let timer = Box::pin(tokio::time::sleep_until(Instant::now()));
-        Window { client, inbox, template, ack_timeout, ledger: Ledger::new(ordered), timer }
+        let AckInbox { acks, prefix } = inbox;
+        let sender = Sender { client, prefix, template, ack_timeout };
+        Window { sender, acks, ledger: Ledger::new(ordered), timer }
     }
 
     pub fn len(&self) -> usize {
@@ -85,11 +85,10 @@ impl Window {
 
     /// Serializes `event` (once) and publishes it at the back of the window.
     pub async fn publish(&mut self, event: Event) {
-        let subject = Subject::from(route::subject(&self.template, &event));
         let payload = Bytes::from(event.to_json());
         // In the window before the send, so a hard stop during the send still counts it.
-        let flight = self.ledger.push(event, subject, payload, Instant::now());
-        send(&self.client, &self.inbox.prefix, self.ack_timeout, flight).await;
+        let flight = self.ledger.push(event, payload, Instant::now());
+        self.sender.send(flight).await;
         if matches!(flight.outcome, Some(Err(AckError::TooLarge(_)))) {
             self.ledger.unchain_newest();
         }
@@ -104,10 +103,10 @@ impl Window {
             if let Some(outcome) = oldest.outcome.take() {
                 return outcome;
             }
-            let deadline = oldest.sent + self.ack_timeout;
+            let deadline = oldest.sent + self.sender.ack_timeout;
             tokio::select! {
                 biased;
-                reply = self.inbox.acks.next() => match reply {
+                reply = self.acks.next() => match reply {
                     Some(reply) => self.record(&reply),
                     None => return Err(AckError::Disconnected("ack subscription ended".into())),
                 },
@@ -123,7 +122,7 @@ impl Window {
 
     /// Files a reply under the flight whose attempt it answers; drops late and foreign ones.
     fn record(&mut self, reply: &Message) {
-        let Some(token) = reply::token(&self.inbox.prefix, reply.subject.as_str()) else {
+        let Some(token) = reply::token(&self.sender.prefix, reply.subject.as_str()) else {
             return;
         };
         let status = reply.status.map(|s| s.as_u16());
@@ -150,32 +149,47 @@ impl Window {
     /// new reply token each, so late replies to the earlier attempts are told apart.
     pub async fn republish_all(&mut self) {
         for flight in self.ledger.renew_all(Instant::now()) {
-            send(&self.client, &self.inbox.prefix, self.ack_timeout, flight).await;
+            self.sender.send(flight).await;
         }
     }
 }
 
-/// Publishes the current attempt of `flight`; a failure to send becomes its outcome, so
-/// callers handle every problem in one place, in order.
-///
-/// The client holds publishes in a bounded channel while it reconnects; a send that waits
-/// longer than the ack timeout counts as a timeout, as the ack would.
-async fn send(client: &Client, prefix: &str, ack_timeout: Duration, flight: &mut Flight) {
-    let mut headers = route::headers(&flight.event);
-    if let Some(after) = &flight.after {
-        headers.insert(NATS_EXPECTED_LAST_MESSAGE_ID, route::header_value(after));
-    }
-    let reply = reply::reply_subject(prefix, flight.token);
-    let (subject, payload) = (flight.subject.clone(), flight.payload.clone());
-    let sent = client.publish_with_reply_and_headers(subject, reply, headers, payload);
-    let failure = match tokio::time::timeout(ack_timeout, sent).await {
-        Ok(Ok(())) => return,
-        Ok(Err(e)) if e.kind() == PublishErrorKind::MaxPayloadExceeded => {
-            AckError::TooLarge(e.to_string())
+/// What a publish needs besides the flight.
+struct Sender {
+    client: Client,
+    /// `<inbox>.`: a reply subject is this plus the attempt's token.
+    prefix: String,
+    template: String,
+    ack_timeout: Duration,
+}
+
+impl Sender {
+    /// Publishes the current attempt of `flight`; a failure to send becomes its outcome, so
+    /// callers handle every problem in one place, in order.
+    ///
+    /// The subject is rendered again for each attempt rather than kept: re-sends are rare.
+    /// The client holds publishes in a bounded channel while it reconnects; a send that waits
+    /// longer than the ack timeout counts as a timeout, as the ack would.
+    async fn send(&self, flight: &mut Flight) {
+        let mut headers = route::headers(&flight.event);
+        if let Some(after) = &flight.after {
+            headers.insert(NATS_EXPECTED_LAST_MESSAGE_ID, route::header_value(after));
         }
-        Ok(Err(e)) if e.kind() == PublishErrorKind::Send => AckError::Disconnected(e.to_string()),
-        Ok(Err(e)) => AckError::Rejected(e.to_string()),
-        Err(_) => AckError::Timeout,
-    };
-    flight.outcome = Some(Err(failure));
+        let subject = route::subject(&self.template, &flight.event);
+        let reply = reply::reply_subject(&self.prefix, flight.token);
+        let payload = flight.payload.clone();
+        let sent = self.client.publish_with_reply_and_headers(subject, reply, headers, payload);
+        let failure = match tokio::time::timeout(self.ack_timeout, sent).await {
+            Ok(Ok(())) => return,
+            Ok(Err(e)) if e.kind() == PublishErrorKind::MaxPayloadExceeded => {
+                AckError::TooLarge(e.to_string())
+            }
+            Ok(Err(e)) if e.kind() == PublishErrorKind::Send => {
+                AckError::Disconnected(e.to_string())
+            }
+            Ok(Err(e)) => AckError::Rejected(e.to_string()),
+            Err(_) => AckError::Timeout,
+        };
+        flight.outcome = Some(Err(failure));
+    }
 }
