@@ -1,6 +1,7 @@
 //! The NATS sink: connecting (auth, bounded timeout, connection-state tracking), ensuring the
-//! configured JetStream stream and the PubAck subscription, and committing core-NATS batches. The JetStream in-flight
-//! window lives in `jetstream.rs`; the loop that drives both lives in `publisher.rs`.
+//! configured JetStream stream and the PubAck subscription, and committing core-NATS batches.
+//! The JetStream in-flight window lives in `jetstream/`; the loop that drives both lives in
+//! `publisher.rs`.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;

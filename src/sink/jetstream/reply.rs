@@ -127,8 +127,10 @@ mod tests {
 
     #[test]
     fn parse_reads_an_api_error_as_rejected() {
-        let body = br#"{"error":{"code":400,"err_code":10071,"description":"wrong last msg ID: \"a:1\""},"stream":"S","seq":0}"#;
-        match parse(None, body) {
+        // The description escapes quotes, so it cannot be borrowed as it is.
+        let error = r#"{"code":400,"err_code":10071,"description":"wrong last msg ID: \"a:1\""}"#;
+        let body = format!(r#"{{"error":{error},"stream":"S","seq":0}}"#);
+        match parse(None, body.as_bytes()) {
             Err(AckError::Rejected(text)) => {
                 assert_eq!(text, r#"JetStream error 400 (10071): wrong last msg ID: "a:1""#)
             }
