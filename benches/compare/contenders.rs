@@ -198,15 +198,18 @@ pub fn versions() -> Vec<String> {
     };
     let node = command_line(Command::new("node").arg("--version"));
     out.push(format!(
-        "Node {node}: @microsoft/signalr {}, nats {}, kafkajs {}",
+        "Node {node}: @microsoft/signalr {} (+ signalr-protocol-msgpack {}), node-signalr {}, \
+         nats {}, kafkajs {}",
         node_pkg("@microsoft/signalr"),
+        node_pkg("@microsoft/signalr-protocol-msgpack"),
+        node_pkg("node-signalr"),
         node_pkg("nats"),
         node_pkg("kafkajs")
     ));
     let py = command_line(Command::new(python()).args([
         "-c",
         "import sys, importlib.metadata as m; print(sys.version.split()[0] + ': ' + ', '.join(\
-         p + ' ' + m.version(p) for p in ['signalrcore', 'nats-py', 'confluent-kafka']))",
+         p + ' ' + m.version(p) for p in ['signalrcore', 'msgpack', 'nats-py', 'confluent-kafka']))",
     ]));
     out.push(format!("Python {py}"));
     out

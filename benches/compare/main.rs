@@ -114,8 +114,8 @@ fn main() {
 pub struct Results {
     /// (workload, contender, broker) → runs at full speed, one connection.
     pub throughput: Vec<(Workload, Contender, Option<Broker>, Vec<Outcome>)>,
-    /// RedMist car patches over JSON at [`LATENCY_RATE`].
-    pub latency: Vec<(Contender, Broker, Outcome)>,
+    /// At [`LATENCY_RATE`]: every contender with JSON car patches, the bridge with HPC frames.
+    pub latency: Vec<(Workload, Contender, Broker, Outcome)>,
     /// Idle with many connections and subscriptions.
     pub idle: Vec<(Contender, Outcome)>,
     /// (contender, broker, connections) → one run.
@@ -130,12 +130,9 @@ impl Results {
             let label = workload.filter_text(*contender, *broker);
             assert!(rate > 0.0, "{label} delivered nothing");
         }
-        for (contender, broker, outcome) in &self.latency {
-            assert!(
-                !outcome.latency_ns.is_empty(),
-                "{}: no stamped event read back",
-                contender.label(Some(*broker))
-            );
+        for (workload, contender, broker, outcome) in &self.latency {
+            let label = workload.filter_text(*contender, Some(*broker));
+            assert!(!outcome.latency_ns.is_empty(), "{label}: no stamped event read back");
         }
         for (contender, outcome) in &self.idle {
             assert!(outcome.rss_mb > 0.0, "{}: no memory reading", contender.label(None));
@@ -173,11 +170,21 @@ async fn all(scale: &Scale, feeds: &Feeds) -> Results {
         }
     }
     for broker in BROKERS.into_iter().filter(|_| suite("latency")) {
-        for contender in GLUES.into_iter().filter(|c| wanted(&JSON.filter_text(*c, Some(broker)))) {
-            eprintln!("compare: {} at {LATENCY_RATE} events/s", contender.label(Some(broker)));
-            let plan =
-                Plan { rate: Some(LATENCY_RATE), latency: true, ..base(contender, Some(broker)) };
-            results.latency.push((contender, broker, measure(plan, feeds).await));
+        let cells = GLUES.map(|c| (JSON, c)).into_iter();
+        let cells = cells.chain([(Workload::HpcJobs, Contender::Bridge)]);
+        for (workload, contender) in cells {
+            let label = workload.filter_text(contender, Some(broker));
+            if !wanted(&label) {
+                continue;
+            }
+            eprintln!("compare: {label} at {LATENCY_RATE} events/s");
+            let plan = Plan {
+                workload,
+                rate: Some(LATENCY_RATE),
+                latency: true,
+                ..base(contender, Some(broker))
+            };
+            results.latency.push((workload, contender, broker, measure(plan, feeds).await));
         }
     }
     for contender in

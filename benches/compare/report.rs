@@ -158,6 +158,14 @@ fn throughput(out: &mut String, scale: &Scale, results: &Results, workload: Work
     let _ = writeln!(out);
 }
 
+/// A row label outside the per-workload tables: the workload named unless it is JSON car patches.
+fn tagged(workload: Workload, contender: Contender, broker: Broker) -> String {
+    match workload {
+        Workload::CarPatchesJson => contender.label(Some(broker)),
+        _ => format!("{} ({})", contender.label(Some(broker)), workload.label()),
+    }
+}
+
 fn latency(out: &mut String, results: &Results) {
     let _ = writeln!(out, "#### Latency at a fixed {LATENCY_RATE} events/s\n");
     let _ = writeln!(
@@ -165,7 +173,7 @@ fn latency(out: &mut String, results: &Results) {
         "| contender | events/s | hub send -> broker p50 / p99 / p99.9 ms | inside the bridge p50 / p99 / p99.9 ms |"
     );
     let _ = writeln!(out, "|---|---|---|---|");
-    for (c, b, o) in &results.latency {
+    for (w, c, b, o) in &results.latency {
         let l = &o.latency_ns;
         let inside = o
             .dispatch_ms
@@ -173,7 +181,7 @@ fn latency(out: &mut String, results: &Results) {
         let _ = writeln!(
             out,
             "| {} | {} | {} / {} / {} | {inside} |",
-            c.label(Some(*b)),
+            tagged(*w, *c, *b),
             num(o.events_per_sec),
             num(percentile(l, 0.5)),
             num(percentile(l, 0.99)),
@@ -182,8 +190,9 @@ fn latency(out: &mut String, results: &Results) {
     }
     let _ = writeln!(
         out,
-        "\n\"hub send -> broker\": from the feed's stamp in each car patch to a reader on the \
-         broker (a core NATS subscription on the stream's subjects; a Kafka consumer with \
+        "\nRows without a workload are JSON car patches. \"hub send -> broker\": from the \
+         feed's stamp in each car patch (HPC: in each task event; job events carry none) to a \
+         reader on the broker (a core NATS subscription on the stream's subjects; a Kafka consumer with \
          `fetch.wait.max.ms=5`, which adds up to 5 ms). \"inside the bridge\": its \
          `event_dispatch_seconds` histogram, hub frame read -> handed to the sink, interpolated \
          within buckets.\n"
@@ -254,12 +263,12 @@ fn goals(out: &mut String, results: &Results) {
             unordered / bare * 100.0
         );
     }
-    for (c, b, o) in results.latency.iter().filter(|(c, _, _)| *c == Contender::Bridge) {
+    for (w, c, b, o) in results.latency.iter().filter(|(_, c, _, _)| *c == Contender::Bridge) {
         let p99 = o.dispatch_ms.map_or(f64::NAN, |d| d[1]);
         let _ = writeln!(
             out,
             "| {}: added p99 < 1 ms at {LATENCY_RATE}/s | {} ms |",
-            c.label(Some(*b)),
+            tagged(*w, *c, *b),
             num(p99)
         );
     }
