@@ -1,7 +1,7 @@
 //! The brokers side of a run: a fresh destination per run (a JetStream stream or a Kafka topic),
 //! how many events it has stored (the acknowledged count every contender is measured by), and
-//! a latency reader that takes each stored event's feed stamp (a car patch's `lastLoopName`, an
-//! HPC task event's `instanceId`; HPC job events carry none).
+//! a latency reader that takes each stored event's feed stamp (a car patch's `lastLoopName`; for
+//! HPC frames the cursor, which the bridge's event ids carry and the glue's do not).
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};

@@ -191,8 +191,8 @@ fn latency(out: &mut String, results: &Results) {
     let _ = writeln!(
         out,
         "\nRows without a workload are JSON car patches. \"hub send -> broker\": from the \
-         feed's stamp in each car patch (HPC: in each task event; job events carry none) to a \
-         reader on the broker (a core NATS subscription on the stream's subjects; a Kafka consumer with \
+         feed's stamp in each car patch (HPC: in each frame's cursor, which the bridge's event \
+         ids carry) to a reader on the broker (a core NATS subscription on the stream's subjects; a Kafka consumer with \
          `fetch.wait.max.ms=5`, which adds up to 5 ms). \"inside the bridge\": its \
          `event_dispatch_seconds` histogram, hub frame read -> handed to the sink, interpolated \
          within buckets.\n"

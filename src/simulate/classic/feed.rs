@@ -3,12 +3,14 @@
 //! step as the real server writes them, rendered once and sent in a loop to every connection
 //! that listens to a job, as fast as their transports take them or at a fixed rate.
 //!
-//! Every frame gets a cursor of its own (`C`, from a counter), since clients derive event ids
-//! from it. The frames bypass groups and the replay buffer: the feed is for throughput and
-//! latency, not for reconnect tests. Each task event carries a send stamp in its `instanceId`
-//! (0 in HPC Pack unless the task is a parametric sweep), written into the pre-rendered bytes
-//! just before the frame is queued: [`read_stamp`] takes it back from a published event. Job
-//! events have no member to spare, so they carry no stamp.
+//! Every frame gets a cursor of its own (`C`), since clients derive event ids from it. The
+//! frames bypass groups and the replay buffer: the feed is for throughput and latency, not for
+//! reconnect tests. The send stamp goes into the cursor, which is opaque to clients
+//! (`d-<prefix>-B,<frame>|C,<stamp>`), not into the messages: every argument of a state change
+//! is either a key consumers track state by (job, task, instance) or a state name, and a stamp
+//! there would change what is measured. A consumer that keeps the cursor in its event ids, as
+//! the bridge does, carries the stamp to the broker ([`read_stamp`]); a client that hides the
+//! cursor (node-signalr) cannot.
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -25,13 +27,10 @@ use crate::simulate::feed::{FeedPlan, FeedStats};
 /// Digits of a stamp: a leading 1, then nanoseconds since the feed's epoch in 15 digits.
 pub const STAMP_LEN: usize = 16;
 const STAMP_BASE: u64 = 1_000_000_000_000_000;
-/// What stands for the stamp in a rendered frame until it is sent.
-const PLACEHOLDER: &str = "@@@@@@@@@@@@@@@@";
 
-/// The `M` items of one scheduler step, with where its stamps go.
+/// The `M` items of one scheduler step.
 struct Template {
     items: String,
-    stamps: Vec<usize>,
     events: u64,
 }
 
@@ -63,11 +62,6 @@ impl HpcFeed {
     pub fn events(&self) -> u64 {
         self.templates.iter().map(|t| t.events).sum()
     }
-
-    /// Task events (the stamped ones) in one pass.
-    pub fn stamped_events(&self) -> u64 {
-        self.templates.iter().map(|t| t.stamps.len() as u64).sum()
-    }
 }
 
 impl Template {
@@ -79,28 +73,22 @@ impl Template {
                     let args = format!(r#"[{job},"{state}","{previous}"]"#);
                     wire::invocation_item(JOB_HUB, "JobStateChange", &args)
                 }
-                HpcEvent::Task { job, task, state, previous, .. } => {
-                    let args = format!(r#"[{job},{task},{PLACEHOLDER},"{state}","{previous}"]"#);
+                HpcEvent::Task { job, task, instance, state, previous } => {
+                    let args = format!(r#"[{job},{task},{instance},"{state}","{previous}"]"#);
                     wire::invocation_item(TASK_HUB, "TaskStateChange", &args)
                 }
             })
             .collect();
-        let items = items.join(",");
-        let stamps = memchr::memmem::find_iter(items.as_bytes(), PLACEHOLDER).collect();
-        Template { items, stamps, events: events.len() as u64 }
+        Template { items: items.join(","), events: events.len() as u64 }
     }
 
-    /// The whole frame with cursor `cursor`, every stamp set to `stamp`.
-    fn frame(&self, cursor: &str, stamp: &str) -> String {
+    /// The whole frame with cursor `cursor`.
+    fn frame(&self, cursor: &str) -> String {
         let mut out = String::with_capacity(self.items.len() + cursor.len() + 16);
         out.push_str(r#"{"C":""#);
         out.push_str(cursor);
         out.push_str(r#"","M":["#);
-        let base = out.len();
         out.push_str(&self.items);
-        for &at in &self.stamps {
-            out.replace_range(base + at..base + at + STAMP_LEN, stamp);
-        }
         out.push_str("]}");
         out
     }
@@ -110,13 +98,15 @@ fn encode_stamp(nanos: u64) -> String {
     format!("{:016}", STAMP_BASE + nanos % STAMP_BASE)
 }
 
-/// The stamp in one published HPC event's bytes (its `instanceId`), as nanoseconds since the
-/// feed's epoch; `None` for events without one.
+/// The stamp in one published HPC event's id (`d-<prefix>-B,<frame>|C,<stamp>:<position>`), as
+/// nanoseconds since the feed's epoch; `None` for ids without one.
 pub fn read_stamp(event: &[u8]) -> Option<u64> {
-    let key = b"\"instanceId\":";
+    let key = b"\"id\":\"d-";
     let start = memchr::memmem::find(event, key)? + key.len();
-    let digits = event.get(start..start + STAMP_LEN)?;
-    let end_ok = event.get(start + STAMP_LEN).is_none_or(|b| !b.is_ascii_digit());
+    let id = &event[start..start + memchr::memchr(b'"', &event[start..])?];
+    let at = memchr::memmem::find(id, b"|C,")? + 3;
+    let digits = id.get(at..at + STAMP_LEN)?;
+    let end_ok = id.get(at + STAMP_LEN).is_none_or(|b| !b.is_ascii_digit());
     if !end_ok || !digits.iter().all(u8::is_ascii_digit) {
         return None;
     }
@@ -151,9 +141,9 @@ pub(super) async fn run(
                 tokio::time::sleep(Duration::from_millis(10)).await;
             }
         }
-        let cursor = format!("d-{}-B,{}|C,1", shared.prefix, n + 1);
         let stamp = encode_stamp(plan.epoch.elapsed().as_nanos() as u64);
-        let frame: Arc<str> = template.frame(&cursor, &stamp).into();
+        let cursor = format!("d-{}-B,{}|C,{stamp}", shared.prefix, n + 1);
+        let frame: Arc<str> = template.frame(&cursor).into();
         for tx in &targets {
             // Waits for room: a fast feed is held back by its slowest reader, not dropped.
             if tx.send(Out::Frame(frame.clone())).await.is_err() {
@@ -172,29 +162,25 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_task_event_gets_a_stamp_and_frames_parse() {
+    fn frames_parse_and_carry_the_stamp_in_their_cursor() {
         let feed = HpcFeed::jobs(7, 2, 200);
         assert_eq!(feed.frames(), 200);
-        assert!(feed.stamped_events() > 0 && feed.stamped_events() < feed.events());
         for t in &feed.templates {
-            let frame = t.frame("d-AB-B,1|C,1", &encode_stamp(0xabc));
-            let value: serde_json::Value = serde_json::from_str(&frame).unwrap();
-            let items = value["M"].as_array().unwrap();
-            assert_eq!(items.len() as u64, t.events);
-            for item in items.iter().filter(|i| i["M"] == "TaskStateChange") {
-                assert_eq!(item["A"][2].as_u64(), Some(STAMP_BASE + 0xabc));
-            }
+            let cursor = format!("d-AB-B,1|C,{}", encode_stamp(0xabc));
+            let value: serde_json::Value = serde_json::from_str(&t.frame(&cursor)).unwrap();
+            assert_eq!(value["M"].as_array().unwrap().len() as u64, t.events);
+            let id = format!(r#"{{"id":"{}:2","x":1}}"#, value["C"].as_str().unwrap());
+            assert_eq!(read_stamp(id.as_bytes()), Some(0xabc));
         }
     }
 
     #[test]
-    fn stamps_round_trip_through_an_event() {
+    fn stamps_round_trip_through_an_event_id() {
         for nanos in [0, 1, 123_456_789, STAMP_BASE - 1] {
-            let event =
-                format!(r#"{{"taskId":1,"instanceId":{},"state":"x"}}"#, { encode_stamp(nanos) });
+            let event = format!(r#"{{"id":"d-AB-B,7|C,{}:0","x":1}}"#, encode_stamp(nanos));
             assert_eq!(read_stamp(event.as_bytes()), Some(nanos));
         }
-        assert_eq!(read_stamp(br#"{"instanceId":0,"state":"x"}"#), None);
-        assert_eq!(read_stamp(br#"{"jobId":1}"#), None);
+        assert_eq!(read_stamp(br#"{"id":"d-AB-B,7|C,1:0"}"#), None);
+        assert_eq!(read_stamp(br#"{"id":"abc:1:0","instanceId":1000000000000001}"#), None);
     }
 }
