@@ -1,6 +1,7 @@
 //! The brokers side of a run: a fresh destination per run (a JetStream stream or a Kafka topic),
 //! how many events it has stored (the acknowledged count every contender is measured by), and
-//! a latency reader that takes each stored event's feed stamp.
+//! a latency reader that takes each stored event's feed stamp (a car patch's `lastLoopName`; for
+//! HPC frames the cursor, which the bridge's event ids carry and the glue's do not).
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -11,6 +12,7 @@ use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
 use rdkafka::client::DefaultClientContext;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::{ClientConfig, Message, Offset, TopicPartitionList};
+use signalr_bridge::simulate::classic::feed::read_stamp as read_hpc_stamp;
 use signalr_bridge::simulate::feed::read_stamp;
 
 pub const PARTITIONS: i32 = 3;
@@ -127,7 +129,7 @@ impl Destination {
         let record = {
             let samples = samples.clone();
             move |payload: &[u8]| {
-                if let Some(stamp) = read_stamp(payload) {
+                if let Some(stamp) = read_stamp(payload).or_else(|| read_hpc_stamp(payload)) {
                     let now = epoch.elapsed().as_nanos() as u64;
                     samples.lock().unwrap().push(now.saturating_sub(stamp));
                 }

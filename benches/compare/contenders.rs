@@ -6,6 +6,7 @@ use std::process::Command;
 
 use crate::brokers::Broker;
 use crate::procs::{free_port, Proc};
+use crate::workload::{Workload, HPC_PASSWORD, HPC_USER};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Contender {
@@ -52,10 +53,12 @@ impl Contender {
 
 /// Where a contender connects and what it subscribes.
 pub struct Setup<'a> {
+    pub workload: Workload,
     pub hub_url: &'a str,
-    pub event_id: i64,
+    /// The first RedMist event or HPC job subscribed.
+    pub first_id: i64,
     pub connections: usize,
-    /// Events subscribed per connection (`event_id`, `event_id + 1`, ...).
+    /// Events (jobs) subscribed per connection (`first_id`, `first_id + 1`, ...).
     pub subscriptions: usize,
     pub broker: Option<Broker>,
     /// Stream/subject prefix or topic.
@@ -84,7 +87,8 @@ pub fn start(contender: Contender, setup: &Setup) -> Started {
     let peers = root().join("benches/peers");
     let glue_args = |cmd: &mut Command| {
         cmd.args(["--hub", setup.hub_url])
-            .args(["--event-id", &setup.event_id.to_string()])
+            .args(["--frames", setup.workload.frames()])
+            .args(["--event-id", &setup.first_id.to_string()])
             .args(["--connections", &setup.connections.to_string()])
             .args(["--subscriptions", &setup.subscriptions.to_string()])
             .args(["--broker", &broker.expect("glue has a broker").address()])
@@ -114,6 +118,9 @@ pub fn start(contender: Contender, setup: &Setup) -> Started {
             let mut cmd = Command::new("node");
             cmd.arg(script("node", "glue")).current_dir(peers.join("node"));
             glue_args(&mut cmd);
+            if setup.workload == Workload::HpcJobs {
+                cmd.args(["--user", HPC_USER, "--password", HPC_PASSWORD]);
+            }
             Started { proc: Proc::spawn(&label, cmd), admin: None, _config: None }
         }
         Contender::Limit | Contender::Discard | Contender::BareProducer => {
@@ -126,7 +133,8 @@ pub fn start(contender: Contender, setup: &Setup) -> Started {
             let mut cmd = Command::new(std::env::current_exe().expect("own path"));
             cmd.env("COMPARE_ROLE", role)
                 .env("COMPARE_HUB", setup.hub_url)
-                .env("COMPARE_EVENT", setup.event_id.to_string())
+                .env("COMPARE_FRAMES", setup.workload.frames())
+                .env("COMPARE_EVENT", setup.first_id.to_string())
                 .env("COMPARE_DEST", setup.destination);
             if let Some(broker) = broker {
                 cmd.env("COMPARE_BROKER", broker.address());
@@ -136,18 +144,25 @@ pub fn start(contender: Contender, setup: &Setup) -> Started {
     }
 }
 
-/// The bridge's config: one hub per connection, each following the subscribed events.
+/// The bridge's config: one hub per connection, each following the subscribed events (jobs).
 fn bridge_config(setup: &Setup, admin: u16, ordered: bool) -> tempfile::NamedTempFile {
-    let events: Vec<String> =
-        (0..setup.subscriptions).map(|i| (setup.event_id + i as i64).to_string()).collect();
+    let ids: Vec<String> =
+        (0..setup.subscriptions).map(|i| (setup.first_id + i as i64).to_string()).collect();
+    let ids = ids.join(", ");
     let mut yaml = String::from("hubs:\n");
     for n in 0..setup.connections {
-        yaml.push_str(&format!(
-            "  - name: live{n}\n    url: {}\n    skip_negotiation: true\n    profile: redmist\n    \
-             redmist: {{ event_ids: [{}] }}\n",
-            setup.hub_url,
-            events.join(", ")
-        ));
+        yaml.push_str(&format!("  - name: live{n}\n    url: {}\n", setup.hub_url));
+        yaml.push_str(&match setup.workload {
+            Workload::HpcJobs => format!(
+                "    dialect: classic\n    profile: hpc_pack\n    hpc_pack: {{ job_ids: [{ids}] }}\n    \
+                 auth: {{ username: {HPC_USER}, password: '{HPC_PASSWORD}' }}\n"
+            ),
+            Workload::CarPatchesJson | Workload::CarPatchesMsgPack => format!(
+                "    skip_negotiation: true\n    profile: redmist\n    redmist: {{ event_ids: [{ids}] }}\n    \
+                 protocol: {}\n",
+                setup.workload.frames()
+            ),
+        });
     }
     let dest = setup.destination;
     yaml.push_str(&match setup.broker {
@@ -183,15 +198,18 @@ pub fn versions() -> Vec<String> {
     };
     let node = command_line(Command::new("node").arg("--version"));
     out.push(format!(
-        "Node {node}: @microsoft/signalr {}, nats {}, kafkajs {}",
+        "Node {node}: @microsoft/signalr {} (+ signalr-protocol-msgpack {}), node-signalr {}, \
+         nats {}, kafkajs {}",
         node_pkg("@microsoft/signalr"),
+        node_pkg("@microsoft/signalr-protocol-msgpack"),
+        node_pkg("node-signalr"),
         node_pkg("nats"),
         node_pkg("kafkajs")
     ));
     let py = command_line(Command::new(python()).args([
         "-c",
         "import sys, importlib.metadata as m; print(sys.version.split()[0] + ': ' + ', '.join(\
-         p + ' ' + m.version(p) for p in ['signalrcore', 'nats-py', 'confluent-kafka']))",
+         p + ' ' + m.version(p) for p in ['signalrcore', 'msgpack', 'nats-py', 'confluent-kafka']))",
     ]));
     out.push(format!("Python {py}"));
     out

@@ -1,6 +1,7 @@
-//! signalr-bridge against the glue users write today, in one run: the same simulator feed of
-//! pre-rendered RedMist car-patch frames, the same brokers, the same machine. Contenders are
-//! separate processes, measured from `/proc`; delivered events are counted at the broker.
+//! signalr-bridge against the glue users write today, in one run: the same simulator feeds of
+//! pre-rendered frames (RedMist car patches over JSON and MessagePack, HPC Pack job frames over
+//! classic SignalR), the same brokers, the same machine. Contenders are separate processes,
+//! measured from `/proc`; delivered events are counted at the broker.
 //!
 //! `cargo bench --bench compare` runs it all and writes the tables into BENCHMARKS.md
 //! (`COMPARE_WRITE=0` only prints them); under `cargo test` it runs every contender for about a
@@ -10,17 +11,18 @@
 mod brokers;
 mod contenders;
 mod procs;
+mod readers;
 mod report;
 mod roles;
 mod run;
+mod workload;
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use brokers::Broker;
 use contenders::Contender;
 use run::{measure, Outcome, Plan};
-use signalr_bridge::simulate::feed::Feed;
+use workload::{Feeds, Workload};
 
 /// How much of everything: the full benchmark or the smoke check.
 pub struct Scale {
@@ -59,7 +61,8 @@ impl Scale {
     }
 }
 
-/// `COMPARE_ONLY=<text>` keeps the rows whose label contains it (for profiling one contender).
+/// `COMPARE_ONLY=<text>` keeps the rows whose label (`<workload>: <contender>`) contains it
+/// (for profiling one contender, or one workload: `MessagePack`, `HPC`).
 fn wanted(label: &str) -> bool {
     std::env::var("COMPARE_ONLY").map_or(true, |only| label.contains(&only))
 }
@@ -73,8 +76,8 @@ fn env_usize(key: &str, default: usize) -> usize {
     std::env::var(key).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
 }
 
-const GLUES: [Contender; 3] = [Contender::Bridge, Contender::PythonGlue, Contender::NodeGlue];
-const BROKERS: [Broker; 2] = [Broker::JetStream, Broker::Kafka];
+pub const GLUES: [Contender; 3] = [Contender::Bridge, Contender::PythonGlue, Contender::NodeGlue];
+pub const BROKERS: [Broker; 2] = [Broker::JetStream, Broker::Kafka];
 /// The fixed rate of the latency runs.
 pub const LATENCY_RATE: u64 = 10_000;
 
@@ -83,6 +86,7 @@ fn main() {
         tokio::runtime::Runtime::new().unwrap().block_on(roles::run(&role));
     }
     let scale = Scale::new();
+    workload::check_car_keys();
     let python = contenders::python();
     let node_modules = contenders::root().join("benches/peers/node/node_modules");
     if !contenders::exists(&python) || !contenders::exists(&node_modules) {
@@ -93,9 +97,9 @@ fn main() {
         );
     }
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
-    let feed = Arc::new(Feed::car_patches(run::EVENT_ID, 24, 7, 20_000));
-    let results = runtime.block_on(all(&scale, &feed));
-    let text = report::render(&scale, &feed, &results);
+    let feeds = Feeds::new();
+    let results = runtime.block_on(all(&scale, &feeds));
+    let text = report::render(&scale, &feeds, &results);
     println!("{text}");
     if scale.full && std::env::var("COMPARE_WRITE").as_deref() != Ok("0") {
         report::write_benchmarks_md(&text);
@@ -108,10 +112,10 @@ fn main() {
 /// Every measurement of a run, by table.
 #[derive(Default)]
 pub struct Results {
-    /// (contender, broker) → runs at full speed, one connection.
-    pub throughput: Vec<(Contender, Option<Broker>, Vec<Outcome>)>,
-    /// At [`LATENCY_RATE`].
-    pub latency: Vec<(Contender, Broker, Outcome)>,
+    /// (workload, contender, broker) → runs at full speed, one connection.
+    pub throughput: Vec<(Workload, Contender, Option<Broker>, Vec<Outcome>)>,
+    /// At [`LATENCY_RATE`]: every contender with JSON car patches, the bridge with HPC frames.
+    pub latency: Vec<(Workload, Contender, Broker, Outcome)>,
     /// Idle with many connections and subscriptions.
     pub idle: Vec<(Contender, Outcome)>,
     /// (contender, broker, connections) → one run.
@@ -121,16 +125,14 @@ pub struct Results {
 impl Results {
     /// Under `cargo test`: every contender delivered, and the readers saw stamped events.
     fn check_smoke(&self) {
-        for (contender, broker, runs) in &self.throughput {
+        for (workload, contender, broker, runs) in &self.throughput {
             let rate = runs[0].events_per_sec;
-            assert!(rate > 0.0, "{} delivered nothing", contender.label(*broker));
+            let label = workload.filter_text(*contender, *broker);
+            assert!(rate > 0.0, "{label} delivered nothing");
         }
-        for (contender, broker, outcome) in &self.latency {
-            assert!(
-                !outcome.latency_ns.is_empty(),
-                "{}: no stamped event read back",
-                contender.label(Some(*broker))
-            );
+        for (workload, contender, broker, outcome) in &self.latency {
+            let label = workload.filter_text(*contender, Some(*broker));
+            assert!(!outcome.latency_ns.is_empty(), "{label}: no stamped event read back");
         }
         for (contender, outcome) in &self.idle {
             assert!(outcome.rss_mb > 0.0, "{}: no memory reading", contender.label(None));
@@ -138,9 +140,13 @@ impl Results {
     }
 }
 
-async fn all(scale: &Scale, feed: &Arc<Feed>) -> Results {
+/// The latency, idle and scaling tables use the JSON car patches.
+const JSON: Workload = Workload::CarPatchesJson;
+
+async fn all(scale: &Scale, feeds: &Feeds) -> Results {
     let mut results = Results::default();
     let base = |contender, broker| Plan {
+        workload: Workload::CarPatchesJson,
         contender,
         broker,
         connections: 1,
@@ -150,33 +156,40 @@ async fn all(scale: &Scale, feed: &Arc<Feed>) -> Results {
         window: scale.window,
         latency: false,
     };
-    let mut cells: Vec<(Contender, Option<Broker>)> =
-        vec![(Contender::Discard, None), (Contender::Limit, None)];
-    for broker in BROKERS {
-        cells.push((Contender::BareProducer, Some(broker)));
-        cells.extend(GLUES.iter().map(|c| (*c, Some(broker))));
-        if broker == Broker::JetStream {
-            cells.push((Contender::BridgeUnordered, Some(broker)));
+    for workload in Workload::ALL.into_iter().filter(|_| suite("throughput")) {
+        let mut cells = workload.throughput_cells();
+        cells.retain(|(c, b)| wanted(&workload.filter_text(*c, *b)));
+        for (contender, broker) in cells {
+            let label = workload.filter_text(contender, broker);
+            let mut runs = Vec::new();
+            for i in 0..scale.runs {
+                eprintln!("compare: {label} (run {} of {})", i + 1, scale.runs);
+                runs.push(measure(Plan { workload, ..base(contender, broker) }, feeds).await);
+            }
+            results.throughput.push((workload, contender, broker, runs));
         }
-    }
-    cells.retain(|(c, b)| suite("throughput") && wanted(&c.label(*b)));
-    for (contender, broker) in cells {
-        let mut runs = Vec::new();
-        for i in 0..scale.runs {
-            eprintln!("compare: {} (run {} of {})", contender.label(broker), i + 1, scale.runs);
-            runs.push(measure(base(contender, broker), feed).await);
-        }
-        results.throughput.push((contender, broker, runs));
     }
     for broker in BROKERS.into_iter().filter(|_| suite("latency")) {
-        for contender in GLUES.into_iter().filter(|c| wanted(&c.label(Some(broker)))) {
-            eprintln!("compare: {} at {LATENCY_RATE} events/s", contender.label(Some(broker)));
-            let plan =
-                Plan { rate: Some(LATENCY_RATE), latency: true, ..base(contender, Some(broker)) };
-            results.latency.push((contender, broker, measure(plan, feed).await));
+        let cells = GLUES.map(|c| (JSON, c)).into_iter();
+        let cells = cells.chain([(Workload::HpcJobs, Contender::Bridge)]);
+        for (workload, contender) in cells {
+            let label = workload.filter_text(contender, Some(broker));
+            if !wanted(&label) {
+                continue;
+            }
+            eprintln!("compare: {label} at {LATENCY_RATE} events/s");
+            let plan = Plan {
+                workload,
+                rate: Some(LATENCY_RATE),
+                latency: true,
+                ..base(contender, Some(broker))
+            };
+            results.latency.push((workload, contender, broker, measure(plan, feeds).await));
         }
     }
-    for contender in GLUES.into_iter().filter(|c| suite("idle") && wanted(&c.label(None))) {
+    for contender in
+        GLUES.into_iter().filter(|c| suite("idle") && wanted(&JSON.filter_text(*c, None)))
+    {
         eprintln!("compare: {} idle", contender.label(None));
         let plan = Plan {
             connections: scale.idle_connections,
@@ -186,14 +199,14 @@ async fn all(scale: &Scale, feed: &Arc<Feed>) -> Results {
             window: Duration::from_millis(500),
             ..base(contender, Some(Broker::JetStream))
         };
-        results.idle.push((contender, measure(plan, feed).await));
+        results.idle.push((contender, measure(plan, feeds).await));
     }
     for broker in BROKERS.into_iter().filter(|_| suite("scaling")) {
-        for contender in GLUES.into_iter().filter(|c| wanted(&c.label(Some(broker)))) {
+        for contender in GLUES.into_iter().filter(|c| wanted(&JSON.filter_text(*c, Some(broker)))) {
             for &connections in scale.scaling {
                 eprintln!("compare: {} x{connections}", contender.label(Some(broker)));
                 let plan = Plan { connections, ..base(contender, Some(broker)) };
-                results.scaling.push((contender, broker, connections, measure(plan, feed).await));
+                results.scaling.push((contender, broker, connections, measure(plan, feeds).await));
             }
         }
     }

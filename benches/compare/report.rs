@@ -7,8 +7,8 @@ use std::fmt::Write as _;
 use crate::brokers::Broker;
 use crate::contenders::{self, Contender};
 use crate::run::Outcome;
+use crate::workload::{Feeds, Workload};
 use crate::{Results, Scale, LATENCY_RATE};
-use signalr_bridge::simulate::feed::Feed;
 
 const BEGIN: &str = "<!-- compare:begin (written by cargo bench --bench compare) -->";
 const END: &str = "<!-- compare:end -->";
@@ -62,7 +62,7 @@ fn machine() -> String {
     format!("{cores} cores, {model}")
 }
 
-pub fn render(scale: &Scale, feed: &Feed, results: &Results) -> String {
+pub fn render(scale: &Scale, feeds: &Feeds, results: &Results) -> String {
     let mut out = String::new();
     let now = time::OffsetDateTime::now_utc();
     let stamp = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]");
@@ -71,18 +71,35 @@ pub fn render(scale: &Scale, feed: &Feed, results: &Results) -> String {
     for line in contenders::versions() {
         let _ = writeln!(out, "- {line}.");
     }
+    let (car, hpc) = (&feeds.car_patches, &feeds.hpc);
     let _ = writeln!(
         out,
-        "- Feed: {} pre-rendered `ReceiveCarPatches` records ({} car patches, {} bytes of JSON), \
-         sent in a loop; {} run(s) per row, {} s windows after warm-up; medians, min-max in \
-         brackets.\n",
-        feed.records(),
-        feed.events(),
-        feed.json_bytes(),
+        "- Feeds, each pre-rendered and sent in a loop: {} `ReceiveCarPatches` records ({} car \
+         patches, {} bytes of JSON; the same records as MessagePack for the MessagePack rows); \
+         {} classic `M` frames of an HPC Pack scheduler ({} `JobStateChange` / \
+         `TaskStateChange` messages, jobs of 4 tasks).",
+        car.records(),
+        car.events(),
+        car.json_bytes(),
+        hpc.frames(),
+        hpc.events()
+    );
+    let _ = writeln!(
+        out,
+        "- {} run(s) per row, {} s windows after warm-up; medians, min-max in brackets.\n",
         scale.runs,
         scale.window.as_secs_f64()
     );
-    throughput(&mut out, scale, results);
+    for workload in Workload::ALL {
+        throughput(&mut out, scale, results, workload);
+    }
+    let _ = writeln!(
+        out,
+        "Delivered = stored by the broker (JetStream stream messages, Kafka high watermarks), so \
+         every event counted was acknowledged; the limit and the feeder ceiling count what the \
+         feeder handed them. An HPC event is one `JobStateChange` or `TaskStateChange` message \
+         (several share a frame when one scheduler step moves a job and its tasks).\n"
+    );
     latency(&mut out, results);
     idle(&mut out, scale, results);
     scaling(&mut out, results);
@@ -90,8 +107,11 @@ pub fn render(scale: &Scale, feed: &Feed, results: &Results) -> String {
     out
 }
 
+/// The JSON car-patch rows of `c` on `b` (what the goals are read against).
 fn runs_of(results: &Results, c: Contender, b: Option<Broker>) -> Option<&Vec<Outcome>> {
-    results.throughput.iter().find(|(x, y, _)| *x == c && *y == b).map(|(_, _, r)| r)
+    let json = Workload::CarPatchesJson;
+    let mut rows = results.throughput.iter();
+    rows.find(|(w, x, y, _)| *w == json && *x == c && *y == b).map(|(_, _, _, r)| r)
 }
 
 fn median_rate(results: &Results, c: Contender, b: Option<Broker>) -> f64 {
@@ -109,30 +129,41 @@ fn baselines(results: &Results, broker: Broker) -> (f64, f64) {
     (glue, median_rate(results, Contender::BareProducer, Some(broker)))
 }
 
-fn throughput(out: &mut String, scale: &Scale, results: &Results) {
-    let _ = writeln!(out, "#### Throughput: one hub connection, feed as fast as it is read\n");
+fn throughput(out: &mut String, scale: &Scale, results: &Results, workload: Workload) {
+    let rows: Vec<_> = results.throughput.iter().filter(|(w, ..)| *w == workload).collect();
+    if rows.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "#### Throughput, {}: one hub connection, feed as fast as it is read\n",
+        workload.label()
+    );
     let _ = writeln!(
         out,
         "| contender | events/s delivered | CPU s per M events | CPU cores | peak RSS MB |"
     );
     let _ = writeln!(out, "|---|---|---|---|---|");
-    for (c, b, runs) in &results.throughput {
+    for (_, c, b, runs) in rows {
         let _ = writeln!(
             out,
             "| {} | {} | {} | {} | {} |",
-            c.label(*b),
+            workload.row(*c, *b),
             with_range(spread(runs.iter().map(|o| o.events_per_sec)), scale.runs),
             with_range(spread(runs.iter().map(|o| o.cpu_secs_per_million)), scale.runs),
             num(spread(runs.iter().map(|o| o.cores)).0),
             num(spread(runs.iter().map(|o| o.peak_rss_mb)).0),
         );
     }
-    let _ = writeln!(
-        out,
-        "\nDelivered = stored by the broker (JetStream stream messages, Kafka high watermarks), \
-         so every event counted was acknowledged; the limit and the feeder ceiling count what \
-         the feeder handed them.\n"
-    );
+    let _ = writeln!(out);
+}
+
+/// A row label outside the per-workload tables: the workload named unless it is JSON car patches.
+fn tagged(workload: Workload, contender: Contender, broker: Broker) -> String {
+    match workload {
+        Workload::CarPatchesJson => contender.label(Some(broker)),
+        _ => format!("{} ({})", contender.label(Some(broker)), workload.label()),
+    }
 }
 
 fn latency(out: &mut String, results: &Results) {
@@ -142,7 +173,7 @@ fn latency(out: &mut String, results: &Results) {
         "| contender | events/s | hub send -> broker p50 / p99 / p99.9 ms | inside the bridge p50 / p99 / p99.9 ms |"
     );
     let _ = writeln!(out, "|---|---|---|---|");
-    for (c, b, o) in &results.latency {
+    for (w, c, b, o) in &results.latency {
         let l = &o.latency_ns;
         let inside = o
             .dispatch_ms
@@ -150,7 +181,7 @@ fn latency(out: &mut String, results: &Results) {
         let _ = writeln!(
             out,
             "| {} | {} | {} / {} / {} | {inside} |",
-            c.label(Some(*b)),
+            tagged(*w, *c, *b),
             num(o.events_per_sec),
             num(percentile(l, 0.5)),
             num(percentile(l, 0.99)),
@@ -159,8 +190,9 @@ fn latency(out: &mut String, results: &Results) {
     }
     let _ = writeln!(
         out,
-        "\n\"hub send -> broker\": from the feed's stamp in each car patch to a reader on the \
-         broker (a core NATS subscription on the stream's subjects; a Kafka consumer with \
+        "\nRows without a workload are JSON car patches. \"hub send -> broker\": from the \
+         feed's stamp in each car patch (HPC: in each frame's cursor, which the bridge's event \
+         ids carry) to a reader on the broker (a core NATS subscription on the stream's subjects; a Kafka consumer with \
          `fetch.wait.max.ms=5`, which adds up to 5 ms). \"inside the bridge\": its \
          `event_dispatch_seconds` histogram, hub frame read -> handed to the sink, interpolated \
          within buckets.\n"
@@ -231,12 +263,12 @@ fn goals(out: &mut String, results: &Results) {
             unordered / bare * 100.0
         );
     }
-    for (c, b, o) in results.latency.iter().filter(|(c, _, _)| *c == Contender::Bridge) {
+    for (w, c, b, o) in results.latency.iter().filter(|(_, c, _, _)| *c == Contender::Bridge) {
         let p99 = o.dispatch_ms.map_or(f64::NAN, |d| d[1]);
         let _ = writeln!(
             out,
             "| {}: added p99 < 1 ms at {LATENCY_RATE}/s | {} ms |",
-            c.label(Some(*b)),
+            tagged(*w, *c, *b),
             num(p99)
         );
     }
@@ -246,8 +278,8 @@ fn goals(out: &mut String, results: &Results) {
     let peak = results
         .throughput
         .iter()
-        .filter(|(c, _, _)| *c == Contender::Bridge)
-        .flat_map(|(_, _, r)| r.iter().map(|o| o.peak_rss_mb))
+        .filter(|(_, c, _, _)| *c == Contender::Bridge)
+        .flat_map(|(_, _, _, r)| r.iter().map(|o| o.peak_rss_mb))
         .fold(0.0, f64::max);
     let _ = writeln!(out, "| RSS at full load < 60 MB | {} MB |", num(peak));
     let _ = writeln!(out);

@@ -1,7 +1,7 @@
 //! The bench binary run again as a helper process (`COMPARE_ROLE`), so every contender is a
 //! process of its own measured the same way:
-//! - `limit`: reads the hub's frames and parses every record with serde_json, publishing
-//!   nothing: the most any consumer of this feed could do;
+//! - `limit`: reads the hub's frames and parses every record into a serde_json `Value`
+//!   (`readers.rs`), publishing nothing: the most any consumer of this feed could do;
 //! - `discard`: reads the frames and throws them away: the feeder's own ceiling;
 //! - `produce-jetstream` / `produce-kafka`: a bare producer loop with the bridge's acks and
 //!   window, publishing one pre-built CloudEvents envelope: what the broker itself accepts.
@@ -9,56 +9,26 @@
 use std::collections::VecDeque;
 use std::time::Duration;
 
-use futures_util::{SinkExt, StreamExt};
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use rdkafka::ClientConfig;
-use tokio_tungstenite::tungstenite::Message;
 
 /// Publishes in flight at once, as the bridge's default `max_in_flight`.
 pub const WINDOW: usize = 1024;
 
-fn env(key: &str) -> String {
+pub fn env(key: &str) -> String {
     std::env::var(key).unwrap_or_else(|_| panic!("compare role: {key} is not set"))
 }
 
 /// Runs the role named by `COMPARE_ROLE`; never returns.
 pub async fn run(role: &str) -> ! {
     match role {
-        "limit" => read_hub(true).await,
-        "discard" => read_hub(false).await,
+        "limit" => crate::readers::read_hub(true).await,
+        "discard" => crate::readers::read_hub(false).await,
         "produce-jetstream" => produce_jetstream().await,
         "produce-kafka" => produce_kafka().await,
         other => panic!("compare: unknown role {other}"),
     }
     std::process::exit(0)
-}
-
-async fn read_hub(parse: bool) {
-    let url = env("COMPARE_HUB").replacen("http", "ws", 1);
-    let (mut socket, _) = tokio_tungstenite::connect_async(url.as_str()).await.expect("hub");
-    socket.send(Message::text("{\"protocol\":\"json\",\"version\":1}\u{1e}")).await.unwrap();
-    socket
-        .send(Message::text(format!(
-            "{{\"type\":1,\"target\":\"SubscribeToEventV2\",\"arguments\":[{}]}}\u{1e}",
-            env("COMPARE_EVENT")
-        )))
-        .await
-        .unwrap();
-    println!("ready");
-    let mut events = 0u64;
-    while let Some(Ok(message)) = socket.next().await {
-        let Message::Text(text) = message else { continue };
-        if !parse {
-            std::hint::black_box(&text);
-            continue;
-        }
-        for record in text.as_str().split_terminator('\u{1e}') {
-            if let Ok(value) = serde_json::from_str::<serde_json::Value>(record) {
-                events += value["arguments"][0].as_array().map_or(0, |a| a.len() as u64);
-            }
-        }
-        std::hint::black_box(events);
-    }
 }
 
 /// A CloudEvents envelope the size of the bridge's car-patch events.

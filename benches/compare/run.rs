@@ -2,29 +2,26 @@
 //! feed running, then CPU, memory and the broker's stored count read over a window.
 
 use std::sync::atomic::Ordering;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use signalr_bridge::config::SimulatorConfig;
-use signalr_bridge::simulate::feed::{Feed, FeedPlan};
-use signalr_bridge::simulate::{SimOptions, Simulator};
+use signalr_bridge::simulate::feed::FeedPlan;
 
 #[path = "../shared/prom.rs"]
 mod prom;
 
 use crate::brokers::{Broker, Destination};
 use crate::contenders::{self, Contender, Setup};
-
-pub const EVENT_ID: i64 = 42;
+use crate::workload::{Feeds, Hub, Workload};
 
 /// What to measure.
 #[derive(Debug, Clone, Copy)]
 pub struct Plan {
+    pub workload: Workload,
     pub contender: Contender,
     pub broker: Option<Broker>,
     pub connections: usize,
     pub subscriptions: usize,
-    /// Car patches a second from the feeder; 0: as fast as the contender reads; `None`: no
+    /// Events a second from the feeder; 0: as fast as the contender reads; `None`: no
     /// feed at all (idle).
     pub rate: Option<u64>,
     pub warmup: Duration,
@@ -48,39 +45,27 @@ pub struct Outcome {
     pub dispatch_ms: Option<[f64; 3]>,
 }
 
-pub async fn measure(plan: Plan, feed: &Arc<Feed>) -> Outcome {
-    let options =
-        SimOptions { slow_client_timeout: Duration::from_secs(120), ..Default::default() };
-    let sim = Simulator::start_with(
-        SimulatorConfig {
-            listen: "127.0.0.1:0".parse().unwrap(),
-            rate_per_sec: 0,
-            cars: 24,
-            event_id: EVENT_ID,
-            required_token: None,
-        },
-        options,
-    )
-    .await
-    .expect("simulator starts");
+pub async fn measure(plan: Plan, feeds: &Feeds) -> Outcome {
+    let hub = Hub::start(plan.workload).await;
     let destination = match plan.broker {
         Some(broker) if plan.contender.publishes() => Some(Destination::create(broker).await),
         _ => None,
     };
     let dest_name = destination.as_ref().map_or_else(|| "none".to_string(), |d| d.name.clone());
-    let hub_url = sim.hub_url().to_string();
+    let hub_url = hub.url();
     let setup = Setup {
+        workload: plan.workload,
         hub_url: &hub_url,
-        event_id: EVENT_ID,
+        first_id: plan.workload.first_id(),
         connections: plan.connections,
         subscriptions: plan.subscriptions,
         broker: plan.broker,
         destination: &dest_name,
     };
     let mut started = contenders::start(plan.contender, &setup);
-    let control = sim.control();
     if plan.contender.reads_hub() {
-        let subscribed = control.wait_for_invocations(plan.connections * plan.subscriptions);
+        let per = plan.workload.invocations_per_subscription();
+        let subscribed = hub.wait_for_invocations(plan.connections * plan.subscriptions * per);
         if tokio::time::timeout(Duration::from_secs(120), subscribed).await.is_err() {
             started.proc.check_alive();
             panic!(
@@ -100,7 +85,7 @@ pub async fn measure(plan: Plan, feed: &Arc<Feed>) -> Outcome {
     let run = plan
         .rate
         .filter(|_| plan.contender.reads_hub())
-        .map(|rate| control.start_feed(feed.clone(), FeedPlan { events_per_sec: rate, epoch }));
+        .map(|rate| hub.start_feed(feeds, FeedPlan { events_per_sec: rate, epoch }));
     let count = || async {
         match (&destination, &run) {
             (Some(d), _) => d.stored().await,
@@ -160,7 +145,7 @@ pub async fn measure(plan: Plan, feed: &Arc<Feed>) -> Outcome {
     if let Some(d) = destination {
         d.remove().await;
     }
-    drop(sim);
+    drop(hub);
     outcome
 }
 

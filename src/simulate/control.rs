@@ -30,6 +30,13 @@ pub struct FeedRun {
     _stop: tokio_util::sync::DropGuard,
 }
 
+impl FeedRun {
+    /// A feed that `stop` ends, counted in `stats`.
+    pub(crate) fn new(stats: Arc<FeedStats>, stop: tokio_util::sync::CancellationToken) -> FeedRun {
+        FeedRun { stats, _stop: stop.drop_guard() }
+    }
+}
+
 impl SimControl {
     /// Starts sending `feed` to the event group's subscribers (run the simulator with
     /// `rate_per_sec: 0` so the race ticker stays out of the way).
@@ -44,7 +51,7 @@ impl SimControl {
                 _ = super::feed::run(shared, feed, plan, task_stats) => {}
             }
         });
-        FeedRun { stats, _stop: stop.drop_guard() }
+        FeedRun::new(stats, stop)
     }
 
     /// Drops every connection abruptly: no Close record, no WebSocket close frame.

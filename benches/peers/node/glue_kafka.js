@@ -3,10 +3,12 @@
 // Run by benches/compare.
 "use strict";
 const { Kafka, logLevel } = require("kafkajs");
-const { args, hub } = require("./glue");
+const { args, hub: coreHub } = require("./glue");
+const { hub: classicHub } = require("./glue_hpc");
 
 (async () => {
   const opts = args();
+  const hub = opts.frames === "hpc" ? classicHub : coreHub;
   const kafka = new Kafka({ brokers: [opts.broker], logLevel: logLevel.ERROR });
   const producer = kafka.producer({ allowAutoTopicCreation: false });
   await producer.connect();

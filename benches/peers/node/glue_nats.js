@@ -2,10 +2,12 @@
 // client has no backpressure, so nothing bounds the publishes in flight). Run by benches/compare.
 "use strict";
 const { connect, headers } = require("nats");
-const { args, hub } = require("./glue");
+const { args, hub: coreHub } = require("./glue");
+const { hub: classicHub } = require("./glue_hpc");
 
 (async () => {
   const opts = args();
+  const hub = opts.frames === "hpc" ? classicHub : coreHub;
   const nc = await connect({ servers: opts.broker });
   const js = nc.jetstream();
   const encoder = new TextEncoder();

@@ -30,7 +30,7 @@ def main():
             producer.poll(0.1)
 
     threading.Thread(target=serve_reports, daemon=True).start()
-    hubs = [Hub(args.hub, args.event_id, args.subscriptions, publish)
+    hubs = [Hub(args.hub, args.event_id, args.subscriptions, publish, args.frames)
             for _ in range(args.connections)]
     for hub in hubs:
         hub.start()

@@ -30,7 +30,7 @@ async def main():
         finally:
             window.release()
 
-    hubs = [Hub(args.hub, args.event_id, args.subscriptions, publish)
+    hubs = [Hub(args.hub, args.event_id, args.subscriptions, publish, args.frames)
             for _ in range(args.connections)]
     for hub in hubs:
         await loop.run_in_executor(None, hub.start)

@@ -8,6 +8,10 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
+use crate::simulate::feed::{FeedPlan, FeedStats};
+use crate::simulate::FeedRun;
+
+use super::feed::HpcFeed;
 use super::session::Out;
 use super::state::{Invocation, Shared};
 
@@ -23,6 +27,20 @@ impl ClassicControl {
     pub fn base_url(&self) -> url::Url {
         let text = format!("http://{}/hpc", self.addr);
         url::Url::parse(&text).unwrap_or_else(|_| unreachable!("a socket address makes a URL"))
+    }
+    /// Starts sending `feed` to every connection that listens to a job (leave `rate_per_sec`
+    /// at 0 so the ticker stays out of the way). Call it inside a Tokio runtime.
+    pub fn start_feed(&self, feed: Arc<HpcFeed>, plan: FeedPlan) -> FeedRun {
+        let stats = Arc::new(FeedStats::default());
+        let stop = self.shared.cancel.child_token();
+        let (shared, task_stats, task_stop) = (self.shared.clone(), stats.clone(), stop.clone());
+        tokio::spawn(async move {
+            tokio::select! {
+                _ = task_stop.cancelled() => {}
+                _ = super::feed::run(shared, feed, plan, task_stats) => {}
+            }
+        });
+        FeedRun::new(stats, stop)
     }
     /// Drops every socket abruptly; connections stay known, so `/reconnect` resumes them.
     pub fn drop_connections(&self) {

@@ -6,9 +6,11 @@
 //! - `wire` / `replay`: pure cursor, groups token, envelope and replay-buffer formats.
 //! - `hpc`: the seeded job/task model; `session` / `state`: connections and event routing.
 //! - `server` / `rest`: HTTP routes; `connection`: one task per socket; `control`: tests.
+//! - `feed`: pre-rendered HPC frames sent as fast as clients read (benchmarks).
 
 mod connection;
 mod control;
+pub mod feed;
 mod hpc;
 mod hub;
 mod replay;

@@ -160,6 +160,14 @@ impl Session {
         inner.transport.is_some()
     }
 
+    /// The live transport's queue when this connection listens to anything (a benchmark feed
+    /// writes there directly and waits for room, where [`Session::publish`] would drop it).
+    pub fn feed_sender(&self) -> Option<mpsc::Sender<Out>> {
+        let inner = lock(&self.inner);
+        let listening = inner.started && !inner.groups.is_empty();
+        inner.transport.as_ref().filter(|_| listening).map(|t| t.tx.clone())
+    }
+
     pub fn in_group(&self, group: &str) -> bool {
         lock(&self.inner).groups.contains(group)
     }

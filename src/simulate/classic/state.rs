@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
-use tokio::sync::watch;
+use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
@@ -147,6 +147,11 @@ impl Shared {
         for session in self.sessions() {
             session.kill_transport();
         }
+    }
+
+    /// The queues of every live connection that listens to a job (see [`Session::feed_sender`]).
+    pub fn feed_senders(&self) -> Vec<mpsc::Sender<Out>> {
+        self.sessions().iter().filter_map(|s| s.feed_sender()).collect()
     }
 
     pub fn send_all(&self, out: Out) {
