@@ -16,6 +16,7 @@ use crate::admin::bearer::TokenSource;
 use crate::admin::check::check_target;
 use crate::config::{Config, SpoolConfig};
 use crate::queue::{self, Spill};
+use crate::signalr::transport::Transports;
 use crate::signalr::{run_hub, Hub};
 use crate::sink::{run_publisher, PublisherReport, Sink};
 use crate::spool::Spool;
@@ -163,6 +164,7 @@ impl App {
         ));
         let hubs_stop = CancellationToken::new();
         let mut hubs = Vec::new();
+        let transports = Transports::default();
         for (config, hub_status) in config.hubs.iter().zip(&status.hubs) {
             let hub = Hub::new(
                 config.clone(),
@@ -170,6 +172,7 @@ impl App {
                 metrics.clone(),
                 hub_status.clone(),
                 hubs_stop.clone(),
+                &transports,
             )
             .with_context(|| format!("setting up hub `{}`", config.name))?;
             hubs.push(Arc::new(hub));

@@ -220,7 +220,7 @@ pub struct AuthConfig {
 }
 
 /// TLS for https/wss.
-#[derive(Debug, Clone, Deserialize, Serialize, Default)]
+#[derive(Debug, Clone, Deserialize, Serialize, Default, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
 pub struct TlsConfig {
     /// A PEM file of extra CA certificates to trust beside the built-in roots (for a head node

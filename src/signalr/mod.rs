@@ -51,6 +51,7 @@ impl Hub {
         metrics: Arc<Metrics>,
         status: Arc<HubStatus>,
         shutdown: CancellationToken,
+        transports: &transport::Transports,
     ) -> Result<Hub, transport::SetupError> {
         let profile = Profile::from_config(&config);
         let subscriptions = profile.subscriptions(&config);
@@ -68,7 +69,7 @@ impl Hub {
             warn!(hub = %config.name, "TLS certificate verification is OFF for this hub (insecure_skip_verify): anyone on the path can impersonate it. Prefer tls.ca_file.");
         }
         let timeout = Duration::from_secs(config.handshake_timeout_secs);
-        let transport = transport::Transport::new(&config.tls, timeout)?;
+        let transport = transports.get(&config.tls, timeout)?;
         let name: Arc<str> = Arc::from(config.name.as_str());
         let auth = auth::Auth::new(&config.auth, &transport.http, name.clone(), metrics.clone());
         Ok(Hub {

@@ -53,7 +53,11 @@ pub fn all_requests(hub: &Hub) -> Vec<SnapshotRequest> {
 
 async fn fetch(hub: &Arc<Hub>, request: SnapshotRequest, wire: WireId, bearer: Option<Secret>) {
     for attempt in 1..=ATTEMPTS {
-        match get(hub, &request, bearer.as_ref()).await {
+        // Closed never: the semaphore lives as long as the transport.
+        let Ok(permit) = hub.transport.snapshots.acquire().await else { return };
+        let fetched = get(hub, &request, bearer.as_ref()).await;
+        drop(permit);
+        match fetched {
             Ok(body) => {
                 let ctx = MessageContext {
                     hub: hub.name.clone(),
