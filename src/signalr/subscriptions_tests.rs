@@ -11,7 +11,15 @@ fn hub(config: serde_json::Value) -> Hub {
     let config: crate::config::HubConfig = serde_json::from_value(config).unwrap();
     let (tx, _rx) = crate::queue::channel(1, None);
     let status = Arc::new(HubStatus::new(config.name.clone()));
-    Hub::new(config, tx, Arc::new(Metrics::new()), status, CancellationToken::new(), &Default::default()).unwrap()
+    Hub::new(
+        config,
+        tx,
+        Arc::new(Metrics::new()),
+        status,
+        CancellationToken::new(),
+        &Default::default(),
+    )
+    .unwrap()
 }
 
 fn hpc() -> Hub {

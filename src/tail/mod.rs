@@ -106,7 +106,14 @@ async fn run(
     let status = Arc::new(HubStatus::new(config.name.clone()));
     let stop = CancellationToken::new();
     let (tx, mut rx) = queue::channel(QUEUE_CAPACITY, None);
-    let hub = Arc::new(Hub::new(config, tx, metrics.clone(), status.clone(), stop.clone(), &Default::default())?);
+    let hub = Arc::new(Hub::new(
+        config,
+        tx,
+        metrics.clone(),
+        status.clone(),
+        stop.clone(),
+        &Default::default(),
+    )?);
     let name = hub.name.clone();
     let task = tokio::spawn(run_hub(hub, stop.clone()));
     let filter = Filter::new(&show.targets, &show.subjects);

@@ -76,7 +76,15 @@ async fn oauth2_tokens_are_sent_as_bearer_and_a_401_gets_one_new_token() {
     let (tx, _rx) = crate::queue::channel(1, None);
     let status = Arc::new(HubStatus::new("hpc".into()));
     let metrics = Arc::new(Metrics::new());
-    let hub = Hub::new(config, tx, metrics.clone(), status, CancellationToken::new(), &Default::default()).unwrap();
+    let hub = Hub::new(
+        config,
+        tx,
+        metrics.clone(),
+        status,
+        CancellationToken::new(),
+        &Default::default(),
+    )
+    .unwrap();
 
     // Negotiate is refused, retried with a new token and accepted; the stub has no `connect`.
     let error = open(&hub).await.err().expect("the stub cannot upgrade");
