@@ -36,20 +36,12 @@ async fn read_json(parse: bool) {
     );
     socket.send(Message::text(subscribe)).await.unwrap();
     println!("ready");
-    let mut events = 0u64;
-    while let Some(Ok(message)) = socket.next().await {
-        let Message::Text(text) = message else { continue };
-        if !parse {
-            std::hint::black_box(&text);
-            continue;
-        }
-        for record in text.as_str().split_terminator('\u{1e}') {
-            if let Ok(value) = serde_json::from_str::<serde_json::Value>(record) {
-                events += value["arguments"][0].as_array().map_or(0, |a| a.len() as u64);
-            }
-        }
-        std::hint::black_box(events);
-    }
+    read_text(&mut socket, parse, |text| {
+        let records = text.split_terminator('\u{1e}');
+        let values = records.filter_map(|r| serde_json::from_str::<serde_json::Value>(r).ok());
+        values.map(|v| v["arguments"][0].as_array().map_or(0, |a| a.len() as u64)).sum()
+    })
+    .await;
 }
 
 async fn read_messagepack(parse: bool) {
@@ -109,16 +101,27 @@ async fn read_classic(parse: bool) {
         socket.send(Message::text(invoke)).await.unwrap();
     }
     println!("ready");
-    let mut events = 0u64;
+    read_text(&mut socket, parse, |text| {
+        let value = serde_json::from_str::<serde_json::Value>(text).ok();
+        value.map_or(0, |v| v["M"].as_array().map_or(0, |a| a.len() as u64))
+    })
+    .await;
+}
+
+/// Reads text frames until the socket ends: discarded when not `parse`, else handed to
+/// `events`, which parses the frame and says how many events it held.
+async fn read_text<S>(socket: &mut S, parse: bool, mut events: impl FnMut(&str) -> u64)
+where
+    S: futures_util::Stream<Item = Result<Message, tokio_tungstenite::tungstenite::Error>> + Unpin,
+{
+    let mut total = 0u64;
     while let Some(Ok(message)) = socket.next().await {
         let Message::Text(text) = message else { continue };
         if !parse {
             std::hint::black_box(&text);
             continue;
         }
-        if let Ok(value) = serde_json::from_str::<serde_json::Value>(text.as_str()) {
-            events += value["M"].as_array().map_or(0, |a| a.len() as u64);
-        }
-        std::hint::black_box(events);
+        total += events(text.as_str());
+        std::hint::black_box(total);
     }
 }
