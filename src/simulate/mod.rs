@@ -112,7 +112,7 @@ impl Simulator {
         tokio::spawn(async move {
             tokio::select! {
                 _ = cancel.cancelled() => {}
-                result = axum::serve(listener, app) => {
+                result = axum::serve(server::no_delay(listener), app) => {
                     if let Err(error) = result {
                         tracing::error!(%error, "Simulator server stopped.");
                     }
