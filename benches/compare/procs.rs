@@ -20,6 +20,8 @@ pub struct Proc {
 pub struct Sample {
     pub cpu_secs: f64,
     pub rss_mb: f64,
+    /// The anonymous part of the RSS (heap, stacks), without the binary's mapped code pages.
+    pub anon_mb: f64,
     pub peak_rss_mb: f64,
 }
 
@@ -136,6 +138,7 @@ pub fn sample(pid: u32) -> Option<Sample> {
     Some(Sample {
         cpu_secs: ticks / clock_ticks(),
         rss_mb: kb("VmRSS:") / 1024.0,
+        anon_mb: kb("RssAnon:") / 1024.0,
         peak_rss_mb: kb("VmHWM:") / 1024.0,
     })
 }

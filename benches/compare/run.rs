@@ -38,6 +38,7 @@ pub struct Outcome {
     /// CPU cores busy on average over the window.
     pub cores: f64,
     pub rss_mb: f64,
+    pub anon_mb: f64,
     pub peak_rss_mb: f64,
     /// Hub send → seen at the broker, nanoseconds, sorted.
     pub latency_ns: Vec<u64>,
@@ -134,6 +135,7 @@ pub async fn measure(plan: Plan, feeds: &Feeds) -> Outcome {
         cpu_secs_per_million: if delivered > 0.0 { cpu / delivered * 1e6 } else { f64::NAN },
         cores: cpu / secs,
         rss_mb: s1.rss_mb,
+        anon_mb: s1.anon_mb,
         peak_rss_mb: s1.peak_rss_mb,
         latency_ns: latency.map(|l| l.finish()).unwrap_or_default(),
         dispatch_ms: started
