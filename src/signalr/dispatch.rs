@@ -70,8 +70,7 @@ pub async fn enqueue(
     let closed = || Exit::Lost(SessionError::QueueClosed);
     let mut waited = false;
     for event in events.drain(..) {
-        // Counted first so the depth gauge never dips below zero when the publisher is fast.
-        hub.metrics.event_enqueued(&hub.name, event.kind.as_str());
+        hub.counts.enqueued(event.kind);
         let mut event = match hub.tx.offer(event) {
             Ok(()) => continue,
             Err(Refused::Closed) => return Err(closed()),

@@ -37,6 +37,8 @@ pub struct Hub {
     pub auth: auth::Auth,
     pub tx: QueueTx,
     pub metrics: Arc<Metrics>,
+    /// This hub's per-event counters, resolved once.
+    pub counts: crate::telemetry::HubCounters,
     pub status: Arc<HubStatus>,
     /// Cancelled at shutdown; side tasks (snapshots) stop with it.
     pub shutdown: CancellationToken,
@@ -80,6 +82,7 @@ impl Hub {
             subscriptions,
             transport,
             tx,
+            counts: metrics.hub_counters(&config.name),
             metrics,
             dynamic: status.dynamic.clone(),
             status,

@@ -73,7 +73,7 @@ async fn fetch(hub: &Arc<Hub>, request: SnapshotRequest, wire: WireId, bearer: O
                 hub.metrics.snapshot(&hub.name, "ok");
                 debug!(hub = %hub.name, event_id = request.event_id, "Snapshot fetched.");
                 for event in events {
-                    hub.metrics.event_enqueued(&hub.name, event.kind.as_str());
+                    hub.counts.enqueued(event.kind);
                     if hub.tx.send(event).await.is_err() {
                         return;
                     }

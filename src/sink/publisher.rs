@@ -19,7 +19,7 @@ use super::{PublisherReport, Sink, Target};
 use crate::event::Event;
 use crate::queue::QueueRx;
 use crate::status::AppStatus;
-use crate::telemetry::Metrics;
+use crate::telemetry::{Metrics, SinkCounters};
 
 /// A window of publishes awaiting acknowledgement, settled oldest first (JetStream PubAcks,
 /// Kafka delivery reports); what an outcome means is the window's own business.
@@ -119,7 +119,8 @@ pub async fn run_publisher(
         Target::Kafka(kafka) => kafka.link.attach(status),
         Target::Stdout(_) | Target::File(_) => status.set_sink_connected(true),
     }
-    let run = Run { metrics: &metrics, label, max_in_flight: sink.max_in_flight.max(1) };
+    let sent = metrics.sink_counters(label);
+    let run = Run { metrics: &metrics, label, max_in_flight: sink.max_in_flight.max(1), sent };
     let mut delivered = 0;
     let mut engine = Engine::new(sink.target);
     // The spool sequence of each event the engine holds, oldest first.
@@ -141,6 +142,7 @@ pub(super) struct Run<'a> {
     pub(super) metrics: &'a Metrics,
     pub(super) label: &'static str,
     pub(super) max_in_flight: usize,
+    pub(super) sent: SinkCounters,
 }
 
 impl Run<'_> {
@@ -198,7 +200,7 @@ impl Run<'_> {
             if rejected.contains(&index) {
                 self.metrics.publish_failed(self.label, "too_large");
             } else {
-                self.metrics.published(self.label, latency, since(now, event.time));
+                self.sent.published(latency, since(now, event.time));
             }
         }
         let delivered = (batch.len() - rejected.len()) as u64;
@@ -254,7 +256,7 @@ impl Run<'_> {
                 *attempt = 0;
                 let Some(flight) = w.pop_oldest() else { return 0 };
                 let since_read = since(OffsetDateTime::now_utc(), flight.event.time);
-                self.metrics.published(self.label, flight.started.elapsed(), since_read);
+                self.sent.published(flight.started.elapsed(), since_read);
                 1
             }
             Err(e @ AckError::TooLarge(_)) => {

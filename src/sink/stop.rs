@@ -32,7 +32,7 @@ impl Run<'_> {
             match (started, origin) {
                 (Some(started), origin) => {
                     let since_read = since(OffsetDateTime::now_utc(), event.time);
-                    self.metrics.published(self.label, started.elapsed(), since_read);
+                    self.sent.published(started.elapsed(), since_read);
                     delivered += 1;
                     if let Some(seq) = origin {
                         rx.ack(seq);

@@ -2,7 +2,6 @@
 //! it (and logs it where a log line is due), so call sites stay one line.
 
 use std::io::IsTerminal;
-use std::time::Duration;
 
 use prometheus::{
     Encoder, Histogram, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts,
@@ -15,9 +14,11 @@ use crate::config::{LogConfig, LogFormat};
 
 mod admin;
 mod gaps;
+mod handles;
 mod spool;
 pub use admin::AdminMetrics;
 pub use gaps::GapMetrics;
+pub use handles::{HubCounters, SinkCounters};
 pub use spool::SpoolMetrics;
 
 /// Starts the global tracing subscriber. `RUST_LOG` overrides the configured level.
@@ -294,11 +295,6 @@ impl Metrics {
         self.reconnects.with_label_values(&[hub, reason]).inc();
     }
 
-    pub fn event_enqueued(&self, hub: &str, kind: &'static str) {
-        self.events_enqueued.with_label_values(&[hub, kind]).inc();
-        self.queue_depth.inc();
-    }
-
     /// The publisher took an event read from its hub at `read_at` off the queue, to publish it
     /// now; `None` for events not headed for the broker (a hard stop's spooling).
     pub fn event_dequeued(&self, read_at: Option<time::OffsetDateTime>) {
@@ -307,12 +303,6 @@ impl Metrics {
             let inside = time::OffsetDateTime::now_utc() - read_at;
             self.dispatch.observe(inside.as_seconds_f64().max(0.0));
         }
-    }
-
-    pub fn published(&self, sink: &'static str, latency: Duration, since_read: Duration) {
-        self.published.with_label_values(&[sink]).inc();
-        self.publish_latency.with_label_values(&[sink]).observe(latency.as_secs_f64());
-        self.end_to_end.observe(since_read.as_secs_f64());
     }
 
     pub fn publish_failed(&self, sink: &'static str, reason: &'static str) {

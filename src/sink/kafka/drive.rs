@@ -42,7 +42,7 @@ impl Run<'_> {
                 w.set_connected(true);
                 let Some(flight) = w.pop_oldest() else { return 0 };
                 let since_read = since(OffsetDateTime::now_utc(), flight.event.time);
-                self.metrics.published(self.label, flight.started.elapsed(), since_read);
+                self.sent.published(flight.started.elapsed(), since_read);
                 1
             }
             Err(e) if is_too_large(&e) => {
