@@ -61,6 +61,8 @@ pub struct KeepAlive<'a> {
 
 /// Hands `events` to the queue, in order; returns whether it had to wait for room. While the
 /// queue is full the socket is not read (backpressure), but `keepalive` pings still go out.
+/// A ping that fails ends the connection only once every event is queued: they were read
+/// already, and the queue is their only way to the broker.
 pub async fn enqueue(
     hub: &Hub,
     events: &mut Vec<Event>,
@@ -69,6 +71,7 @@ pub async fn enqueue(
     use crate::queue::Refused;
     let closed = || Exit::Lost(SessionError::QueueClosed);
     let mut waited = false;
+    let mut lost = None;
     for event in events.drain(..) {
         hub.counts.enqueued(event.kind);
         let mut event = match hub.tx.offer(event) {
@@ -87,14 +90,22 @@ pub async fn enqueue(
                 },
                 _ = sleep_until_some(ping_at) => {
                     if let Some(k) = keepalive.as_mut() {
-                        k.ws.send(k.ping.clone()).await.map_err(|e| Exit::Lost(SessionError::transport(e)))?;
-                        *k.last_sent = Instant::now();
+                        match k.ws.send(k.ping.clone()).await {
+                            Ok(()) => *k.last_sent = Instant::now(),
+                            Err(e) => {
+                                lost = Some(Exit::Lost(SessionError::transport(e)));
+                                keepalive = None;
+                            }
+                        }
                     }
                 }
             }
         }
     }
-    Ok(waited)
+    match lost {
+        Some(exit) => Err(exit),
+        None => Ok(waited),
+    }
 }
 
 /// Sleeps until `at`, or for ever when there is none.

@@ -58,3 +58,63 @@ async fn sliced_delayed_reset_and_held_hub_traffic_is_read_right_and_recovered()
         .collect();
     assert_eq!(ids.iter().collect::<HashSet<_>>().len(), ids.len(), "no event twice");
 }
+
+/// The hub connection breaks while the hub waits for room in a full queue (the broker held):
+/// its keepalive ping fails, yet every event it had read must still reach the broker, and the
+/// hub reconnects once they are queued.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn events_read_before_a_failed_ping_under_backpressure_are_delivered() {
+    let sim = simulator(200, None).await;
+    let hub_side = FaultProxy::start(sim.addr).await;
+    let broker_side = FaultProxy::start("127.0.0.1:4222".parse().unwrap()).await;
+    let stream = unique("PINGFAIL");
+    let yaml = format!(
+        "hubs:
+  - name: rm
+    url: http://{hub}/status/event-status
+    skip_negotiation: true
+    profile: redmist
+    redmist: {{ event_ids: [42] }}
+    keepalive_interval_secs: 1
+    server_timeout_secs: 3
+    reconnect: {{ initial_delay_ms: 300, max_delay_ms: 1000 }}
+sink:
+  kind: nats
+  max_in_flight: 4
+  nats:
+    url: nats://{broker}
+    mode: jetstream
+    ack_timeout_secs: 1
+    subject_template: '{stream}.{{hub}}'
+    stream: {{ name: {stream}, subjects: ['{stream}.>'] }}
+queue: {{ capacity: 2 }}
+admin: {{ listen: '127.0.0.1:0' }}
+shutdown: {{ grace_period_secs: 10 }}
+",
+        hub = hub_side.addr,
+        broker = broker_side.addr
+    );
+    let app = start(config(&yaml)).await;
+    let published = || counter(&app, "events_published_total", &[]);
+    eventually(WAIT, "events flowing", || published() > 20).await;
+
+    broker_side.pause(); // the window and the 2-event queue fill; the hub holds what it read
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    hub_side.drop_connections(true);
+    tokio::time::sleep(Duration::from_millis(2500)).await; // a keepalive ping hits the reset
+    broker_side.resume();
+    eventually(WAIT, "a new hub connection", || app.status.hubs[0].snapshot().connects == 2).await;
+    let before = published();
+    eventually(WAIT, "events again", || published() > before + 20).await;
+
+    let metrics = app.metrics.clone();
+    let report = app.shutdown().await;
+    assert_eq!(report.undelivered, 0);
+    let enqueued = metrics.counter_value("events_enqueued_total", &[]);
+    let js = jetstream().await;
+    let stored = stream_messages(&js, &stream, enqueued, WAIT).await;
+    let ids: HashSet<&str> = stored.iter().map(|(id, _)| id.as_str()).collect();
+    assert_eq!(ids.len(), stored.len(), "no event twice");
+    assert_eq!(stored.len() as u64, enqueued, "every event read from the hub, none lost");
+    delete_stream(&js, &stream).await;
+}
