@@ -112,6 +112,9 @@ pub fn start(contender: Contender, setup: &Setup) -> Started {
             let mut cmd = Command::new(python());
             cmd.arg(script("python", "glue")).current_dir(peers.join("python"));
             glue_args(&mut cmd);
+            if setup.workload == Workload::HpcJobs {
+                cmd.args(["--user", HPC_USER, "--password", HPC_PASSWORD]);
+            }
             Started { proc: Proc::spawn(&label, cmd), admin: None, _config: None }
         }
         Contender::NodeGlue => {

@@ -88,21 +88,15 @@ impl Workload {
     pub fn throughput_cells(self) -> Vec<(Contender, Option<Broker>)> {
         let mut cells = vec![(Contender::Discard, None), (Contender::Limit, None)];
         for broker in BROKERS {
-            let glues = GLUES.iter().filter(|c| self.has_glue(**c));
             if self == Workload::CarPatchesJson {
                 cells.push((Contender::BareProducer, Some(broker)));
             }
-            cells.extend(glues.map(|c| (*c, Some(broker))));
+            cells.extend(GLUES.iter().map(|c| (*c, Some(broker))));
             if self == Workload::CarPatchesJson && broker == Broker::JetStream {
                 cells.push((Contender::BridgeUnordered, Some(broker)));
             }
         }
         cells
-    }
-
-    /// Whether this glue exists for the workload (no Python classic glue yet).
-    pub fn has_glue(self, contender: Contender) -> bool {
-        !(self == Workload::HpcJobs && contender == Contender::PythonGlue)
     }
 }
 

@@ -1,6 +1,7 @@
 """What a team writes today to get RedMist car patches into a broker from Python: the
 signalrcore client (JSON or MessagePack hub protocol), one CloudEvents envelope per car patch,
-published with the broker's own client. Shared by glue_nats.py and glue_kafka.py; both are benchmark peers of signalr-bridge
+published with the broker's own client (glue_hpc.py is the classic HPC Pack counterpart).
+Shared by glue_nats.py and glue_kafka.py; both are benchmark peers of signalr-bridge
 (benches/compare), not part of it."""
 
 import argparse
@@ -33,8 +34,10 @@ def car_fields(patch):
 def arguments(description):
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--hub", required=True, help="hub URL (ws://.../status/event-status)")
-    parser.add_argument("--frames", choices=["json", "messagepack"], default="json",
-                        help="the hub protocol")
+    parser.add_argument("--frames", choices=["json", "messagepack", "hpc"], default="json",
+                        help="the hub protocol, or hpc: classic SignalR HPC Pack job events")
+    parser.add_argument("--user", help="HTTP Basic user (hpc)")
+    parser.add_argument("--password", help="HTTP Basic password (hpc)")
     parser.add_argument("--event-id", type=int, default=42)
     parser.add_argument("--connections", type=int, default=1)
     parser.add_argument("--subscriptions", type=int, default=1,
@@ -96,6 +99,16 @@ class Hub:
             }
             self.publish(f"{event}.{car}", f"{event}/{car}", msg_id,
                          json.dumps(envelope, separators=(",", ":")).encode())
+
+
+def hubs(args, publish):
+    """The `--connections` hub connections `args` asks for, not yet started."""
+    if args.frames == "hpc":
+        from glue_hpc import ClassicHub
+        return [ClassicHub(args.hub, args.event_id, args.subscriptions, publish, args.user,
+                           args.password) for _ in range(args.connections)]
+    return [Hub(args.hub, args.event_id, args.subscriptions, publish, args.frames)
+            for _ in range(args.connections)]
 
 
 def report_ready():

@@ -6,7 +6,7 @@ import time
 
 from confluent_kafka import Producer
 
-from glue import Hub, arguments, report_ready
+from glue import arguments, hubs, report_ready
 
 
 def main():
@@ -30,9 +30,7 @@ def main():
             producer.poll(0.1)
 
     threading.Thread(target=serve_reports, daemon=True).start()
-    hubs = [Hub(args.hub, args.event_id, args.subscriptions, publish, args.frames)
-            for _ in range(args.connections)]
-    for hub in hubs:
+    for hub in hubs(args, publish):
         hub.start()
     report_ready()
     while True:

@@ -6,7 +6,7 @@ import sys
 
 import nats
 
-from glue import Hub, arguments, report_ready
+from glue import arguments, hubs, report_ready
 
 
 async def main():
@@ -30,9 +30,7 @@ async def main():
         finally:
             window.release()
 
-    hubs = [Hub(args.hub, args.event_id, args.subscriptions, publish, args.frames)
-            for _ in range(args.connections)]
-    for hub in hubs:
+    for hub in hubs(args, publish):
         await loop.run_in_executor(None, hub.start)
     report_ready()
     while True:
