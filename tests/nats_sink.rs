@@ -230,6 +230,33 @@ async fn jetstream_drops_an_event_too_large_for_nats_and_keeps_the_rest_in_order
     scope.delete().await;
 }
 
+#[tokio::test]
+async fn jetstream_drops_an_event_over_the_streams_max_message_size_and_keeps_the_rest() {
+    let scope = Scope::new().await;
+    let stream = async_nats::jetstream::stream::Config {
+        name: scope.stream.clone(),
+        subjects: vec![format!("{}.>", scope.prefix)],
+        max_message_size: 4096,
+        ..Default::default()
+    };
+    scope.js.create_stream(stream).await.unwrap();
+    let sink = Sink::connect(&scope.config(NatsMode::Jetstream, true, 8)).await.unwrap();
+    let mut events: Vec<_> = (1..=5).map(|n| event(&scope.conn, n, "k")).collect();
+    let pad = "x".repeat(8192); // under the server's max payload, over the stream's limit
+    events[2].data = RawValue::from_string(format!(r#"{{"n":3,"pad":"{pad}"}}"#)).unwrap();
+    let metrics = Arc::new(Metrics::new());
+    let publishing = publish_counted(sink, events, 8, metrics.clone());
+    let report = tokio::time::timeout(Duration::from_secs(30), publishing)
+        .await
+        .expect("the refused event is dropped, not retried for ever");
+    assert_eq!(report, PublisherReport { delivered: 4, undelivered: 0 });
+    let failed = |reason| metrics.counter_value("publish_failed_total", &[("reason", reason)]);
+    assert_eq!(failed("too_large"), 1);
+    let messages = read_stream(&scope.js, &scope.stream, 10).await;
+    assert_eq!(messages.iter().map(data_n).collect::<Vec<_>>(), [1, 2, 4, 5]);
+    scope.delete().await;
+}
+
 /// A JetStream sink on `scope`'s subjects with no stream made for them; acks time out after 1 s.
 async fn streamless_sink(scope: &Scope) -> Sink {
     let mut config = scope.config(NatsMode::Jetstream, false, 4);

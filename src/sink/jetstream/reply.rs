@@ -28,7 +28,8 @@ pub enum AckError {
     /// The client is closed; nothing can be sent.
     #[error("NATS connection closed: {0}")]
     Disconnected(String),
-    /// Larger than the server's max payload: no retry can help.
+    /// Larger than the server's max payload or the stream's max message size: no retry can
+    /// help.
     #[error("{0}")]
     TooLarge(String),
     /// The stream refused it (wrong expected last id, ...), or the reply made no sense.
@@ -51,6 +52,8 @@ impl AckError {
 
 /// The status NATS sends in place of a reply when no one subscribes to the subject.
 const NO_RESPONDERS: u16 = 503;
+/// JetStream's error code for a message larger than the stream's `max_msg_size`.
+const MESSAGE_EXCEEDS_MAXIMUM: u16 = 10054;
 
 /// The reply body: a PubAck or a JetStream API error. Only what we act on is read.
 #[derive(Deserialize)]
@@ -80,10 +83,14 @@ pub fn parse(status: Option<u16>, payload: &[u8]) -> Outcome {
         return Err(AckError::Rejected(format!("reply with status {status} and no PubAck")));
     }
     match serde_json::from_slice::<Reply>(payload) {
-        Ok(Reply { error: Some(e), .. }) => Err(AckError::Rejected(format!(
-            "JetStream error {} ({}): {}",
-            e.code, e.err_code, e.description
-        ))),
+        Ok(Reply { error: Some(e), .. }) => {
+            let text = format!("JetStream error {} ({}): {}", e.code, e.err_code, e.description);
+            Err(if e.err_code == MESSAGE_EXCEEDS_MAXIMUM {
+                AckError::TooLarge(text)
+            } else {
+                AckError::Rejected(text)
+            })
+        }
         Ok(Reply { seq: Some(seq), duplicate, error: None }) => Ok(Stored { seq, duplicate }),
         Ok(Reply { seq: None, .. }) => Err(AckError::Rejected("PubAck without a sequence".into())),
         Err(e) => Err(AckError::Rejected(format!("unreadable PubAck: {e}"))),
@@ -136,6 +143,12 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn parse_reads_a_message_over_the_streams_maximum_as_too_large() {
+        let body = r#"{"error":{"code":400,"err_code":10054,"description":"message size exceeds maximum allowed"},"stream":"S","seq":0}"#;
+        assert!(matches!(parse(None, body.as_bytes()), Err(AckError::TooLarge(_))));
     }
 
     #[test]
