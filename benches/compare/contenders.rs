@@ -212,7 +212,8 @@ pub fn versions() -> Vec<String> {
     let py = command_line(Command::new(python()).args([
         "-c",
         "import sys, importlib.metadata as m; print(sys.version.split()[0] + ': ' + ', '.join(\
-         p + ' ' + m.version(p) for p in ['signalrcore', 'msgpack', 'nats-py', 'confluent-kafka']))",
+         p + ' ' + m.version(p) for p in ['signalrcore', 'msgpack', 'signalr-client-threads', \
+         'nats-py', 'confluent-kafka']))",
     ]));
     out.push(format!("Python {py}"));
     out
