@@ -18,6 +18,11 @@ use signalr_bridge::simulate::race::{Race, SimInvocation};
 #[path = "pipeline/msgpack.rs"]
 mod msgpack;
 
+/// The allocator the `signalr-bridge` binary ships with (src/main.rs), so the bridge rows
+/// measure what runs in production; the limits run under it too.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// `cargo bench` passes `--bench`; under `cargo test` the binary runs as a quick smoke check
 /// (the same path and assertions, few frames, one run).
 fn full_run() -> bool {
