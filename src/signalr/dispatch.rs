@@ -24,7 +24,7 @@ pub fn invocation(
     arguments: Args<'_>,
     events: &mut Vec<Event>,
 ) -> bool {
-    hub.metrics.invocation_received(&hub.name, target);
+    hub.counts.invocation(target);
     let ctx = MessageContext {
         hub: hub.name.clone(),
         source: hub.source.clone(),

@@ -3,7 +3,7 @@
 //! thousand events per second, three of them per event were a measurable share of the
 //! publisher's CPU.
 
-use std::sync::OnceLock;
+use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
 use prometheus::{Histogram, IntCounter, IntCounterVec, IntGauge};
@@ -11,16 +11,42 @@ use prometheus::{Histogram, IntCounter, IntCounterVec, IntGauge};
 use super::Metrics;
 use crate::event::EventType;
 
-/// One hub's `events_enqueued_total` counters, each resolved the first time its event type
-/// occurs (so `/metrics` shows only the types a hub produced), and the shared queue depth.
+/// How many invocation targets a hub keeps resolved; others are looked up each time.
+const TARGETS_KEPT: usize = 16;
+
+/// One hub's per-frame and per-event counters: frames received, invocations by target (the
+/// first [`TARGETS_KEPT`] targets kept resolved), and `events_enqueued_total` by event type,
+/// each resolved the first time it occurs (so `/metrics` shows only what a hub produced).
 pub struct HubCounters {
     hub: String,
     vec: IntCounterVec,
     by_type: [OnceLock<IntCounter>; EventType::ALL.len()],
     queue_depth: IntGauge,
+    frames: IntCounter,
+    invocations_vec: IntCounterVec,
+    invocations: Mutex<Vec<(Box<str>, IntCounter)>>,
 }
 
 impl HubCounters {
+    /// A WebSocket frame arrived.
+    pub fn frame(&self) {
+        self.frames.inc();
+    }
+
+    /// An invocation of `target` arrived.
+    pub fn invocation(&self, target: &str) {
+        let mut kept = self.invocations.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((_, counter)) = kept.iter().find(|(t, _)| &**t == target) {
+            counter.inc();
+            return;
+        }
+        let counter = self.invocations_vec.with_label_values(&[&self.hub, target]);
+        counter.inc();
+        if kept.len() < TARGETS_KEPT {
+            kept.push((target.into(), counter));
+        }
+    }
+
     /// An event of `kind` was handed to the queue.
     pub fn enqueued(&self, kind: EventType) {
         let slot = &self.by_type[kind as usize];
@@ -55,6 +81,9 @@ impl Metrics {
             vec: self.events_enqueued.clone(),
             by_type: Default::default(),
             queue_depth: self.queue_depth.clone(),
+            frames: self.frames.with_label_values(&[hub]),
+            invocations_vec: self.invocations.clone(),
+            invocations: Mutex::new(Vec::new()),
         }
     }
 
@@ -84,6 +113,15 @@ mod tests {
         let text = metrics.render();
         assert!(!text.contains(EventType::HpcJobStateChanged.as_str()), "only types seen");
         assert!(text.contains("signalr_bridge_queue_depth 3"), "{text}");
+
+        hub.frame();
+        for target in ["ReceiveCarPatches", "ReceiveReset", "ReceiveCarPatches"] {
+            hub.invocation(target);
+        }
+        let frames = metrics.counter_value("frames_received_total", &[("hub", "rm")]);
+        assert_eq!(frames, 1);
+        let invocations = |t| metrics.counter_value("invocations_received_total", &[("target", t)]);
+        assert_eq!((invocations("ReceiveCarPatches"), invocations("ReceiveReset")), (2, 1));
 
         let sink = metrics.sink_counters("nats");
         sink.published(Duration::from_millis(2), Duration::from_millis(3));

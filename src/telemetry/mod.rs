@@ -249,14 +249,6 @@ impl Metrics {
         String::from_utf8(buf).expect("prometheus text is UTF-8")
     }
 
-    pub fn frame_received(&self, hub: &str) {
-        self.frames.with_label_values(&[hub]).inc();
-    }
-
-    pub fn invocation_received(&self, hub: &str, target: &str) {
-        self.invocations.with_label_values(&[hub, target]).inc();
-    }
-
     /// An invocation no profile knows; it is still published, as a generic event.
     pub fn unknown_target(&self, hub: &str, target: &str) {
         debug!(hub, target, "Invocation target unknown to the profile; published as generic.");

@@ -179,7 +179,7 @@ async fn read(
             }
             message = ws.next() => {
                 last_received = Instant::now();
-                hub.metrics.frame_received(&hub.name);
+                hub.counts.frame();
                 frames += 1;
                 match message {
                     Some(Ok(Message::Text(text))) => {

@@ -207,7 +207,7 @@ impl Live<'_> {
                 frame = ws.next() => {
                     // Any frame is a sign of life.
                     last_received = Instant::now();
-                    hub.metrics.frame_received(&hub.name);
+                    hub.counts.frame();
                     match frame {
                         Some(Ok(Message::Text(text))) => self.feed(pending, records::Data::Text(text.as_str())),
                         Some(Ok(Message::Binary(data))) => self.feed(pending, records::Data::Binary(&data)),
