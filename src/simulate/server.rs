@@ -20,7 +20,6 @@ use super::state::Shared;
 use super::tokens::{Claim, ClaimError};
 use super::{connection, control, oauth, HUB_PATH, SNAPSHOT_PATH};
 
-/// Every route the simulator serves.
 /// Accepted connections with `TCP_NODELAY`, as Kestrel accepts them by default. Without it,
 /// Nagle's algorithm held each small frame until the client's delayed ACK: at 10,000 events/s
 /// the frames reached the client in bursts every 35-40 ms, which made a steady feed bursty.
@@ -34,6 +33,7 @@ pub fn no_delay(listener: tokio::net::TcpListener) -> NoDelay {
 /// A listener whose accepted connections have `TCP_NODELAY` set.
 pub type NoDelay = TapIo<tokio::net::TcpListener, fn(&mut tokio::net::TcpStream)>;
 
+/// Every route the simulator serves.
 pub fn router(shared: Arc<Shared>) -> Router {
     Router::new()
         .route(&format!("{HUB_PATH}/negotiate"), post(negotiate))

@@ -14,12 +14,13 @@ use crate::event::EventType;
 /// How many invocation targets a hub keeps resolved; others are looked up each time.
 const TARGETS_KEPT: usize = 16;
 
-/// One hub's per-frame and per-event counters: frames received, invocations by target (the
-/// first [`TARGETS_KEPT`] targets kept resolved), and `events_enqueued_total` by event type,
-/// each resolved the first time it occurs (so `/metrics` shows only what a hub produced).
+/// One hub's per-frame and per-event counters: frames received (resolved at once), invocations
+/// by target (the first [`TARGETS_KEPT`] targets kept resolved) and `events_enqueued_total` by
+/// event type, these two resolved the first time each label occurs (so `/metrics` shows only
+/// the targets and types a hub produced).
 pub struct HubCounters {
     hub: String,
-    vec: IntCounterVec,
+    enqueued_vec: IntCounterVec,
     by_type: [OnceLock<IntCounter>; EventType::ALL.len()],
     queue_depth: IntGauge,
     frames: IntCounter,
@@ -50,7 +51,7 @@ impl HubCounters {
     /// An event of `kind` was handed to the queue.
     pub fn enqueued(&self, kind: EventType) {
         let slot = &self.by_type[kind as usize];
-        slot.get_or_init(|| self.vec.with_label_values(&[&self.hub, kind.as_str()])).inc();
+        slot.get_or_init(|| self.enqueued_vec.with_label_values(&[&self.hub, kind.as_str()])).inc();
         // Counted first so the depth gauge never dips below zero when the publisher is fast.
         self.queue_depth.inc();
     }
@@ -78,7 +79,7 @@ impl Metrics {
     pub fn hub_counters(&self, hub: &str) -> HubCounters {
         HubCounters {
             hub: hub.to_owned(),
-            vec: self.events_enqueued.clone(),
+            enqueued_vec: self.events_enqueued.clone(),
             by_type: Default::default(),
             queue_depth: self.queue_depth.clone(),
             frames: self.frames.with_label_values(&[hub]),
