@@ -10,13 +10,9 @@ use crate::support::*;
 
 const WAIT: Duration = Duration::from_secs(20);
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sliced_delayed_reset_and_held_hub_traffic_is_read_right_and_recovered() {
-    let sim = simulator(100, None).await;
-    let proxy = FaultProxy::start(sim.addr).await;
-    proxy.slice(7);
-    proxy.delay(Duration::from_millis(1));
-    let hub = format!(
+/// The YAML of one RedMist hub reached through `proxy`, with short timers.
+fn proxied_hub(proxy: &FaultProxy) -> String {
+    format!(
         "  - name: rm
     url: http://{}/status/event-status
     skip_negotiation: true
@@ -27,7 +23,16 @@ async fn sliced_delayed_reset_and_held_hub_traffic_is_read_right_and_recovered()
     reconnect: {{ initial_delay_ms: 300, max_delay_ms: 1000 }}
 ",
         proxy.addr
-    );
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sliced_delayed_reset_and_held_hub_traffic_is_read_right_and_recovered() {
+    let sim = simulator(100, None).await;
+    let proxy = FaultProxy::start(sim.addr).await;
+    proxy.slice(7);
+    proxy.delay(Duration::from_millis(1));
+    let hub = proxied_hub(&proxy);
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("events.jsonl");
     let app = start(config(&format!("hubs:\n{hub}{}", crate::file_sink(&out, "")))).await;
@@ -70,15 +75,7 @@ async fn events_read_before_a_failed_ping_under_backpressure_are_delivered() {
     let stream = unique("PINGFAIL");
     let yaml = format!(
         "hubs:
-  - name: rm
-    url: http://{hub}/status/event-status
-    skip_negotiation: true
-    profile: redmist
-    redmist: {{ event_ids: [42] }}
-    keepalive_interval_secs: 1
-    server_timeout_secs: 3
-    reconnect: {{ initial_delay_ms: 300, max_delay_ms: 1000 }}
-sink:
+{hub}sink:
   kind: nats
   max_in_flight: 4
   nats:
@@ -91,7 +88,7 @@ queue: {{ capacity: 2 }}
 admin: {{ listen: '127.0.0.1:0' }}
 shutdown: {{ grace_period_secs: 10 }}
 ",
-        hub = hub_side.addr,
+        hub = proxied_hub(&hub_side),
         broker = broker_side.addr
     );
     let app = start(config(&yaml)).await;
