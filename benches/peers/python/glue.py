@@ -16,7 +16,6 @@ from signalrcore.hub_connection_builder import HubConnectionBuilder
 from signalrcore.protocol.messagepack_protocol import MessagePackHubProtocol
 
 TYPE = "racing.redmist.car.patched.v1"
-SCHEMA = "urn:signalr-bridge:schema:" + TYPE
 # Under MessagePack, RedMist's CarPositionPatch is a positional array indexed by its [Key(n)]
 # attributes (nil where unchanged); these are the member names by key.
 with open(os.path.join(os.path.dirname(__file__), "..", "redmist_car_keys.json")) as keys:
@@ -29,6 +28,22 @@ def car_fields(patch):
     if isinstance(patch, dict):
         return patch
     return {CAR_KEYS[i]: v for i, v in enumerate(patch) if v is not None and i < len(CAR_KEYS)}
+
+
+def envelope(msg_id, source, kind, subject, key, data):
+    """The CloudEvents JSON of one event, as the bridge writes it (structured mode)."""
+    return json.dumps({
+        "specversion": "1.0",
+        "id": msg_id,
+        "source": source,
+        "type": kind,
+        "subject": subject,
+        "time": now(),
+        "datacontenttype": "application/json",
+        "dataschema": "urn:signalr-bridge:schema:" + kind,
+        "partitionkey": key,
+        "data": data,
+    }, separators=(",", ":")).encode()
 
 
 def arguments(description):
@@ -85,20 +100,9 @@ class Hub:
             event = patch.get("eventId") or str(self.subscribe[0])
             car = patch["number"]
             msg_id = f"{self.connection}:{self.record}:{index}"
-            envelope = {
-                "specversion": "1.0",
-                "id": msg_id,
-                "source": self.source,
-                "type": TYPE,
-                "subject": f"events/{event}/cars/{car}",
-                "time": now(),
-                "datacontenttype": "application/json",
-                "dataschema": SCHEMA,
-                "partitionkey": f"{event}/{car}",
-                "data": patch,
-            }
-            self.publish(f"{event}.{car}", f"{event}/{car}", msg_id,
-                         json.dumps(envelope, separators=(",", ":")).encode())
+            key = f"{event}/{car}"
+            payload = envelope(msg_id, self.source, TYPE, f"events/{event}/cars/{car}", key, patch)
+            self.publish(f"{event}.{car}", key, msg_id, payload)
 
 
 def hubs(args, publish):

@@ -4,7 +4,6 @@ auth), BeginListen(jobId) on both event hubs, one CloudEvents envelope per JobSt
 TaskStateChange. Used by glue_nats.py and glue_kafka.py with `--frames hpc`; a benchmark peer of
 signalr-bridge (benches/compare), not part of it."""
 
-import json
 import threading
 import uuid
 
@@ -12,7 +11,7 @@ import requests
 from requests.auth import HTTPBasicAuth
 from signalr import Connection
 
-from glue import now
+from glue import envelope
 
 JOB_HUB = "JobEventHub"
 TASK_HUB = "TaskEventHub"
@@ -34,7 +33,6 @@ class ClassicHub:
         session = requests.Session()
         # An auth object, not a tuple: the WebSocket transport calls it to build its headers.
         session.auth = HTTPBasicAuth(user, password)
-        self.session = session
         self.connection = Connection(f"{self.source}/signalr", session)
         self.jobs = self.connection.register_hub(JOB_HUB)
         self.tasks = self.connection.register_hub(TASK_HUB)
@@ -52,20 +50,8 @@ class ClassicHub:
         with self.lock:
             self.message += 1
             msg_id = f"{self.id}:{self.message}"
-        envelope = {
-            "specversion": "1.0",
-            "id": msg_id,
-            "source": self.source,
-            "type": kind,
-            "subject": subject,
-            "time": now(),
-            "datacontenttype": "application/json",
-            "dataschema": "urn:signalr-bridge:schema:" + kind,
-            "partitionkey": str(job),
-            "data": data,
-        }
-        self.publish(f"jobs.{job}", str(job), msg_id,
-                     json.dumps(envelope, separators=(",", ":")).encode())
+        payload = envelope(msg_id, self.source, kind, subject, str(job), data)
+        self.publish(f"jobs.{job}", str(job), msg_id, payload)
 
     def on_job(self, job, state, previous_state):
         data = {"jobId": job, "state": state, "previousState": previous_state,
