@@ -12,8 +12,8 @@ use signalr_bridge::config::{HpcPackConfig, HubConfig, RedMistConfig};
 use signalr_bridge::event::WireId;
 use signalr_bridge::profile::{MessageContext, Profile};
 use signalr_bridge::signalr::classic;
-use signalr_bridge::signalr::core::json;
 use signalr_bridge::simulate::race::{Race, SimInvocation};
+use signalr_proto::core::{json, HubMessage};
 
 #[path = "pipeline/msgpack.rs"]
 mod msgpack;
@@ -86,8 +86,7 @@ fn bridge(frames: &[String], profile: &Profile) -> usize {
     for frame in frames {
         json::split_records(&mut pending, frame, |record| {
             record_seq += 1;
-            if let Ok(json::CoreMessage::Invocation { target, arguments, .. }) =
-                json::parse_record(record)
+            if let Ok(HubMessage::Invocation { target, arguments, .. }) = json::parse_record(record)
             {
                 let ctx = MessageContext {
                     hub: hub.clone(),
@@ -95,7 +94,7 @@ fn bridge(frames: &[String], profile: &Profile) -> usize {
                     wire: WireId { connection: connection.clone(), record: record_seq },
                     received: time::OffsetDateTime::now_utc(),
                 };
-                let _ = profile.normalize(&ctx, &target, arguments, &mut events);
+                let _ = profile.normalize_args(&ctx, None, &target, arguments, &mut events);
             }
         });
         for event in events.drain(..) {
@@ -161,12 +160,20 @@ fn bridge_hpc(frames: &[String], profile: &Profile) -> usize {
     let mut bytes = Vec::with_capacity(1024);
     let mut produced = 0;
     for frame in frames {
-        let Ok(classic::frame::Frame::Envelope(env)) = classic::frame::parse_frame(frame) else {
+        let Ok(signalr_proto::classic::frame::Frame::Envelope(env)) =
+            signalr_proto::classic::frame::parse_frame(frame)
+        else {
             continue;
         };
         let cursor = env.cursor.as_deref().unwrap_or_default();
         for (position, item) in env.messages.iter().flatten().enumerate() {
-            if let classic::frame::Item::Invocation { hub: h, method, arguments, .. } = item {
+            if let signalr_proto::classic::frame::Item::Invocation {
+                hub: h,
+                method,
+                arguments,
+                ..
+            } = item
+            {
                 let ctx = MessageContext {
                     hub: hub.clone(),
                     source: source.clone(),

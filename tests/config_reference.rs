@@ -1,7 +1,7 @@
 //! The configuration reference, `docs/configuration.md`, is generated from the `///` doc comments
-//! and serde attributes of the config types in `src/config/*.rs` (parsed with `syn`), so the
-//! user docs and the code cannot drift: this test fails when the committed file differs from
-//! what the code says. Regenerate it (after any config change or merge) with
+//! and serde attributes of the config types in `src/config/*.rs` and the protocol crate's
+//! `HubProtocol` (parsed with `syn`), so the user docs and the code cannot drift: this test fails
+//! when the committed file differs from what the code says. Regenerate it (after any config change or merge) with
 //!
 //!     UPDATE_CONFIG_REFERENCE=1 cargo test --test config_reference
 //!
@@ -95,6 +95,8 @@ fn load() -> Model {
         .filter(|p| !p.file_stem().unwrap().to_string_lossy().ends_with("_tests"))
         .collect();
     paths.sort();
+    // Config types the protocol crate owns (`config` re-exports them).
+    paths.push(root().join("crates/signalr-proto/src/core/protocol.rs"));
     for path in paths {
         let text = std::fs::read_to_string(&path).unwrap();
         let file = syn::parse_file(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));

@@ -13,10 +13,11 @@ use serde_json::{json, value::RawValue, Value};
 use signalr_bridge::config::HubConfig;
 use signalr_bridge::event::Event;
 use signalr_bridge::event::{EventType, WireId};
-use signalr_bridge::profile::{Args, MessageContext, Profile};
-use signalr_bridge::signalr::classic::{self, frame};
-use signalr_bridge::signalr::core::msgpack::{self, MsgPackMessage};
+use signalr_bridge::profile::{MessageContext, Profile};
+use signalr_bridge::signalr::classic;
 use signalr_bridge::simulate::race::positional;
+use signalr_proto::classic::frame;
+use signalr_proto::core::{msgpack, HubMessage};
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -103,12 +104,12 @@ fn regenerate_from_messagepack(kind: EventType) -> Option<Value> {
     let target = input.get("target")?.as_str()?;
     let arguments = positional::arguments(target, &input["arguments"].to_string())?;
     let body = msgpack::server_invocation(target, &arguments);
-    let MsgPackMessage::Invocation { arguments, .. } = msgpack::parse_record(&body).unwrap() else {
+    let HubMessage::Invocation { arguments, .. } = msgpack::parse_record(&body).unwrap() else {
         panic!("not an invocation")
     };
     let (profile, ctx) = profile_and_context(kind);
     let mut out = Vec::new();
-    profile.normalize_args(&ctx, None, target, Args::MsgPack(arguments), &mut out).unwrap();
+    profile.normalize_args(&ctx, None, target, arguments, &mut out).unwrap();
     let event = out.iter().find(|e| e.kind == kind).expect("input yields an event of its type");
     Some(serde_json::from_slice(&event.to_json()).unwrap())
 }

@@ -3,7 +3,7 @@
 //! limit, or from MessagePack into the same tree) or throw it away (the feeder's ceiling).
 
 use futures_util::{SinkExt, StreamExt};
-use signalr_bridge::signalr::core::msgpack;
+use signalr_proto::core::msgpack;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::Message;
 

@@ -7,9 +7,10 @@ use std::hint::black_box;
 use std::sync::Arc;
 
 use signalr_bridge::event::WireId;
-use signalr_bridge::profile::{Args, MessageContext, Profile};
-use signalr_bridge::signalr::core::msgpack::{self, value::Cursor, MsgPackMessage};
+use signalr_bridge::profile::{MessageContext, Profile};
 use signalr_bridge::simulate::race::positional;
+use signalr_proto::core::msgpack::{self, value::Cursor};
+use signalr_proto::core::HubMessage;
 
 /// Binary frames of one framed record each, and the car patches they hold.
 pub fn car_patch_frames(count: usize) -> (Vec<Vec<u8>>, usize) {
@@ -31,7 +32,7 @@ pub fn bridge(frames: &[Vec<u8>], profile: &Profile) -> usize {
     for frame in frames {
         let split = msgpack::split_records(&mut pending, frame, |record| {
             record_seq += 1;
-            if let Ok(MsgPackMessage::Invocation { target, arguments, .. }) =
+            if let Ok(HubMessage::Invocation { target, arguments, .. }) =
                 msgpack::parse_record(record)
             {
                 let ctx = MessageContext {
@@ -40,8 +41,7 @@ pub fn bridge(frames: &[Vec<u8>], profile: &Profile) -> usize {
                     wire: WireId { connection: connection.clone(), record: record_seq },
                     received: time::OffsetDateTime::now_utc(),
                 };
-                let args = Args::MsgPack(arguments);
-                let _ = profile.normalize_args(&ctx, None, target, args, &mut events);
+                let _ = profile.normalize_args(&ctx, None, &target, arguments, &mut events);
             }
         });
         assert!(split.is_ok());

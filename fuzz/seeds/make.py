@@ -1,6 +1,7 @@
-"""Regenerates the committed seed corpora from the repo's real inputs
-(tests/fixtures/inputs/) and the test vectors of the SignalR protocol notes. Run from fuzz/:
-python3 seeds/make.py. Each seed is small; the fuzzer grows its own corpus in fuzz/corpus/."""
+"""Regenerates the committed seed corpora of both fuzz crates (this one and the protocol crate's,
+crates/signalr-proto/fuzz) from the repo's real inputs (tests/fixtures/inputs/) and the test
+vectors of the SignalR protocol notes. Run from fuzz/: python3 seeds/make.py. Each seed is
+small; the fuzzer grows its own corpus in <fuzz dir>/corpus/."""
 import base64, gzip, json, os, struct, zlib
 
 RS = "\x1e"
@@ -8,11 +9,17 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 INPUTS = os.path.join(HERE, "..", "..", "tests", "fixtures", "inputs")
 
 
+# Targets of the protocol crate's fuzz crate; the others are this crate's.
+PROTO_SEEDS = os.path.join(HERE, "..", "..", "crates", "signalr-proto", "fuzz", "seeds")
+PROTO_TARGETS = {"core_json", "core_msgpack", "msgpack_roundtrip", "classic_frame", "negotiate"}
+
+
 def put(target, name, data):
-    os.makedirs(os.path.join(HERE, target), exist_ok=True)
+    where = os.path.join(PROTO_SEEDS if target in PROTO_TARGETS else HERE, target)
+    os.makedirs(where, exist_ok=True)
     if isinstance(data, str):
         data = data.encode()
-    with open(os.path.join(HERE, target, name), "wb") as f:
+    with open(os.path.join(where, name), "wb") as f:
         f.write(data)
 
 

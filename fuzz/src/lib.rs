@@ -1,5 +1,6 @@
-//! Helpers shared by the fuzz targets: cutting an input into WebSocket-sized pieces, a message
-//! context, and the invariants every event must hold whatever input made it.
+//! Helpers shared by the bridge's fuzz targets: a message context, and the invariants every
+//! event must hold whatever input made it. The protocol decoders' targets live beside the
+//! protocol crate (`crates/signalr-proto/fuzz`).
 
 use std::collections::HashSet;
 
@@ -7,35 +8,6 @@ use serde_json::value::RawValue;
 
 use signalr_bridge::event::{Event, WireId};
 use signalr_bridge::profile::MessageContext;
-
-/// Splits `data` into pieces of `size` bytes (the last one shorter); `size` 0 means one piece.
-/// The first input byte usually picks `size`, so the fuzzer explores record boundaries that
-/// fall anywhere inside a frame.
-pub fn pieces(data: &[u8], size: u8) -> Vec<&[u8]> {
-    match size {
-        0 => vec![data],
-        n => data.chunks(usize::from(n)).collect(),
-    }
-}
-
-/// [`pieces`] for text: each cut moves forward to the next character boundary, as a text
-/// WebSocket frame always ends on one.
-pub fn text_pieces(text: &str, size: u8) -> Vec<&str> {
-    if size == 0 {
-        return vec![text];
-    }
-    let mut out = Vec::new();
-    let mut start = 0;
-    while start < text.len() {
-        let mut end = (start + usize::from(size)).min(text.len());
-        while !text.is_char_boundary(end) {
-            end += 1;
-        }
-        out.push(&text[start..end]);
-        start = end;
-    }
-    out
-}
 
 /// The context a hub task gives a profile.
 pub fn context() -> MessageContext {

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
-use super::Secret;
+use super::{HubProtocol, Secret};
 
 /// Which SignalR dialect a hub speaks.
 #[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq)]
@@ -14,19 +14,6 @@ pub enum Dialect {
     Core,
     /// Classic ASP.NET SignalR 2.x.
     Classic,
-}
-
-/// The hub protocol (ASP.NET Core only): how records are encoded on the WebSocket.
-#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq, Default)]
-#[serde(rename_all = "snake_case")]
-pub enum HubProtocol {
-    /// JSON text records ended by `0x1E` (every server supports it).
-    #[default]
-    Json,
-    /// MessagePack binary records with a VarInt length prefix; smaller and faster to decode,
-    /// offered by servers that enable it (RedMist does).
-    #[serde(rename = "messagepack")]
-    MessagePack,
 }
 
 /// What a hub's messages mean.
@@ -248,6 +235,18 @@ pub struct ReconnectConfig {
     /// Random spread as a fraction of the delay (0.2 = ±20%).
     #[serde(default = "default_jitter")]
     pub jitter: f64,
+}
+
+impl ReconnectConfig {
+    /// The retry schedule these settings describe.
+    pub fn schedule(&self) -> signalr_proto::backoff::Schedule {
+        signalr_proto::backoff::Schedule {
+            initial_delay_ms: self.initial_delay_ms,
+            max_delay_ms: self.max_delay_ms,
+            multiplier: self.multiplier,
+            jitter: self.jitter,
+        }
+    }
 }
 
 impl Default for ReconnectConfig {

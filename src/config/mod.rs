@@ -4,7 +4,6 @@
 //! live in [`Config::validate`]. Secrets are [`Secret`]s: they print and serialize redacted.
 //! This module reads files; it opens no connections.
 
-use std::fmt;
 use std::net::SocketAddr;
 use std::path::Path;
 
@@ -12,33 +11,6 @@ use serde::{Deserialize, Serialize};
 
 /// The exit code for a bad configuration (sysexits `EX_CONFIG`).
 pub const EXIT_CONFIG: i32 = 78;
-
-/// A string that must never reach a log: `Debug` and `Serialize` print `<redacted>`.
-#[derive(Clone, Deserialize, PartialEq, Eq)]
-#[serde(transparent)]
-pub struct Secret(String);
-
-impl Secret {
-    pub fn new(value: impl Into<String>) -> Self {
-        Secret(value.into())
-    }
-    /// The secret's value, for the one place that sends it.
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("<redacted>")
-    }
-}
-
-impl Serialize for Secret {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str("<redacted>")
-    }
-}
 
 /// The whole configuration.
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -273,6 +245,8 @@ pub use kafka::*;
 pub use kafka_props::{is_secret_property, PropertyProblem};
 pub use kafka_security::{KafkaSasl, KafkaTls, SaslMechanism};
 pub use load::{load, ConfigError};
+pub use signalr_proto::core::protocol::HubProtocol;
+pub use signalr_proto::Secret;
 pub use sink::*;
 pub use spool::{FsyncPolicy, SpoolConfig, WhenFull};
 

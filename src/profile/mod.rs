@@ -2,7 +2,6 @@
 //! invocation becomes events. Pure: no I/O; follow-ups that need I/O (a REST snapshot) are
 //! returned to the hub task as [`Normalized::RefreshSnapshots`] and [`SnapshotRequest`]s.
 
-mod args;
 mod dynamic;
 mod generic;
 pub mod hpcpack;
@@ -12,12 +11,12 @@ mod redmist;
 use std::sync::Arc;
 
 use serde_json::value::RawValue;
+pub use signalr_proto::core::{Argument as Arg, ArgumentError, Arguments as Args, Nested};
 use time::OffsetDateTime;
 
 use crate::config::{HubConfig, ProfileKind};
 use crate::event::{Event, WireId};
 
-pub use args::{Arg, Args, Nested};
 pub use dynamic::{Expansion, WrongKind};
 pub use generic::Generic;
 pub use hpcpack::HpcPack;
@@ -100,16 +99,8 @@ pub enum Normalized {
 /// Input that could not be made into events.
 #[derive(Debug, thiserror::Error)]
 pub enum DecodeError {
-    #[error("argument {index} of {target}: {source}")]
-    Argument { target: String, index: usize, source: serde_json::Error },
-    #[error("argument {index} of {target}: {source}")]
-    MsgPackArgument {
-        target: String,
-        index: usize,
-        source: crate::signalr::core::msgpack::de::DeError,
-    },
-    #[error("{target} expects {expected} argument(s), got {got}")]
-    Arity { target: String, expected: usize, got: usize },
+    #[error(transparent)]
+    Arguments(#[from] ArgumentError),
     #[error("invalid base64 in {target}")]
     Base64 { target: String },
     #[error("invalid gzip in {target}: {source}")]
@@ -126,13 +117,7 @@ impl DecodeError {
     /// A bounded label for the decode-errors metric.
     pub fn reason(&self) -> &'static str {
         match self {
-            DecodeError::Argument { source, .. }
-                if crate::signalr::json_error_reason(source) == "too_deep" =>
-            {
-                "too_deep"
-            }
-            DecodeError::Argument { .. } | DecodeError::MsgPackArgument { .. } => "argument_type",
-            DecodeError::Arity { .. } => "argument_count",
+            DecodeError::Arguments(e) => e.reason(),
             DecodeError::Base64 { .. } => "base64",
             DecodeError::Gzip { .. } => "gzip",
             DecodeError::Inflated { .. } => "inflate_limit",

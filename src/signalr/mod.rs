@@ -93,16 +93,6 @@ impl Hub {
 }
 
 /// The configured source, or the hub URL without credentials, query or fragment.
-/// The decode-errors reason for a JSON error: `too_deep` past serde_json's nesting limit (128
-/// levels, which keeps hostile input off the stack), else `json`.
-pub fn json_error_reason(error: &serde_json::Error) -> &'static str {
-    if error.to_string().starts_with("recursion limit exceeded") {
-        "too_deep"
-    } else {
-        "json"
-    }
-}
-
 pub fn source_of(config: &HubConfig) -> String {
     if let Some(source) = &config.source {
         return source.clone();
@@ -138,9 +128,9 @@ pub enum SessionError {
     #[error(transparent)]
     Connect(transport::ConnectError),
     #[error(transparent)]
-    Handshake(core::json::HandshakeError),
+    Handshake(signalr_proto::core::json::HandshakeError),
     #[error(transparent)]
-    ClassicNegotiate(classic::negotiate::NegotiateError),
+    ClassicNegotiate(signalr_proto::classic::negotiate::NegotiateError),
     #[error("the server is shutting down (T:1)")]
     ServerShutdown,
     #[error("the server reported an error: {0}")]
@@ -262,7 +252,11 @@ pub async fn run_hub(hub: Arc<Hub>, cancel: CancellationToken) {
             }
             Exit::Shutdown => String::new(),
         };
-        let wait = backoff::delay(&hub.config.reconnect, attempt, rand::random::<f64>());
+        let wait = signalr_proto::backoff::delay(
+            &hub.config.reconnect.schedule(),
+            attempt,
+            rand::random::<f64>(),
+        );
         let retry_at = time::OffsetDateTime::now_utc() + wait;
         hub.status.update(|s| {
             s.last_error = Some(message);

@@ -17,6 +17,15 @@ use crate::config::{AuthConfig, Secret, TlsConfig};
 /// The socket a session owns.
 pub type WsStream = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
+/// A protocol frame as the WebSocket message that carries it (no copy: the buffer moves).
+pub fn message(frame: signalr_proto::core::Frame) -> tokio_tungstenite::tungstenite::Message {
+    use tokio_tungstenite::tungstenite::Message;
+    match frame {
+        signalr_proto::core::Frame::Text(text) => Message::text(text),
+        signalr_proto::core::Frame::Binary(bytes) => Message::binary(bytes),
+    }
+}
+
 /// Sent on every request, like the official clients' user agent.
 pub const USER_AGENT_VALUE: &str = concat!("signalr-bridge/", env!("CARGO_PKG_VERSION"));
 

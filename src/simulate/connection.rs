@@ -7,6 +7,7 @@
 use std::sync::Arc;
 
 use axum::extract::ws::{Message, WebSocket};
+use signalr_proto::core::msgpack;
 use tokio::sync::{mpsc, watch};
 use tokio::time::{sleep_until, Instant};
 use tokio_util::sync::CancellationToken;
@@ -14,7 +15,6 @@ use tokio_util::sync::CancellationToken;
 use super::frame::{self, RecordBuffer};
 use super::state::{ConnHandle, Ctl, Outgoing, Shared};
 use crate::config::HubProtocol;
-use crate::signalr::core::msgpack;
 
 mod dispatch;
 mod resume;

@@ -110,7 +110,7 @@ async fn redmist_over_messagepack_gives_the_same_events_as_over_json() {
 
 /// A framed non-blocking invocation with `arguments` (given as JSON) written as MessagePack.
 fn record(target: &str, arguments: serde_json::Value) -> Vec<u8> {
-    use signalr_bridge::signalr::core::msgpack;
+    use signalr_proto::core::msgpack;
     msgpack::framed(&msgpack::server_invocation(target, &msgpack::json_value(&arguments)))
 }
 

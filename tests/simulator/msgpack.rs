@@ -4,9 +4,9 @@
 
 use futures_util::SinkExt;
 use serde_json::{json, Value};
-use signalr_bridge::signalr::core::msgpack::{self, MsgPackMessage};
 use signalr_bridge::simulate::race::Group;
 use signalr_bridge::simulate::SimOptions;
+use signalr_proto::core::{msgpack, Argument, Arguments, HubMessage};
 use tokio_tungstenite::tungstenite::Message;
 
 use crate::support::*;
@@ -50,7 +50,10 @@ async fn messagepack_session_subscribes_receives_positional_patches_and_closes()
     socket.send(Message::binary(second)).await.unwrap();
     let records = next_records(&mut socket).await;
     let completion = msgpack::parse_record(&records[0]).unwrap();
-    let expected = MsgPackMessage::Completion { invocation_id: "0", result: Ok(Some(&[0xc0][..])) };
+    let expected = HubMessage::Completion {
+        invocation_id: "0".into(),
+        result: Ok(Some(Argument::MsgPack(&[0xc0][..]))),
+    };
     assert_eq!(completion, expected);
     assert_eq!(
         sim.control().invocations_received(),
@@ -65,12 +68,12 @@ async fn messagepack_session_subscribes_receives_positional_patches_and_closes()
     };
     sim.control().broadcast(invocation).await;
     let records = next_records(&mut socket).await;
-    let MsgPackMessage::Invocation { invocation_id, target, arguments, .. } =
+    let HubMessage::Invocation { invocation_id, target, arguments: Arguments::MsgPack(arguments) } =
         msgpack::parse_record(&records[0]).unwrap()
     else {
         panic!("not an invocation")
     };
-    assert_eq!((invocation_id, target), (None, "ReceiveCarPatches"));
+    assert_eq!((invocation_id, target), (None, "ReceiveCarPatches".into()));
     let cars = msgpack::to_json(arguments.raw()).unwrap();
     let car = cars[0][0].as_array().expect("a car is a positional array");
     assert_eq!(car.len(), 68);
@@ -81,7 +84,7 @@ async fn messagepack_session_subscribes_receives_positional_patches_and_closes()
     let records = next_records(&mut socket).await;
     let close = msgpack::parse_record(&records[0]).unwrap();
     let expected =
-        MsgPackMessage::Close { error: Some("Simulated shutdown."), allow_reconnect: true };
+        HubMessage::Close { error: Some("Simulated shutdown.".into()), allow_reconnect: true };
     assert_eq!(close, expected);
 }
 
@@ -100,8 +103,10 @@ async fn messagepack_hub_errors_and_pings_are_binary() {
     for _ in 0..10 {
         for record in next_records(&mut socket).await {
             match msgpack::parse_record(&record).unwrap() {
-                MsgPackMessage::Ping => {}
-                MsgPackMessage::Completion { invocation_id: "5", result: Err(error) } => {
+                HubMessage::Ping => {}
+                HubMessage::Completion { invocation_id, result: Err(error) }
+                    if invocation_id == "5" =>
+                {
                     assert!(error.contains("expects 2"), "{error}");
                     saw_error = true;
                 }
@@ -115,5 +120,5 @@ async fn messagepack_hub_errors_and_pings_are_binary() {
     assert!(saw_error);
     // The keep-alive Ping follows, in its binary form.
     let records = next_records(&mut socket).await;
-    assert_eq!(msgpack::parse_record(&records[0]).unwrap(), MsgPackMessage::Ping);
+    assert_eq!(msgpack::parse_record(&records[0]).unwrap(), HubMessage::Ping);
 }

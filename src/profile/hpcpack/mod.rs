@@ -16,7 +16,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
-use super::{generic, DecodeError, Invocation, MessageContext, Normalized};
+use super::{generic, ArgumentError, DecodeError, Invocation, MessageContext, Normalized};
 use crate::config::{HpcHub, HubConfig};
 use crate::event::{Event, EventType};
 pub use reconcile::JobTracker;
@@ -221,7 +221,8 @@ fn decode<'a, T: Deserialize<'a>>(
     serde_json::from_str(arguments.get()).map_err(|source| {
         let all: Vec<&RawValue> = serde_json::from_str(arguments.get()).unwrap_or_default();
         if all.len() != expected {
-            return DecodeError::Arity { target: target.to_owned(), expected, got: all.len() };
+            let got = all.len();
+            return ArgumentError::Arity { target: target.to_owned(), expected, got }.into();
         }
         // Ids are integers and the last two (states) strings: the first that is not is the
         // culprit.
@@ -230,14 +231,12 @@ fn decode<'a, T: Deserialize<'a>>(
             false => a.get().parse::<i64>().is_ok(),
         };
         let index = all.iter().enumerate().position(|(i, a)| !fits(i, a)).unwrap_or(0);
-        DecodeError::Argument { target: target.to_owned(), index, source }
+        ArgumentError::Json { target: target.to_owned(), index, source }.into()
     })
 }
 
 fn raw(data: &StateData<'_>) -> Result<Box<RawValue>, DecodeError> {
-    serde_json::value::to_raw_value(data).map_err(|source| DecodeError::Argument {
-        target: "state change".to_owned(),
-        index: 0,
-        source,
+    serde_json::value::to_raw_value(data).map_err(|source| {
+        ArgumentError::Json { target: "state change".to_owned(), index: 0, source }.into()
     })
 }

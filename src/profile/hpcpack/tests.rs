@@ -1,7 +1,8 @@
 use serde_json::{json, Value};
+use signalr_proto::classic::frame;
 
 use super::*;
-use crate::signalr::classic::{frame, wire_id};
+use crate::signalr::classic::wire_id;
 
 fn profile(hpc: Value) -> HpcPack {
     let hub: HubConfig = serde_json::from_value(json!({
@@ -179,10 +180,16 @@ fn bad_arguments_are_errors_that_push_nothing() {
     }
     let args = RawValue::from_string(r#"[17,1,0,5,"Running"]"#.into()).unwrap();
     let error = hpc.normalize(&ctx("c", 0), None, "TaskStateChange", &args, &mut Vec::new());
-    assert!(matches!(error, Err(DecodeError::Argument { index: 3, .. })), "{error:?}");
+    assert!(
+        matches!(error, Err(DecodeError::Arguments(ArgumentError::Json { index: 3, .. }))),
+        "{error:?}"
+    );
     let args = RawValue::from_string(r#"[17,1.5,0,"Running","Queued"]"#.into()).unwrap();
     let error = hpc.normalize(&ctx("c", 0), None, "TaskStateChange", &args, &mut Vec::new());
-    assert!(matches!(error, Err(DecodeError::Argument { index: 1, .. })), "{error:?}");
+    assert!(
+        matches!(error, Err(DecodeError::Arguments(ArgumentError::Json { index: 1, .. }))),
+        "{error:?}"
+    );
 }
 
 #[test]

@@ -17,6 +17,7 @@ use super::car::{CarPatch, Str, Text};
 use super::session::{EventEntry, FlagDuration};
 use super::{to_raw, DecodeError, MessageContext, RedMist};
 use crate::event::{Event, EventType};
+use crate::profile::ArgumentError;
 
 /// Inflated payloads beyond this are refused: a hub frame is at most 1 MB, and a small gzip
 /// stream can inflate to gigabytes.
@@ -92,7 +93,7 @@ pub(super) fn normalize(
 ) -> Result<(), DecodeError> {
     let json = inflate(target, text)?;
     let json = json.as_ref();
-    let bad = |source| DecodeError::Argument { target: target.to_owned(), index: 0, source };
+    let bad = |source| ArgumentError::Json { target: target.to_owned(), index: 0, source };
     let probe: Probe = serde_json::from_str(json).map_err(bad)?;
     if probe.t.is_some_and(|t| t.0 == "patch") {
         let list: PatchList = serde_json::from_str(json).map_err(bad)?;

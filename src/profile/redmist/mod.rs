@@ -23,7 +23,10 @@ use std::sync::Arc;
 use serde::Serialize;
 use serde_json::value::RawValue;
 
-use super::{generic, Args, DecodeError, Invocation, MessageContext, Normalized, SnapshotRequest};
+use super::{
+    generic, Args, ArgumentError, DecodeError, Invocation, MessageContext, Normalized,
+    SnapshotRequest,
+};
 use crate::config::{HubConfig, Secret};
 use crate::event::{Event, EventType};
 use car::CarPatch;
@@ -282,9 +285,7 @@ impl RedMist {
 /// Event data from a decoded struct. Cannot fail for these types; mapped rather than unwrapped
 /// so that no network input can ever reach a panic.
 fn to_raw<T: Serialize>(target: &str, value: &T) -> Result<Box<RawValue>, DecodeError> {
-    serde_json::value::to_raw_value(value).map_err(|source| DecodeError::Argument {
-        target: target.to_owned(),
-        index: 0,
-        source,
+    serde_json::value::to_raw_value(value).map_err(|source| {
+        ArgumentError::Json { target: target.to_owned(), index: 0, source }.into()
     })
 }

@@ -2,16 +2,16 @@
 //! events as the JSON path, whatever the array's length.
 
 use serde_json::{json, Value};
+use signalr_proto::core::{msgpack, HubMessage};
 
 use super::tests::{ctx, data};
 use super::*;
-use crate::signalr::core::msgpack::{self, MsgPackMessage};
 
 /// Normalizes `[1, {}, nil, target, arguments, []]` with `arguments` given as JSON (arrays stay
 /// arrays: that is how positional objects look).
 fn run(target: &str, arguments: Value) -> Result<Vec<Event>, DecodeError> {
     let body = msgpack::server_invocation(target, &msgpack::json_value(&arguments));
-    let Ok(MsgPackMessage::Invocation { arguments, .. }) = msgpack::parse_record(&body) else {
+    let Ok(HubMessage::Invocation { arguments, .. }) = msgpack::parse_record(&body) else {
         panic!("not an invocation")
     };
     let rm = RedMist::from_config(
@@ -22,7 +22,7 @@ fn run(target: &str, arguments: Value) -> Result<Vec<Event>, DecodeError> {
         .unwrap(),
     );
     let mut out = Vec::new();
-    rm.normalize(&ctx(), target, Args::MsgPack(arguments), &mut out).map(|_| out)
+    rm.normalize(&ctx(), target, arguments, &mut out).map(|_| out)
 }
 
 /// A positional car of `len` items: number at 2, overall position at 20, nil elsewhere.

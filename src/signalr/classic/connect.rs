@@ -8,13 +8,13 @@ use futures_util::StreamExt;
 use tokio_tungstenite::tungstenite::Message;
 use tracing::{debug, warn};
 
-use super::frame::{self, Frame};
-use super::negotiate::{parse_negotiate, NegotiateError, Negotiation};
-use super::urls::Endpoints;
-use super::Cursor;
 use crate::profile::Profile;
 use crate::signalr::transport::{ConnectError, WsStream};
 use crate::signalr::{Hub, SessionError};
+use signalr_proto::classic::frame::{self, Frame};
+use signalr_proto::classic::negotiate::{parse_negotiate, NegotiateError, Negotiation};
+use signalr_proto::classic::urls::Endpoints;
+use signalr_proto::classic::Cursor;
 
 /// A negotiated classic connection; it outlives its WebSockets (`/reconnect` resumes it).
 pub struct Connection {

@@ -1,23 +1,19 @@
-//! The classic ASP.NET SignalR 2.x dialect (HPC Pack 2016). Pure codec: `urls`, `negotiate`,
-//! `frame`, `cursor`. Thin I/O: `connect` (negotiate, connect, /start, /reconnect, /abort),
-//! `session` (one connection's life, resumed across dropped transports), `rest` (HPC Pack REST
-//! reads for gap reconciliation).
+//! The classic ASP.NET SignalR 2.x dialect (HPC Pack 2016). The codec (URLs, negotiate answers,
+//! frames, the reconnect cursor) is `signalr_proto::classic`; the I/O is here: `connect`
+//! (negotiate, connect, /start, /reconnect, /abort), `session` (one connection's life, resumed
+//! across dropped transports), `rest` (HPC Pack REST reads for gap reconciliation).
 
 pub mod connect;
-pub mod cursor;
-pub mod frame;
 pub mod gap;
-pub mod negotiate;
 pub mod rest;
 mod rest_get;
 pub mod rest_jobs;
 pub mod session;
-pub mod urls;
 
 use std::sync::Arc;
 
 use crate::event::WireId;
-pub use cursor::Cursor;
+pub use signalr_proto::classic::Cursor;
 
 /// The wire identity of the `position`-th (0-based) item of a classic envelope's `M` array.
 ///

@@ -6,13 +6,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::StreamExt;
+use signalr_proto::classic::frame::{self, Frame, Item};
 use tokio::time::Instant;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, info, warn};
 
 use super::connect::{self, Connection};
-use super::frame::{self, Frame, Item};
 use super::gap;
 use crate::event::{Event, WireId};
 use crate::profile::hpcpack::reconcile::JobTracker;

@@ -7,13 +7,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
+use signalr_proto::core::json;
+use signalr_proto::core::protocol::Writer;
 use tokio_tungstenite::tungstenite::Message;
 
-use super::json;
 use super::negotiate;
-use super::protocol::Writer;
 use crate::config::{HubProtocol, TokenPlacement};
-use crate::signalr::transport::WsStream;
+use crate::signalr::transport::{message, WsStream};
 use crate::signalr::{Hub, SessionError};
 
 /// A connection that finished its handshake.
@@ -67,7 +67,7 @@ async fn attempt(hub: &Hub, bearer: Option<crate::config::Secret>) -> Result<Ope
         let http = &hub.transport.http;
         let route = tokio::time::timeout(
             timeout,
-            negotiate::redirect::negotiate(http, &cfg.url, token, cfg.stateful_reconnect),
+            negotiate::negotiate(http, &cfg.url, token, cfg.stateful_reconnect),
         )
         .await
         .map_err(|_| SessionError::Timeout("negotiate"))?
@@ -86,12 +86,12 @@ async fn attempt(hub: &Hub, bearer: Option<crate::config::Secret>) -> Result<Ope
     };
     let mut ws = upgrade(hub, &url, connection_token.as_deref(), token).await?;
     let writer = Writer(cfg.protocol);
-    ws.send(writer.handshake(stateful)).await.map_err(SessionError::transport)?;
+    ws.send(message(writer.handshake(stateful))).await.map_err(SessionError::transport)?;
     let leftover = tokio::time::timeout(timeout, read_handshake(&mut ws, cfg.protocol))
         .await
         .map_err(|_| SessionError::Timeout("handshake"))??;
     // Official clients ping right away: it tells the server we intend to keep pinging.
-    ws.send(writer.ping()).await.map_err(SessionError::transport)?;
+    ws.send(message(writer.ping())).await.map_err(SessionError::transport)?;
     let resume = match (stateful, connection_token) {
         (true, Some(connection_token)) => Some(Resume { url, connection_token, redirect_token }),
         _ => None,

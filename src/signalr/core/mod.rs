@@ -1,10 +1,8 @@
-//! The ASP.NET Core SignalR dialect (JSON and MessagePack hub protocols over WebSockets).
+//! ASP.NET Core SignalR connections: negotiate over HTTP, the WebSocket and handshake, one
+//! session's life, and resuming it (stateful reconnect). The protocol itself (records,
+//! handshake, sequencing) is `signalr_proto::core`.
 
 pub mod connect;
-pub mod json;
-pub mod msgpack;
 pub mod negotiate;
-pub mod protocol;
 pub mod resume;
 pub mod session;
-pub mod stateful;

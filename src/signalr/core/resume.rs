@@ -2,7 +2,7 @@
 //! connection (what was received, what was sent and not yet acknowledged, when an Ack is due)
 //! and the transport reconnect after a drop: same URL and `id`, no negotiate, no handshake,
 //! then our `Sequence` and the replay of our unacknowledged records. Numbering rules are
-//! [`super::stateful`]'s; deciding what a record means is the session's.
+//! [`signalr_proto::core::stateful`]'s; deciding what a record means is the session's.
 //!
 //! A successful reconnect is the same connection: no gap, no new subscriptions, no snapshot.
 //! When the server refuses (it forgot the connection, or its window passed), the session ends
@@ -11,15 +11,17 @@
 use std::time::Duration;
 
 use futures_util::SinkExt;
+use signalr_proto::core::protocol::Writer;
+use signalr_proto::core::stateful::{
+    Inbound, Outbound, SequenceError, Verdict, ACK_DEBOUNCE, BUFFER_BYTES,
+};
 use tokio::time::Instant;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, info, warn};
 
 use super::connect::{self, Resume};
-use super::protocol::Writer;
-use super::stateful::{Inbound, Outbound, SequenceError, Verdict, ACK_DEBOUNCE, BUFFER_BYTES};
-use crate::signalr::transport::{ConnectError, WsStream};
+use crate::signalr::transport::{message, ConnectError, WsStream};
 use crate::signalr::{Exit, Hub, SessionError};
 
 /// Transport reconnects are tried for this long: well inside the server's 15 s window
@@ -103,7 +105,7 @@ impl Stateful {
         let latest = self.inbound.latest();
         (latest > self.acked).then(|| {
             self.acked = latest;
-            writer.ack(latest)
+            message(writer.ack(latest))
         })
     }
 
@@ -128,7 +130,7 @@ impl Stateful {
         self.ack_at = None;
         let mut ws = self.transport(hub, cancel).await?;
         let first = self.outbound.first_unacked();
-        ws.feed(writer.sequence(first)).await.map_err(SessionError::transport)?;
+        ws.feed(message(writer.sequence(first))).await.map_err(SessionError::transport)?;
         let mut replayed = 0;
         for message in self.outbound.replay() {
             ws.feed(message.clone()).await.map_err(SessionError::transport)?;

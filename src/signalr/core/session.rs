@@ -16,19 +16,19 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
+use signalr_proto::core::protocol::{Pending, Writer};
 use tokio::time::Instant;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 
 use super::connect::Opened;
-use super::protocol::{Pending, Writer};
 use super::resume::Stateful;
 use crate::config::Secret;
 use crate::event::Event;
 use crate::signalr::dispatch::{self, KeepAlive};
 use crate::signalr::subscriptions::Subscriptions;
-use crate::signalr::transport::WsStream;
+use crate::signalr::transport::{self, message, WsStream};
 use crate::signalr::{snapshot, Exit, Hub, SessionError};
 use crate::telemetry::HubState;
 
@@ -144,7 +144,7 @@ impl Live<'_> {
                 ws: &mut *ws,
                 last_sent: &mut last_sent,
                 every: keepalive,
-                ping: self.writer.ping(),
+                ping: message(self.writer.ping()),
             };
             match dispatch::enqueue(hub, &mut self.events, Some(ka)).await {
                 // While we waited on a full queue we were not reading: that was not silence.
@@ -176,7 +176,7 @@ impl Live<'_> {
             }
             for (id, sub) in self.subscriptions.next(hub) {
                 let message = self.writer.invocation(id, &sub.method, &sub.arguments);
-                self.send_tracked(message);
+                self.send_tracked(transport::message(message));
             }
             if let Err(e) = flush(ws, &mut self.outgoing, &mut last_sent).await {
                 return e;
@@ -187,7 +187,7 @@ impl Live<'_> {
             let ack_at = self.stateful.as_ref().and_then(Stateful::ack_due);
             tokio::select! {
                 _ = cancel.cancelled() => {
-                    let _ = ws.send(self.writer.close()).await;
+                    let _ = ws.send(message(self.writer.close())).await;
                     let _ = ws.close(None).await;
                     return Exit::Shutdown;
                 }
@@ -195,7 +195,7 @@ impl Live<'_> {
                     return Exit::Lost(SessionError::ServerTimeout(cfg.server_timeout_secs));
                 }
                 _ = tokio::time::sleep_until(last_sent + keepalive) => {
-                    self.outgoing.push(self.writer.ping());
+                    self.outgoing.push(message(self.writer.ping()));
                 }
                 () = self.subscriptions.changed() => self.subscriptions.refresh(hub, |_| true),
                 _ = dispatch::sleep_until_some(ack_at) => {

@@ -4,11 +4,10 @@
 
 use axum::extract::ws::Message;
 use serde_json::value::RawValue;
+use signalr_proto::core::{msgpack, Arguments, HubMessage};
 
 use super::{Conn, Flow};
 use crate::config::HubProtocol;
-use crate::signalr::core::msgpack::{self, MsgPackMessage};
-use crate::signalr::core::stateful;
 use crate::simulate::frame::{self, ClientMessage};
 use crate::simulate::hub::{self, HubCall};
 use crate::simulate::state::{lock, ConnHandle};
@@ -44,28 +43,30 @@ impl Conn {
             let message = msgpack::parse_record(&body);
             if let Ok(m) = &message {
                 let sequence_id = match m {
-                    MsgPackMessage::Ack(id) | MsgPackMessage::Sequence(id) => Some(*id),
+                    HubMessage::Ack(id) | HubMessage::Sequence(id) => Some(*id),
                     _ => None,
                 };
-                match self.admit(stateful::msgpack_kind(m), sequence_id) {
+                match self.admit(m.kind(), sequence_id) {
                     Ok(true) => {}
                     Ok(false) => continue,
                     Err(()) => return self.protocol_error().await,
                 }
             }
             let flow = match message {
-                Ok(MsgPackMessage::Invocation { invocation_id, target, arguments, .. }) => {
-                    match arguments.iter().map(json_argument).collect::<Option<Vec<_>>>() {
-                        Some(json) => {
-                            let refs: Vec<&RawValue> = json.iter().map(|a| &**a).collect();
-                            let id = invocation_id.map(str::to_owned);
-                            self.on_invocation(handle, id, target, &refs).await
-                        }
-                        None => self.protocol_error().await,
+                Ok(HubMessage::Invocation {
+                    invocation_id,
+                    target,
+                    arguments: Arguments::MsgPack(arguments),
+                }) => match arguments.iter().map(json_argument).collect::<Option<Vec<_>>>() {
+                    Some(json) => {
+                        let refs: Vec<&RawValue> = json.iter().map(|a| &**a).collect();
+                        let id = invocation_id.map(|id| id.into_owned());
+                        self.on_invocation(handle, id, &target, &refs).await
                     }
-                }
-                Ok(MsgPackMessage::Ping) => self.on_message(handle, ClientMessage::Ping).await,
-                Ok(MsgPackMessage::Close { .. }) => Flow::Close,
+                    None => self.protocol_error().await,
+                },
+                Ok(HubMessage::Ping) => self.on_message(handle, ClientMessage::Ping).await,
+                Ok(HubMessage::Close { .. }) => Flow::Close,
                 Ok(_) => Flow::Continue,
                 Err(error) => {
                     tracing::debug!(%error, "Simulator got a malformed MessagePack record.");

@@ -8,12 +8,12 @@
 //! `signalr::core::stateful`, shared by both ends.
 
 use axum::extract::ws::{Message, WebSocket};
+use signalr_proto::core::stateful::{Inbound, Outbound, Verdict, BUFFER_BYTES};
+use signalr_proto::core::{json, msgpack};
 use tokio::sync::mpsc;
 
 use super::{Conn, Flow};
 use crate::config::HubProtocol;
-use crate::signalr::core::stateful::{Inbound, Outbound, Verdict, BUFFER_BYTES};
-use crate::signalr::core::{json, msgpack};
 use crate::simulate::frame::RecordBuffer;
 use crate::simulate::state::{lock, ConnHandle};
 

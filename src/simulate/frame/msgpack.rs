@@ -5,7 +5,7 @@
 
 use rmp::encode;
 
-use crate::signalr::core::msgpack::{framed, server_invocation, PING as FRAMED_PING};
+use signalr_proto::core::msgpack::{framed, server_invocation, PING as FRAMED_PING};
 
 /// The server's keep-alive record, framed.
 pub const PING: &[u8] = FRAMED_PING;
@@ -53,7 +53,8 @@ fn str(out: &mut Vec<u8>, text: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::signalr::core::msgpack::{parse_record, split_records, MsgPackMessage};
+    use signalr_proto::core::msgpack::{parse_record, split_records};
+    use signalr_proto::core::{Argument, HubMessage};
 
     fn body(framed: &[u8]) -> Vec<u8> {
         let mut pending = Vec::new();
@@ -81,13 +82,19 @@ mod tests {
         let msg = parse_record(&ok).unwrap();
         assert_eq!(
             msg,
-            MsgPackMessage::Completion { invocation_id: "7", result: Ok(Some(&[0xc0][..])) }
+            HubMessage::Completion {
+                invocation_id: "7".into(),
+                result: Ok(Some(Argument::MsgPack(&[0xc0][..])))
+            }
         );
         let err = body(&completion_error("8", "Nope."));
         let msg = parse_record(&err).unwrap();
-        assert_eq!(msg, MsgPackMessage::Completion { invocation_id: "8", result: Err("Nope.") });
+        assert_eq!(
+            msg,
+            HubMessage::Completion { invocation_id: "8".into(), result: Err("Nope.".into()) }
+        );
         let close = body(&close_record(Some("Bye."), true));
         let msg = parse_record(&close).unwrap();
-        assert_eq!(msg, MsgPackMessage::Close { error: Some("Bye."), allow_reconnect: true });
+        assert_eq!(msg, HubMessage::Close { error: Some("Bye.".into()), allow_reconnect: true });
     }
 }

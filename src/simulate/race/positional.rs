@@ -7,7 +7,7 @@
 
 use serde_json::{Map, Value};
 
-use crate::signalr::core::msgpack;
+use signalr_proto::core::msgpack;
 
 /// `CarPosition` / `CarPositionPatch` keys 0-67 (protocols.md §5.4): (C# name, short JSON name).
 pub const CAR_POSITION_KEYS: [(&str, &str); 68] = [

@@ -8,35 +8,15 @@ use tracing::debug;
 use super::Live;
 use crate::event::WireId;
 use crate::profile::Args;
-use crate::signalr::core::json::{self, CoreMessage};
-use crate::signalr::core::msgpack::{self, MsgPackMessage};
-use crate::signalr::core::protocol::Pending;
-use crate::signalr::core::stateful;
 use crate::signalr::subscriptions::Settled;
+use crate::signalr::transport::message;
 use crate::signalr::{dispatch, Exit, SessionError};
+use signalr_proto::core::{json, msgpack, HubMessage, Pending, RecordError};
 
 /// One WebSocket data frame's payload.
 pub(super) enum Data<'d> {
     Text(&'d str),
     Binary(&'d [u8]),
-}
-
-/// The message type of a record that failed to decode, as far as it can be told; an
-/// unreadable one counts as trackable, since only those carry payloads large enough to break.
-fn json_error_kind(error: &json::RecordError) -> u64 {
-    match error {
-        json::RecordError::Missing { kind, .. } => *kind,
-        json::RecordError::ResultAndError => 3,
-        _ => 1,
-    }
-}
-
-fn msgpack_error_kind(error: &msgpack::RecordError) -> u64 {
-    match error {
-        msgpack::RecordError::TooFewItems { kind, .. } => *kind,
-        msgpack::RecordError::ResultKind(_) => 3,
-        msgpack::RecordError::Value(_) => 1,
-    }
 }
 
 impl Live<'_> {
@@ -55,7 +35,8 @@ impl Live<'_> {
         let hub = self.hub;
         match (pending, data) {
             (Pending::Json(pending), Data::Text(text)) => {
-                if !json::split_records(pending, text, |record| self.json_record(record)) {
+                let each = |record: &str| self.record(json::parse_record(record));
+                if !json::split_records(pending, text, each) {
                     let too_large = "record without separator exceeds the limit";
                     hub.metrics.decode_error(&hub.name, "record_too_large", &too_large);
                 }
@@ -69,7 +50,8 @@ impl Live<'_> {
                 hub.metrics.decode_error(&hub.name, "text_frame", &error);
             }
             (Pending::MsgPack(pending), Data::Binary(data)) => {
-                if let Err(e) = msgpack::split_records(pending, data, |r| self.msgpack_record(r)) {
+                let each = |record: &[u8]| self.record(msgpack::parse_record(record));
+                if let Err(e) = msgpack::split_records(pending, data, each) {
                     // The stream cannot be resynchronised after a bad length: reconnect.
                     hub.metrics.decode_error(&hub.name, "msgpack_framing", &e);
                     self.exit = Some(Exit::Lost(SessionError::Transport(e.to_string())));
@@ -88,65 +70,35 @@ impl Live<'_> {
         }
     }
 
-    fn json_record(&mut self, text: &str) {
+    /// One decoded record, from either hub protocol.
+    fn record(&mut self, message: Result<HubMessage<'_>, RecordError>) {
         let hub = self.hub;
-        let message = match json::parse_record(text) {
+        let message = match message {
             Ok(m) => m,
             Err(e) => {
-                self.admit(json_error_kind(&e));
+                self.admit(e.kind());
                 return hub.metrics.decode_error(&hub.name, e.reason(), &e);
             }
         };
-        if let CoreMessage::Sequence(first) = message {
+        if let HubMessage::Sequence(first) = message {
             return self.sequence(first);
         }
-        let Some(position) = self.admit(stateful::json_kind(&message)) else { return };
+        let Some(position) = self.admit(message.kind()) else { return };
         match message {
-            CoreMessage::Invocation { invocation_id, target, arguments } => {
-                let id = invocation_id.as_deref();
-                self.invocation(position, id, &target, Args::Json(arguments))
+            HubMessage::Invocation { invocation_id, target, arguments } => {
+                self.invocation(position, invocation_id.as_deref(), &target, arguments)
             }
-            CoreMessage::Completion { invocation_id, result } => {
+            HubMessage::Completion { invocation_id, result } => {
                 let outcome = result.map(|_| ()).map_err(|e| e.into_owned());
                 self.completion(&invocation_id, outcome);
             }
-            CoreMessage::Close { error, allow_reconnect } => {
+            HubMessage::Close { error, allow_reconnect } => {
                 self.exit =
                     Some(Exit::Closed { allow_reconnect, error: error.map(|e| e.into_owned()) });
             }
-            CoreMessage::Ping | CoreMessage::StreamItem { .. } | CoreMessage::Sequence(_) => {}
-            CoreMessage::Ack(id) => self.ack(id),
-            CoreMessage::Unknown(kind) => self.unknown(kind),
-        }
-    }
-
-    fn msgpack_record(&mut self, body: &[u8]) {
-        let hub = self.hub;
-        let message = match msgpack::parse_record(body) {
-            Ok(m) => m,
-            Err(e) => {
-                self.admit(msgpack_error_kind(&e));
-                return hub.metrics.decode_error(&hub.name, e.reason(), &e);
-            }
-        };
-        if let MsgPackMessage::Sequence(first) = message {
-            return self.sequence(first);
-        }
-        let Some(position) = self.admit(stateful::msgpack_kind(&message)) else { return };
-        match message {
-            MsgPackMessage::Invocation { invocation_id, target, arguments, .. } => {
-                self.invocation(position, invocation_id, target, Args::MsgPack(arguments))
-            }
-            MsgPackMessage::Completion { invocation_id, result } => {
-                self.completion(invocation_id, result.map(|_| ()).map_err(str::to_owned));
-            }
-            MsgPackMessage::Close { error, allow_reconnect } => {
-                self.exit = Some(Exit::Closed { allow_reconnect, error: error.map(str::to_owned) });
-            }
-            MsgPackMessage::Ping | MsgPackMessage::StreamItem { .. } => {}
-            MsgPackMessage::Sequence(_) => {}
-            MsgPackMessage::Ack(id) => self.ack(id),
-            MsgPackMessage::Unknown(kind) => self.unknown(kind),
+            HubMessage::Ping | HubMessage::StreamItem { .. } | HubMessage::Sequence(_) => {}
+            HubMessage::Ack(id) => self.ack(id),
+            HubMessage::Unknown(kind) => self.unknown(kind),
         }
     }
 
@@ -164,7 +116,7 @@ impl Live<'_> {
         }
         if let Some(id) = invocation_id {
             let answer = self.writer.no_result_completion(id);
-            self.send_tracked(answer);
+            self.send_tracked(message(answer));
         }
     }
 

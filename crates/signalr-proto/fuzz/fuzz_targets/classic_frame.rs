@@ -8,9 +8,9 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use signalr_bridge::signalr::classic::frame::{self, Frame, Item};
-use signalr_bridge::signalr::classic::urls::Endpoints;
-use signalr_bridge::signalr::classic::Cursor;
+use signalr_proto::classic::frame::{self, Frame, Item};
+use signalr_proto::classic::urls::Endpoints;
+use signalr_proto::classic::Cursor;
 
 fuzz_target!(|data: &[u8]| {
     let text = String::from_utf8_lossy(data);

@@ -1,11 +1,10 @@
 //! The ASP.NET Core SignalR MessagePack hub protocol: VarInt length-prefixed records across
-//! binary WebSocket frames, decoded into [`MsgPackMessage`]s that borrow from the frame
-//! (arguments stay raw MessagePack bytes), and encoders for what the client sends. Pure: no I/O.
-//! The handshake stays JSON (see [`split_handshake`]).
-//!
-//! A sibling of `json::CoreMessage` rather than a reuse: that enum carries `&RawValue` JSON text
-//! and JSON-unescaped `Cow` strings, while here strings borrow straight from the frame and each
-//! argument is a MessagePack value a profile decodes positionally.
+//! binary WebSocket frames, decoded into the same [`HubMessage`]s as JSON records, borrowing
+//! from the frame (strings as they are, arguments as raw MessagePack a profile decodes
+//! positionally), and encoders for what the client sends. Pure: no I/O. The handshake stays
+//! JSON (see [`split_handshake`]).
+
+use std::borrow::Cow;
 
 pub mod de;
 mod encode;
@@ -19,38 +18,15 @@ pub use value::{to_json, ValueError};
 
 use value::Cursor;
 
+use super::arguments::{Argument, Arguments as Args};
+use super::message::{HubMessage, RecordError};
+
 /// Largest record accepted; its prefix is checked before the body arrives, so a broken or
 /// hostile peer cannot make the buffer grow past this.
 pub const MAX_RECORD_BYTES: usize = 16 * 1024 * 1024;
 
 /// The handshake response is JSON ended by this separator, even under MessagePack.
 const RS: u8 = 0x1e;
-
-/// One decoded record.
-#[derive(Debug, PartialEq)]
-pub enum MsgPackMessage<'a> {
-    /// Type 1. Without an id (nil or empty) the callee must not answer.
-    Invocation {
-        invocation_id: Option<&'a str>,
-        target: &'a str,
-        headers: Vec<(&'a str, &'a str)>,
-        arguments: Arguments<'a>,
-    },
-    /// Type 2.
-    StreamItem { invocation_id: &'a str },
-    /// Type 3: `Ok(None)` is a void result, `Ok(Some(raw))` a value, `Err` the error text.
-    Completion { invocation_id: &'a str, result: Result<Option<&'a [u8]>, &'a str> },
-    /// Type 6.
-    Ping,
-    /// Type 7.
-    Close { error: Option<&'a str>, allow_reconnect: bool },
-    /// Type 8 (stateful reconnect).
-    Ack(u64),
-    /// Type 9 (stateful reconnect).
-    Sequence(u64),
-    /// A type this client does not know: ignored, as the spec asks.
-    Unknown(u64),
-}
 
 /// The arguments array of an Invocation, checked to hold `len` whole values, kept raw.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -82,31 +58,9 @@ impl<'a> Arguments<'a> {
     }
 }
 
-/// A record that is not valid under the protocol.
-#[derive(Debug, PartialEq, thiserror::Error)]
-pub enum RecordError {
-    #[error(transparent)]
-    Value(#[from] ValueError),
-    #[error("message type {kind} has {items} items, too few")]
-    TooFewItems { kind: u64, items: u32 },
-    #[error("completion has unknown result kind {0}")]
-    ResultKind(u64),
-}
-
-impl RecordError {
-    /// A bounded label for the decode-errors metric.
-    pub fn reason(&self) -> &'static str {
-        match self {
-            RecordError::Value(_) => "msgpack",
-            RecordError::TooFewItems { .. } => "too_few_items",
-            RecordError::ResultKind(_) => "result_kind",
-        }
-    }
-}
-
 /// Decodes one record body (without its length prefix). Items past the ones this protocol
 /// version defines are ignored, as are bytes after the array: future versions may add them.
-pub fn parse_record(body: &[u8]) -> Result<MsgPackMessage<'_>, RecordError> {
+pub fn parse_record(body: &[u8]) -> Result<HubMessage<'_>, RecordError> {
     let mut cur = Cursor::new(body);
     let items = cur.array_len()?;
     if items == 0 {
@@ -125,40 +79,37 @@ pub fn parse_record(body: &[u8]) -> Result<MsgPackMessage<'_>, RecordError> {
         2 => {
             need(4)?;
             skip_headers(&mut cur)?;
-            MsgPackMessage::StreamItem { invocation_id: cur.str()? }
+            HubMessage::StreamItem { invocation_id: Cow::Borrowed(cur.str()?) }
         }
         3 => {
             need(4)?;
             parse_completion(&mut cur, items)?
         }
-        6 => MsgPackMessage::Ping,
+        6 => HubMessage::Ping,
         7 => {
             need(2)?;
-            let error = cur.opt_str()?;
+            let error = cur.opt_str()?.map(Cow::Borrowed);
             let allow_reconnect = if items >= 3 { cur.bool()? } else { false };
-            MsgPackMessage::Close { error, allow_reconnect }
+            HubMessage::Close { error, allow_reconnect }
         }
         8 => {
             need(2)?;
-            MsgPackMessage::Ack(cur.uint()?)
+            HubMessage::Ack(cur.uint()?)
         }
         9 => {
             need(2)?;
-            MsgPackMessage::Sequence(cur.uint()?)
+            HubMessage::Sequence(cur.uint()?)
         }
-        other => MsgPackMessage::Unknown(other),
+        other => HubMessage::Unknown(other),
     })
 }
 
 /// `[1, Headers, InvocationId|nil, Target, [Args], [StreamIds]?]`.
-fn parse_invocation<'a>(
-    cur: &mut Cursor<'a>,
-    items: u32,
-) -> Result<MsgPackMessage<'a>, RecordError> {
-    let headers = read_headers(cur)?;
+fn parse_invocation<'a>(cur: &mut Cursor<'a>, items: u32) -> Result<HubMessage<'a>, RecordError> {
+    skip_headers(cur)?;
     // The .NET reader treats an empty id like nil: no answer expected.
-    let invocation_id = cur.opt_str()?.filter(|id| !id.is_empty());
-    let target = cur.str()?;
+    let invocation_id = cur.opt_str()?.filter(|id| !id.is_empty()).map(Cow::Borrowed);
+    let target = Cow::Borrowed(cur.str()?);
     let raw = cur.rest();
     let len = cur.array_len()?;
     for _ in 0..len {
@@ -169,16 +120,13 @@ fn parse_invocation<'a>(
         // Stream ids only matter to a server; checked whole so a cut record is not accepted.
         cur.skip()?;
     }
-    Ok(MsgPackMessage::Invocation { invocation_id, target, headers, arguments })
+    Ok(HubMessage::Invocation { invocation_id, target, arguments: Args::MsgPack(arguments) })
 }
 
 /// `[3, Headers, InvocationId, ResultKind, Result?]`: 1 = error string, 2 = void, 3 = value.
-fn parse_completion<'a>(
-    cur: &mut Cursor<'a>,
-    items: u32,
-) -> Result<MsgPackMessage<'a>, RecordError> {
+fn parse_completion<'a>(cur: &mut Cursor<'a>, items: u32) -> Result<HubMessage<'a>, RecordError> {
     skip_headers(cur)?;
-    let invocation_id = cur.str()?;
+    let invocation_id = Cow::Borrowed(cur.str()?);
     let result_kind = cur.uint()?;
     let with_result = || match items >= 5 {
         true => Ok(()),
@@ -187,30 +135,19 @@ fn parse_completion<'a>(
     let result = match result_kind {
         1 => {
             with_result()?;
-            Err(cur.str()?)
+            Err(Cow::Borrowed(cur.str()?))
         }
         2 => Ok(None),
         3 => {
             with_result()?;
-            Ok(Some(cur.skip()?))
+            Ok(Some(Argument::MsgPack(cur.skip()?)))
         }
         other => return Err(RecordError::ResultKind(other)),
     };
-    Ok(MsgPackMessage::Completion { invocation_id, result })
+    Ok(HubMessage::Completion { invocation_id, result })
 }
 
-/// Headers are a string→string map; unknown ones are the caller's to ignore.
-fn read_headers<'a>(cur: &mut Cursor<'a>) -> Result<Vec<(&'a str, &'a str)>, ValueError> {
-    let len = cur.map_len()?;
-    // Capacity from the data actually read, not the claimed length: a lying prefix must not
-    // make us allocate.
-    let mut headers = Vec::new();
-    for _ in 0..len {
-        headers.push((cur.str()?, cur.str()?));
-    }
-    Ok(headers)
-}
-
+/// Headers are a string→string map; checked, not kept: nothing downstream reads them.
 fn skip_headers(cur: &mut Cursor<'_>) -> Result<(), ValueError> {
     let len = cur.map_len()?;
     for _ in 0..len {

@@ -12,9 +12,6 @@
 use std::collections::VecDeque;
 use std::time::Duration;
 
-use super::json::CoreMessage;
-use super::msgpack::MsgPackMessage;
-
 /// Replay buffer size of the official clients and of the server
 /// (`StatefulReconnectBufferSize`).
 pub const BUFFER_BYTES: usize = 100_000;
@@ -25,34 +22,6 @@ pub const ACK_DEBOUNCE: Duration = Duration::from_secs(1);
 /// Whether a message type is numbered for stateful reconnect.
 pub fn is_trackable(kind: u64) -> bool {
     (1..=5).contains(&kind)
-}
-
-/// The message type of a decoded JSON record.
-pub fn json_kind(message: &CoreMessage<'_>) -> u64 {
-    match message {
-        CoreMessage::Invocation { .. } => 1,
-        CoreMessage::StreamItem { .. } => 2,
-        CoreMessage::Completion { .. } => 3,
-        CoreMessage::Ping => 6,
-        CoreMessage::Close { .. } => 7,
-        CoreMessage::Ack(_) => 8,
-        CoreMessage::Sequence(_) => 9,
-        CoreMessage::Unknown(kind) => *kind,
-    }
-}
-
-/// The message type of a decoded MessagePack record.
-pub fn msgpack_kind(message: &MsgPackMessage<'_>) -> u64 {
-    match message {
-        MsgPackMessage::Invocation { .. } => 1,
-        MsgPackMessage::StreamItem { .. } => 2,
-        MsgPackMessage::Completion { .. } => 3,
-        MsgPackMessage::Ping => 6,
-        MsgPackMessage::Close { .. } => 7,
-        MsgPackMessage::Ack(_) => 8,
-        MsgPackMessage::Sequence(_) => 9,
-        MsgPackMessage::Unknown(kind) => *kind,
-    }
 }
 
 /// The peer's `Sequence` cannot be honoured: it claims records we never received.

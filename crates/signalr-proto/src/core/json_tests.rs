@@ -39,9 +39,13 @@ fn vector_4_handshake_glued_to_first_record() {
     assert_eq!(got.len(), 2);
     assert_eq!(parse_handshake_response(&got[0]), Ok(()));
     match parse_record(&got[1]).unwrap() {
-        CoreMessage::Invocation { invocation_id: None, target, arguments } => {
+        HubMessage::Invocation {
+            invocation_id: None,
+            target,
+            arguments: Arguments::Json(args),
+        } => {
             assert_eq!(target, "ReceiveReset");
-            assert_eq!(arguments.get(), "[]");
+            assert_eq!(args.get(), "[]");
         }
         other => panic!("{other:?}"),
     }
@@ -51,16 +55,16 @@ fn vector_4_handshake_glued_to_first_record() {
 fn vector_5_and_13_non_blocking_invocation_with_headers() {
     let m = parse_record(r#"{"type":1,"target":"Send","arguments":[42,"Test Message"]}"#).unwrap();
     assert!(
-        matches!(m, CoreMessage::Invocation { invocation_id: None, ref target, .. } if target == "Send")
+        matches!(m, HubMessage::Invocation { invocation_id: None, ref target, .. } if target == "Send")
     );
     let m = parse_record(
         r#"{"type":1,"headers":{"Foo":"Bar"},"invocationId":"123","target":"Send","arguments":[42,"Test Message"]}"#,
     )
     .unwrap();
     match m {
-        CoreMessage::Invocation { invocation_id, arguments, .. } => {
+        HubMessage::Invocation { invocation_id, arguments: Arguments::Json(args), .. } => {
             assert_eq!(invocation_id.as_deref(), Some("123"));
-            assert_eq!(arguments.get(), r#"[42,"Test Message"]"#);
+            assert_eq!(args.get(), r#"[42,"Test Message"]"#);
         }
         other => panic!("{other:?}"),
     }
@@ -80,7 +84,7 @@ fn vector_6_client_invocation_encoding() {
 #[test]
 fn vector_7_and_8_completions() {
     match parse_record(r#"{"type":3,"invocationId":"123","result":42}"#).unwrap() {
-        CoreMessage::Completion { invocation_id, result: Ok(Some(r)) } => {
+        HubMessage::Completion { invocation_id, result: Ok(Some(Argument::Json(r))) } => {
             assert_eq!(invocation_id, "123");
             assert_eq!(r.get(), "42");
         }
@@ -88,10 +92,10 @@ fn vector_7_and_8_completions() {
     }
     assert!(matches!(
         parse_record(r#"{"type":3,"invocationId":"123"}"#).unwrap(),
-        CoreMessage::Completion { result: Ok(None), .. }
+        HubMessage::Completion { result: Ok(None), .. }
     ));
     match parse_record(r#"{"type":3,"invocationId":"123","error":"It didn't work!"}"#).unwrap() {
-        CoreMessage::Completion { result: Err(e), .. } => assert_eq!(e, "It didn't work!"),
+        HubMessage::Completion { result: Err(e), .. } => assert_eq!(e, "It didn't work!"),
         other => panic!("{other:?}"),
     }
 }
@@ -106,39 +110,39 @@ fn vector_9_result_and_error_is_a_protocol_error() {
 
 #[test]
 fn vector_10_to_12_ping_close_ack_sequence() {
-    assert!(matches!(parse_record(r#"{"type":6}"#).unwrap(), CoreMessage::Ping));
+    assert!(matches!(parse_record(r#"{"type":6}"#).unwrap(), HubMessage::Ping));
     match parse_record(
         r#"{"type":7,"error":"Connection closed with an error!","allowReconnect":true}"#,
     )
     .unwrap()
     {
-        CoreMessage::Close { error: Some(e), allow_reconnect: true } => {
+        HubMessage::Close { error: Some(e), allow_reconnect: true } => {
             assert_eq!(e, "Connection closed with an error!")
         }
         other => panic!("{other:?}"),
     }
     assert!(matches!(
         parse_record(r#"{"type":7}"#).unwrap(),
-        CoreMessage::Close { error: None, allow_reconnect: false }
+        HubMessage::Close { error: None, allow_reconnect: false }
     ));
     assert!(matches!(
         parse_record(r#"{"type":8,"sequenceId":1394}"#).unwrap(),
-        CoreMessage::Ack(1394)
+        HubMessage::Ack(1394)
     ));
     assert!(matches!(
         parse_record(r#"{"type":9,"sequenceId":1234}"#).unwrap(),
-        CoreMessage::Sequence(1234)
+        HubMessage::Sequence(1234)
     ));
     // Vector 12 is also what the client writes, separator included.
     assert_eq!(ack(1394), "{\"type\":8,\"sequenceId\":1394}\u{1e}");
     assert_eq!(sequence(1234), "{\"type\":9,\"sequenceId\":1234}\u{1e}");
     let text = sequence(7);
-    assert!(matches!(parse_record(&text[..text.len() - 1]).unwrap(), CoreMessage::Sequence(7)));
+    assert!(matches!(parse_record(&text[..text.len() - 1]).unwrap(), HubMessage::Sequence(7)));
 }
 
 #[test]
 fn vector_14_unknown_type_is_not_an_error() {
-    assert!(matches!(parse_record(r#"{"type":99}"#).unwrap(), CoreMessage::Unknown(99)));
+    assert!(matches!(parse_record(r#"{"type":99}"#).unwrap(), HubMessage::Unknown(99)));
 }
 
 #[test]
@@ -156,9 +160,9 @@ fn bad_records_are_errors_with_reasons() {
 #[test]
 fn escaped_strings_decode() {
     match parse_record(r#"{"type":1,"target":"Re\u0063eive","arguments":["a\"b"]}"#).unwrap() {
-        CoreMessage::Invocation { target, arguments, .. } => {
+        HubMessage::Invocation { target, arguments: Arguments::Json(args), .. } => {
             assert_eq!(target, "Receive");
-            assert_eq!(arguments.get(), r#"["a\"b"]"#);
+            assert_eq!(args.get(), r#"["a\"b"]"#);
         }
         other => panic!("{other:?}"),
     }
@@ -180,7 +184,7 @@ fn split_records_refuses_endless_partial_record() {
 
 #[test]
 fn ping_and_close_constants_are_framed() {
-    assert!(matches!(parse_record(PING.trim_end_matches('\u{1e}')).unwrap(), CoreMessage::Ping));
+    assert!(matches!(parse_record(PING.trim_end_matches('\u{1e}')).unwrap(), HubMessage::Ping));
     assert!(CLOSE.ends_with('\u{1e}'));
     let v: serde_json::Value =
         serde_json::from_str(no_result_completion("7").trim_end_matches('\u{1e}')).unwrap();

@@ -1,5 +1,5 @@
 use super::*;
-use crate::signalr::classic::Cursor;
+use crate::classic::Cursor;
 
 fn envelope(text: &str) -> Envelope<'_> {
     match parse_frame(text).unwrap() {

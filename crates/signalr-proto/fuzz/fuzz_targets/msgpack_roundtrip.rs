@@ -7,7 +7,7 @@
 
 use libfuzzer_sys::fuzz_target;
 use serde_json::Value;
-use signalr_bridge::signalr::core::msgpack::{self, MsgPackMessage};
+use signalr_proto::core::{msgpack, Arguments, HubMessage};
 
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else { return };
@@ -20,13 +20,12 @@ fuzz_target!(|data: &[u8]| {
 
     let body = one_record(&msgpack::invocation(number, target, &args));
     let message = msgpack::parse_record(&body).expect("an encoded invocation decodes");
-    let MsgPackMessage::Invocation { invocation_id, target: t, headers, arguments } = message
-    else {
+    let HubMessage::Invocation { invocation_id, target: t, arguments } = &message else {
         panic!("an encoded invocation decoded as {message:?}");
     };
-    assert_eq!(invocation_id, Some(number.to_string().as_str()));
+    let Arguments::MsgPack(arguments) = arguments else { panic!("MessagePack arguments") };
+    assert_eq!(invocation_id.as_deref(), Some(number.to_string().as_str()));
     assert_eq!(t, target);
-    assert!(headers.is_empty());
     assert_eq!(arguments.len(), args.len());
     for (raw, original) in arguments.iter().zip(&args) {
         let back = msgpack::to_json(raw).expect("an encoded argument converts");
@@ -35,7 +34,7 @@ fuzz_target!(|data: &[u8]| {
 
     let body = one_record(&msgpack::no_result_completion(id));
     match msgpack::parse_record(&body) {
-        Ok(MsgPackMessage::Completion { invocation_id, result: Err(_) }) => {
+        Ok(HubMessage::Completion { invocation_id, result: Err(_) }) => {
             assert_eq!(invocation_id, id)
         }
         other => panic!("an encoded completion decoded as {other:?}"),

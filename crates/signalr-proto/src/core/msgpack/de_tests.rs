@@ -8,7 +8,7 @@ use serde::Deserialize;
 use super::*;
 
 fn to_json_value(raw: &[u8]) -> serde_json::Value {
-    crate::signalr::core::msgpack::to_json(raw).unwrap()
+    crate::core::msgpack::to_json(raw).unwrap()
 }
 
 fn hex(text: &str) -> Vec<u8> {

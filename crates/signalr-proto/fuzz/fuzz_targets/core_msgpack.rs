@@ -10,9 +10,10 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use signalr_bridge::signalr::core::msgpack::value::Cursor;
-use signalr_bridge::signalr::core::msgpack::{self, FrameError, MsgPackMessage};
-use signalr_bridge_fuzz::pieces;
+use signalr_proto::core::msgpack::value::Cursor;
+use signalr_proto::core::msgpack::{self, FrameError};
+use signalr_proto::core::{Argument, Arguments, HubMessage};
+use signalr_proto_fuzz::pieces;
 
 fuzz_target!(|data: &[u8]| {
     let Some((&size, rest)) = data.split_first() else { return };
@@ -57,10 +58,11 @@ fn records(frames: &[&[u8]]) -> (Vec<Vec<u8>>, Result<(), FrameError>) {
     (out, Ok(()))
 }
 
-fn check(message: &MsgPackMessage<'_>) {
+fn check(message: &HubMessage<'_>) {
     match message {
-        MsgPackMessage::Invocation { invocation_id, arguments, .. } => {
-            assert!(invocation_id.is_none_or(|id| !id.is_empty()));
+        HubMessage::Invocation { invocation_id, arguments, .. } => {
+            assert!(invocation_id.as_ref().is_none_or(|id| !id.is_empty()));
+            let Arguments::MsgPack(arguments) = arguments else { panic!("MessagePack arguments") };
             let each: Vec<&[u8]> = arguments.iter().collect();
             assert_eq!(each.len(), arguments.len(), "arguments iterate to their count");
             assert_eq!(arguments.is_empty(), each.is_empty());
@@ -70,7 +72,8 @@ fn check(message: &MsgPackMessage<'_>) {
                 value(argument);
             }
         }
-        MsgPackMessage::Completion { result: Ok(Some(raw)), .. } => value(raw),
+        HubMessage::Completion { result: Ok(Some(Argument::MsgPack(raw))), .. } => value(raw),
+        HubMessage::Completion { result: Ok(Some(other)), .. } => panic!("{other:?}"),
         _ => {}
     }
 }

@@ -10,6 +10,7 @@ use axum::{Json, Router};
 use serde_json::{json, Value};
 
 use super::*;
+use crate::config::Secret;
 
 /// What the endpoint does with hop `n` (from the `hop` query parameter, 0 when absent).
 #[derive(Clone, Copy)]

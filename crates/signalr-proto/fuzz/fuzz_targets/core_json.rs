@@ -9,8 +9,9 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use signalr_bridge::signalr::core::json::{self, CoreMessage, RS};
-use signalr_bridge_fuzz::text_pieces;
+use signalr_proto::core::json::{self, RS};
+use signalr_proto::core::{Argument, Arguments, HubMessage};
+use signalr_proto_fuzz::text_pieces;
 
 fuzz_target!(|data: &[u8]| {
     let Some((&size, rest)) = data.split_first() else { return };
@@ -43,14 +44,16 @@ fn records(frames: &[&str]) -> Vec<String> {
     out
 }
 
-fn check(message: &CoreMessage<'_>) {
+fn check(message: &HubMessage<'_>) {
     match message {
-        CoreMessage::Invocation { invocation_id, target, arguments } => {
+        HubMessage::Invocation { invocation_id, target, arguments } => {
+            let Arguments::Json(arguments) = arguments else { panic!("JSON gives JSON arguments") };
             assert!(arguments.get().trim_start().starts_with('['));
             assert!(invocation_id.as_ref().is_none_or(|id| !id.is_empty()));
             roundtrip(target, arguments.get());
         }
-        CoreMessage::Completion { result: Ok(Some(raw)), .. } => {
+        HubMessage::Completion { result: Ok(Some(raw)), .. } => {
+            let Argument::Json(raw) = raw else { panic!("JSON gives a JSON result") };
             let _: serde_json::Value = serde_json::from_str(raw.get()).expect("raw is JSON");
         }
         _ => {}
@@ -64,7 +67,7 @@ fn roundtrip(target: &str, arguments: &str) {
     let back = records(&[&sent]);
     assert_eq!(back.len(), 1, "one encoded invocation is one record");
     match json::parse_record(&back[0]) {
-        Ok(CoreMessage::Invocation { invocation_id, target: t, arguments: a }) => {
+        Ok(HubMessage::Invocation { invocation_id, target: t, arguments: Arguments::Json(a) }) => {
             assert_eq!(invocation_id.as_deref(), Some("42"));
             assert_eq!(t, target);
             let a: Vec<serde_json::Value> = serde_json::from_str(a.get()).expect("array");

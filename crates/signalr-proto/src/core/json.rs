@@ -1,5 +1,5 @@
 //! The ASP.NET Core SignalR JSON hub protocol: `0x1E`-terminated records, decoded into
-//! [`CoreMessage`]s that borrow from the frame (arguments stay raw JSON), and encoders for what
+//! [`HubMessage`]s that borrow from the frame (arguments stay raw JSON), and encoders for what
 //! the client sends. Pure: no I/O.
 
 use std::borrow::Cow;
@@ -7,65 +7,15 @@ use std::borrow::Cow;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
+use super::arguments::{Argument, Arguments};
+use super::message::{HubMessage, RecordError};
+
 /// The record separator that ends every JSON record, the handshake included.
 pub const RS: u8 = 0x1e;
 
 /// Largest record accepted while waiting for its separator; a peer that sends more without
 /// one is broken or hostile.
 pub const MAX_PENDING_BYTES: usize = 16 * 1024 * 1024;
-
-/// One decoded record.
-#[derive(Debug)]
-pub enum CoreMessage<'a> {
-    /// Type 1. Without an id the callee must not answer.
-    Invocation {
-        invocation_id: Option<Cow<'a, str>>,
-        target: Cow<'a, str>,
-        arguments: &'a RawValue,
-    },
-    /// Type 2.
-    StreamItem { invocation_id: Cow<'a, str> },
-    /// Type 3: `Ok(None)` is a void result.
-    Completion { invocation_id: Cow<'a, str>, result: Result<Option<&'a RawValue>, Cow<'a, str>> },
-    /// Type 6.
-    Ping,
-    /// Type 7.
-    Close { error: Option<Cow<'a, str>>, allow_reconnect: bool },
-    /// Type 8 (stateful reconnect).
-    Ack(u64),
-    /// Type 9 (stateful reconnect).
-    Sequence(u64),
-    /// A type this client does not know: ignored, as the spec asks.
-    Unknown(u64),
-}
-
-/// A record that is not valid under the protocol.
-#[derive(Debug, thiserror::Error)]
-pub enum RecordError {
-    #[error("not a JSON object: {0}")]
-    Json(#[from] serde_json::Error),
-    #[error("record has no `type`")]
-    NoType,
-    #[error("message type {kind} lacks `{field}`")]
-    Missing { kind: u64, field: &'static str },
-    #[error("completion has both `result` and `error`")]
-    ResultAndError,
-    #[error("`arguments` is not an array")]
-    ArgumentsNotArray,
-}
-
-impl RecordError {
-    /// A bounded label for the decode-errors metric.
-    pub fn reason(&self) -> &'static str {
-        match self {
-            RecordError::Json(e) => crate::signalr::json_error_reason(e),
-            RecordError::NoType => "no_type",
-            RecordError::Missing { .. } => "missing_field",
-            RecordError::ResultAndError => "result_and_error",
-            RecordError::ArgumentsNotArray => "arguments_not_array",
-        }
-    }
-}
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -87,7 +37,7 @@ struct Record<'a> {
 }
 
 /// Decodes one record (without its separator).
-pub fn parse_record(text: &str) -> Result<CoreMessage<'_>, RecordError> {
+pub fn parse_record(text: &str) -> Result<HubMessage<'_>, RecordError> {
     let r: Record<'_> = serde_json::from_str(text)?;
     let kind = r.kind.ok_or(RecordError::NoType)?;
     let missing = |field| RecordError::Missing { kind, field };
@@ -99,13 +49,13 @@ pub fn parse_record(text: &str) -> Result<CoreMessage<'_>, RecordError> {
             }
             // An empty id means "none", as in the MessagePack protocol.
             let invocation_id = r.invocation_id.filter(|id| !id.is_empty());
-            CoreMessage::Invocation {
+            HubMessage::Invocation {
                 invocation_id,
                 target: r.target.ok_or(missing("target"))?,
-                arguments,
+                arguments: Arguments::Json(arguments),
             }
         }
-        2 => CoreMessage::StreamItem {
+        2 => HubMessage::StreamItem {
             invocation_id: r.invocation_id.ok_or(missing("invocationId"))?,
         },
         3 => {
@@ -113,18 +63,18 @@ pub fn parse_record(text: &str) -> Result<CoreMessage<'_>, RecordError> {
             let result = match (r.result, r.error) {
                 (Some(_), Some(_)) => return Err(RecordError::ResultAndError),
                 (_, Some(error)) => Err(error),
-                (result, None) => Ok(result),
+                (result, None) => Ok(result.map(Argument::Json)),
             };
-            CoreMessage::Completion { invocation_id, result }
+            HubMessage::Completion { invocation_id, result }
         }
-        6 => CoreMessage::Ping,
-        7 => CoreMessage::Close {
+        6 => HubMessage::Ping,
+        7 => HubMessage::Close {
             error: r.error,
             allow_reconnect: r.allow_reconnect.unwrap_or(false),
         },
-        8 => CoreMessage::Ack(r.sequence_id.ok_or(missing("sequenceId"))?),
-        9 => CoreMessage::Sequence(r.sequence_id.ok_or(missing("sequenceId"))?),
-        other => CoreMessage::Unknown(other),
+        8 => HubMessage::Ack(r.sequence_id.ok_or(missing("sequenceId"))?),
+        9 => HubMessage::Sequence(r.sequence_id.ok_or(missing("sequenceId"))?),
+        other => HubMessage::Unknown(other),
     })
 }
 

@@ -101,7 +101,7 @@ impl FrameError {
     /// A bounded label for the decode-errors metric.
     pub fn reason(&self) -> &'static str {
         match self {
-            FrameError::Json(e) => crate::signalr::json_error_reason(e),
+            FrameError::Json(e) => crate::json_error_reason(e),
             FrameError::Type(_) => "field_type",
             FrameError::Item { .. } => "unknown_item",
             FrameError::ArgumentsNotArray { .. } => "arguments_not_array",

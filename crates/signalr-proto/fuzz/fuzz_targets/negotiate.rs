@@ -11,9 +11,9 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use signalr_bridge::signalr::classic::negotiate::parse_negotiate;
-use signalr_bridge::signalr::classic::urls::Endpoints;
-use signalr_bridge::signalr::core::negotiate::{self, redirect, Answer};
+use signalr_proto::classic::negotiate::parse_negotiate;
+use signalr_proto::classic::urls::Endpoints;
+use signalr_proto::core::negotiate::{self, redirect, Answer};
 use url::Url;
 
 fuzz_target!(|body: &[u8]| {
