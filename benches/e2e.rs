@@ -11,8 +11,9 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use signalr_bridge::app::App;
-use signalr_bridge::config::{self, SimulatorConfig};
-use signalr_bridge::simulate::Simulator;
+use signalr_bridge::config;
+use signalr_sim::Simulator;
+use signalr_sim::SimulatorConfig;
 
 /// The simulator's tick rate: far above what a 2-core machine delivers, so the feeder is never
 /// what limits a row (its ticker slows to what the client's queue takes).

@@ -12,8 +12,8 @@ use signalr_bridge::config::{HpcPackConfig, HubConfig, RedMistConfig};
 use signalr_bridge::event::WireId;
 use signalr_bridge::profile::{MessageContext, Profile};
 use signalr_bridge::signalr::classic;
-use signalr_bridge::simulate::race::{Race, SimInvocation};
 use signalr_proto::core::{json, HubMessage};
+use signalr_sim::race::{Race, SimInvocation};
 
 #[path = "pipeline/msgpack.rs"]
 mod msgpack;

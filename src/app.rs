@@ -38,8 +38,7 @@ pub struct App {
     hub_tasks: Vec<JoinHandle<()>>,
     publisher: JoinHandle<PublisherReport>,
     admin_task: Option<JoinHandle<()>>,
-    _simulators:
-        (Option<crate::simulate::Simulator>, Option<crate::simulate::classic::ClassicSimulator>),
+    _simulators: (Option<signalr_sim::Simulator>, Option<signalr_sim::classic::ClassicSimulator>),
 }
 
 /// Opens the spool directory and reports what an earlier run left in it; its replays are
@@ -104,11 +103,22 @@ fn admin_api(
     Ok(Some(Api { hubs, token, store: Some(store), metrics: metrics.clone() }))
 }
 
+/// The RedMist simulator's settings from the config section.
+pub fn redmist_sim(c: &crate::config::SimulatorConfig) -> signalr_sim::SimulatorConfig {
+    signalr_sim::SimulatorConfig {
+        listen: c.listen,
+        rate_per_sec: c.rate_per_sec,
+        cars: c.cars,
+        event_id: c.event_id,
+        required_token: c.required_token.clone(),
+    }
+}
+
 /// The classic simulator's settings from the config section (the rest: the real server's).
 pub fn classic_sim(
     c: &crate::config::HpcSimulatorConfig,
-) -> crate::simulate::classic::ClassicSimulatorConfig {
-    crate::simulate::classic::ClassicSimulatorConfig {
+) -> signalr_sim::classic::ClassicSimulatorConfig {
+    signalr_sim::classic::ClassicSimulatorConfig {
         listen: c.listen,
         user: c.username.clone(),
         password: c.password.expose().to_string(),
@@ -126,7 +136,7 @@ impl App {
         let simulator = match &config.simulator {
             Some(sim) => {
                 let s =
-                    crate::simulate::Simulator::start(sim.clone()).await.with_context(|| {
+                    signalr_sim::Simulator::start(redmist_sim(sim)).await.with_context(|| {
                         format!("starting the embedded simulator on {}", sim.listen)
                     })?;
                 info!(url = %s.hub_url(), "Embedded simulator hub started.");
@@ -136,11 +146,11 @@ impl App {
         };
         let hpc_simulator = match &config.hpc_simulator {
             Some(sim) => {
-                let s = crate::simulate::classic::ClassicSimulator::start(classic_sim(sim))
+                let s = signalr_sim::classic::ClassicSimulator::start(classic_sim(sim))
                     .await
                     .with_context(|| {
-                    format!("starting the embedded HPC simulator on {}", sim.listen)
-                })?;
+                        format!("starting the embedded HPC simulator on {}", sim.listen)
+                    })?;
                 info!(url = %s.base_url(), "Embedded HPC Pack simulator started.");
                 Some(s)
             }

@@ -13,7 +13,6 @@
 //! - [`admin`]: /livez, /readyz, /metrics, /status, and the subscriptions API.
 //! - [`app`]: wiring and ordered shutdown.
 //! - [`config`], [`telemetry`], [`status`]: settings, logs and metrics, shared state.
-//! - [`simulate`]: the built-in simulator hub for the demo, tests and benchmarks.
 //! - [`tail`]: `signalr-bridge tail`, one hub watched live in the terminal (a printer in the
 //!   publisher's place).
 #![forbid(unsafe_code)]
@@ -27,7 +26,6 @@ pub mod profile;
 pub mod progress;
 pub mod queue;
 pub mod signalr;
-pub mod simulate;
 pub mod sink;
 pub mod spool;
 pub mod status;

@@ -1,12 +1,12 @@
-//! The `signalr-bridge` command: run the bridge, check a config, run the simulator hub, or
-//! watch one hub live (`tail`).
+//! The `signalr-bridge` command: run the bridge, check a config, or watch one hub live
+//! (`tail`). The simulator hubs run alone as `signalr-sim` (crates/signalr-sim).
 #![forbid(unsafe_code)]
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use signalr_bridge::config::{self, Config, SimulatorConfig, SinkKind, EXIT_CONFIG};
+use signalr_bridge::config::{Config, SinkKind, EXIT_CONFIG};
 
 /// mimalloc instead of glibc's malloc: with events allocated on hub tasks and freed on the
 /// publisher's thread, glibc spent about 30% of the bridge's CPU in malloc, free and arena
@@ -36,28 +36,6 @@ enum Command {
     CheckConfig {
         #[arg(long, short)]
         config: PathBuf,
-    },
-    /// Run the simulator hub alone (ASP.NET Core SignalR, RedMist personality) for others to use.
-    Simulate {
-        /// Listen address (loopback).
-        #[arg(long, default_value = "127.0.0.1:5080")]
-        listen: std::net::SocketAddr,
-        /// Car updates per second.
-        #[arg(long, default_value_t = 20)]
-        rate: u32,
-        /// Cars in the race.
-        #[arg(long, default_value_t = 12)]
-        cars: u32,
-        /// The RedMist event id served.
-        #[arg(long, default_value_t = 42)]
-        event_id: i64,
-        /// Require this bearer token (read from the environment, never from argv).
-        #[arg(long, env = "SIGNALR_BRIDGE_SIM_TOKEN", hide_env_values = true)]
-        token: Option<String>,
-        /// Also run the classic HPC Pack simulator here (`http://ADDR/hpc`, user `hpcadmin`,
-        /// password `hpc-password`).
-        #[arg(long)]
-        hpc_listen: Option<std::net::SocketAddr>,
     },
     /// Watch one hub live: its invocations decoded and normalized as the bridge would publish
     /// them, its connection state, errors and rate. Publishes nothing.
@@ -131,48 +109,5 @@ fn main() -> ExitCode {
             }
         }
         Command::Tail(args) => signalr_bridge::tail::command(*args, &runtime),
-        Command::Simulate { listen, rate, cars, event_id, token, hpc_listen } => {
-            signalr_bridge::telemetry::init_logging(&config::LogConfig::default());
-            let sim = SimulatorConfig {
-                listen,
-                rate_per_sec: rate,
-                cars,
-                event_id,
-                required_token: token.map(config::Secret::new),
-            };
-            runtime.block_on(async {
-                let hpc = match hpc_listen {
-                    Some(addr) => {
-                        let section: config::HpcSimulatorConfig =
-                            serde_json::from_value(serde_json::json!({ "listen": addr.to_string() }))
-                                .expect("defaults fill the section");
-                        let cfg = signalr_bridge::app::classic_sim(&section);
-                        match signalr_bridge::simulate::classic::ClassicSimulator::start(cfg).await {
-                            Ok(s) => {
-                                tracing::info!(url = %s.base_url(), "HPC Pack simulator listening.");
-                                Some(s)
-                            }
-                            Err(e) => {
-                                eprintln!("signalr-bridge: cannot start the HPC simulator on {addr}: {e}");
-                                return ExitCode::FAILURE;
-                            }
-                        }
-                    }
-                    None => None,
-                };
-                match signalr_bridge::simulate::Simulator::start(sim).await {
-                    Ok(s) => {
-                        tracing::info!(url = %s.hub_url(), "Simulator hub listening; Ctrl-C stops it.");
-                        let _keep = &hpc;
-                        let _ = tokio::signal::ctrl_c().await;
-                        ExitCode::SUCCESS
-                    }
-                    Err(e) => {
-                        eprintln!("signalr-bridge: cannot start the simulator on {listen}: {e}");
-                        ExitCode::FAILURE
-                    }
-                }
-            })
-        }
     }
 }

@@ -15,9 +15,9 @@ use signalr_bridge::event::Event;
 use signalr_bridge::event::{EventType, WireId};
 use signalr_bridge::profile::{MessageContext, Profile};
 use signalr_bridge::signalr::classic;
-use signalr_bridge::simulate::race::positional;
 use signalr_proto::classic::frame;
 use signalr_proto::core::{msgpack, HubMessage};
+use signalr_sim::race::positional;
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))

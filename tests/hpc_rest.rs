@@ -10,7 +10,7 @@ use signalr_bridge::event::{EventType, WireId};
 use signalr_bridge::profile::hpcpack::reconcile::{to_events, JobTracker, RestJob, RestTask};
 use signalr_bridge::profile::MessageContext;
 use signalr_bridge::signalr::classic::rest::{fetch_job, RestError};
-use signalr_bridge::simulate::classic::{ClassicSimulator, ClassicSimulatorConfig};
+use signalr_sim::classic::{ClassicSimulator, ClassicSimulatorConfig};
 
 fn basic(user: &str, password: &str) -> String {
     format!("Basic {}", STANDARD.encode(format!("{user}:{password}")))

@@ -7,7 +7,7 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use serde_json::{json, Value};
-use signalr_bridge::simulate::classic::{ClassicControl, ClassicSimulator, ClassicSimulatorConfig};
+use signalr_sim::classic::{ClassicControl, ClassicSimulator, ClassicSimulatorConfig};
 
 fn js_dir() -> PathBuf {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/js-classic");

@@ -9,9 +9,10 @@ use std::path::PathBuf;
 use std::process::Stdio;
 
 use serde_json::{json, Value};
-use signalr_bridge::config::{Secret, SimulatorConfig};
-use signalr_bridge::simulate::race::{Group, SimInvocation};
-use signalr_bridge::simulate::{SimControl, Simulator};
+use signalr_bridge::config::Secret;
+use signalr_sim::race::{Group, SimInvocation};
+use signalr_sim::SimulatorConfig;
+use signalr_sim::{SimControl, Simulator};
 
 const PATCHES: &str = r#"[[{"number":"7","overallPosition":1,"lastLapTime":"00:01:02.345"}]]"#;
 

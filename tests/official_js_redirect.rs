@@ -9,9 +9,10 @@ use std::path::PathBuf;
 use std::process::Stdio;
 
 use serde_json::Value;
-use signalr_bridge::config::{Secret, SimulatorConfig};
-use signalr_bridge::simulate::race::{Group, SimInvocation};
-use signalr_bridge::simulate::{Redirect, Simulator};
+use signalr_bridge::config::Secret;
+use signalr_sim::race::{Group, SimInvocation};
+use signalr_sim::SimulatorConfig;
+use signalr_sim::{Redirect, Simulator};
 
 fn config() -> SimulatorConfig {
     SimulatorConfig {

@@ -12,9 +12,9 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use serde_json::Value;
-use signalr_bridge::config::SimulatorConfig;
-use signalr_bridge::simulate::race::{Group, SimInvocation};
-use signalr_bridge::simulate::Simulator;
+use signalr_sim::race::{Group, SimInvocation};
+use signalr_sim::Simulator;
+use signalr_sim::SimulatorConfig;
 
 const PATCHES: usize = 300;
 

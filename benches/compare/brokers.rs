@@ -12,8 +12,8 @@ use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
 use rdkafka::client::DefaultClientContext;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::{ClientConfig, Message, Offset, TopicPartitionList};
-use signalr_bridge::simulate::classic::feed::read_stamp as read_hpc_stamp;
-use signalr_bridge::simulate::feed::read_stamp;
+use signalr_sim::classic::feed::read_stamp as read_hpc_stamp;
+use signalr_sim::feed::read_stamp;
 
 pub const PARTITIONS: i32 = 3;
 

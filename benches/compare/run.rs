@@ -4,7 +4,7 @@
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-use signalr_bridge::simulate::feed::FeedPlan;
+use signalr_sim::feed::FeedPlan;
 
 #[path = "../shared/prom.rs"]
 mod prom;

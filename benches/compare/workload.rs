@@ -5,12 +5,12 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use signalr_bridge::config::SimulatorConfig;
-use signalr_bridge::simulate::classic::feed::HpcFeed;
-use signalr_bridge::simulate::classic::{ClassicSimulator, ClassicSimulatorConfig};
-use signalr_bridge::simulate::feed::{Feed, FeedPlan};
-use signalr_bridge::simulate::race::positional::CAR_POSITION_KEYS;
-use signalr_bridge::simulate::{FeedRun, SimOptions, Simulator};
+use signalr_sim::classic::feed::HpcFeed;
+use signalr_sim::classic::{ClassicSimulator, ClassicSimulatorConfig};
+use signalr_sim::feed::{Feed, FeedPlan};
+use signalr_sim::race::positional::CAR_POSITION_KEYS;
+use signalr_sim::SimulatorConfig;
+use signalr_sim::{FeedRun, SimOptions, Simulator};
 
 use crate::brokers::Broker;
 use crate::contenders::Contender;

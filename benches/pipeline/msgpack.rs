@@ -8,9 +8,9 @@ use std::sync::Arc;
 
 use signalr_bridge::event::WireId;
 use signalr_bridge::profile::{MessageContext, Profile};
-use signalr_bridge::simulate::race::positional;
 use signalr_proto::core::msgpack::{self, value::Cursor};
 use signalr_proto::core::HubMessage;
+use signalr_sim::race::positional;
 
 /// Binary frames of one framed record each, and the car patches they hold.
 pub fn car_patch_frames(count: usize) -> (Vec<Vec<u8>>, usize) {

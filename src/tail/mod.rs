@@ -23,13 +23,13 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
+use signalr_sim::{classic::ClassicSimulator, Simulator};
 use tokio::signal::unix::{signal, SignalKind};
 use tokio_util::sync::CancellationToken;
 
 use crate::config::{shown_url, Config, HubConfig};
 use crate::queue;
 use crate::signalr::{run_hub, transport::SetupError, Hub};
-use crate::simulate::{classic::ClassicSimulator, Simulator};
 use crate::status::HubStatus;
 use crate::telemetry::Metrics;
 
@@ -232,7 +232,7 @@ async fn start_simulators(
     };
     if let Some(sim) = file.and_then(|c| c.simulator.clone()).filter(|s| aims_at(s.listen)) {
         let addr = sim.listen;
-        match Simulator::start(sim).await {
+        match Simulator::start(crate::app::redmist_sim(&sim)).await {
             Ok(s) => started.0 = Some(s),
             Err(e) if taken(&e) => note(screen, addr),
             Err(source) => return Err(TailError::Simulator { addr, source }),

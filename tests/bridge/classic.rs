@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 use signalr_bridge::app::App;
-use signalr_bridge::simulate::classic::{ClassicSimulator, ClassicSimulatorConfig};
+use signalr_sim::classic::{ClassicSimulator, ClassicSimulatorConfig};
 
 use crate::support::*;
 

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 use signalr_bridge::app::App;
-use signalr_bridge::simulate::LiveEvent;
+use signalr_sim::LiveEvent;
 
 use crate::classic::classic_sim;
 use crate::support::*;

@@ -31,7 +31,7 @@ fn file_sink(path: &std::path::Path, extra: &str) -> String {
 
 /// The bridge on one RedMist hub at `sim`, writing JSON lines to `dir/events.jsonl`.
 async fn bridge_to_file(
-    sim: &signalr_bridge::simulate::Simulator,
+    sim: &signalr_sim::Simulator,
     dir: &std::path::Path,
     hub_extra: &str,
     sink_extra: &str,
@@ -111,7 +111,7 @@ async fn reconnect_resubscribes_refetches_snapshot_and_readiness_dips() {
     let dir = tempfile::tempdir().unwrap();
     let (app, _out) = bridge_to_file(&sim, dir.path(), "", "").await;
     eventually(WAIT, "ready", || app.status.ready()).await;
-    let subscribes = |sim: &signalr_bridge::simulate::Simulator| {
+    let subscribes = |sim: &signalr_sim::Simulator| {
         sim.control()
             .invocations_received()
             .iter()
@@ -293,14 +293,14 @@ async fn a_hub_that_comes_back_is_resubscribed_without_waiting_out_a_long_backof
     tokio::time::sleep(Duration::from_millis(500)).await;
     let mut back = None;
     for _ in 0..100 {
-        let config = signalr_bridge::config::SimulatorConfig {
+        let config = signalr_sim::SimulatorConfig {
             listen: addr,
             rate_per_sec: 50,
             cars: 8,
             event_id: 42,
             required_token: None,
         };
-        match signalr_bridge::simulate::Simulator::start(config).await {
+        match signalr_sim::Simulator::start(config).await {
             Ok(sim) => {
                 back = Some(sim);
                 break;

@@ -5,7 +5,7 @@
 use std::collections::HashSet;
 
 use serde_json::Value;
-use signalr_bridge::simulate::race::{Group, Race, SimInvocation};
+use signalr_sim::race::{Group, Race, SimInvocation};
 
 use super::{file_sink, lines, WAIT};
 use crate::support::*;

@@ -6,8 +6,8 @@
 
 use std::time::Duration;
 
-use signalr_bridge::simulate::race::{Group, SimInvocation};
-use signalr_bridge::simulate::Simulator;
+use signalr_sim::race::{Group, SimInvocation};
+use signalr_sim::Simulator;
 
 use super::WAIT;
 use crate::support::*;

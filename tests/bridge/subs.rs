@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 use signalr_bridge::app::App;
-use signalr_bridge::simulate::classic::ClassicSimulator;
+use signalr_sim::classic::ClassicSimulator;
 
 use crate::classic::{classic_sim, hpc_hubs_section};
 use crate::support::*;

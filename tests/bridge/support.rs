@@ -7,8 +7,9 @@ use std::time::Duration;
 
 use async_nats::jetstream;
 use signalr_bridge::app::App;
-use signalr_bridge::config::{self, Config, SimulatorConfig};
-use signalr_bridge::simulate::Simulator;
+use signalr_bridge::config::{self, Config};
+use signalr_sim::Simulator;
+use signalr_sim::SimulatorConfig;
 
 pub const NATS_URL: &str = "nats://127.0.0.1:4222";
 

@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use serde_json::Value;
-use signalr_bridge::simulate::{OAuthClient, Redirect, SimOptions, Simulator};
+use signalr_sim::{OAuthClient, Redirect, SimOptions, Simulator};
 
 use crate::support::*;
 

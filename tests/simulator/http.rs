@@ -3,13 +3,13 @@
 use std::time::Duration;
 
 use serde_json::{json, Value};
-use signalr_bridge::simulate::SimOptions;
+use signalr_sim::SimOptions;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::Error as WsError;
 
 use crate::support::*;
 
-async fn negotiate(sim: &signalr_bridge::simulate::Simulator, query: &str) -> reqwest::Response {
+async fn negotiate(sim: &signalr_sim::Simulator, query: &str) -> reqwest::Response {
     let url = format!("{}/negotiate{query}", sim.hub_url());
     reqwest::Client::new().post(url).send().await.unwrap()
 }

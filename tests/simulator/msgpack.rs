@@ -4,9 +4,9 @@
 
 use futures_util::SinkExt;
 use serde_json::{json, Value};
-use signalr_bridge::simulate::race::Group;
-use signalr_bridge::simulate::SimOptions;
 use signalr_proto::core::{msgpack, Argument, Arguments, HubMessage};
+use signalr_sim::race::Group;
+use signalr_sim::SimOptions;
 use tokio_tungstenite::tungstenite::Message;
 
 use crate::support::*;
@@ -61,7 +61,7 @@ async fn messagepack_session_subscribes_receives_positional_patches_and_closes()
     );
 
     let patch = r#"[[{"number":"7","overallPosition":3,"lastLapTime":"00:01:02.345"}]]"#;
-    let invocation = signalr_bridge::simulate::race::SimInvocation {
+    let invocation = signalr_sim::race::SimInvocation {
         group: Group::Event(42),
         target: "ReceiveCarPatches",
         arguments: patch.to_string(),

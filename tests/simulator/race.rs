@@ -1,8 +1,14 @@
-//! The simulator together with its race model: ticker, REST snapshot and reset.
+//! The simulator together with its race model: ticker, REST snapshot and reset; and the race's
+//! output read back through the bridge's RedMist profile.
 
-use serde_json::Value;
-use signalr_bridge::config::SimulatorConfig;
-use signalr_bridge::simulate::{SimOptions, Simulator};
+use std::collections::HashSet;
+
+use serde_json::{json, value::RawValue, Value};
+use signalr_bridge::config::HubConfig;
+use signalr_bridge::event::{EventType, WireId};
+use signalr_bridge::profile::{MessageContext, Normalized, Profile};
+use signalr_sim::race::{Group, Race};
+use signalr_sim::{SimOptions, Simulator, SimulatorConfig};
 
 use crate::support::*;
 
@@ -52,4 +58,73 @@ async fn reset_broadcasts_receive_reset() {
             break;
         }
     }
+}
+
+/// The RedMist profile the bridge runs against the simulator's hub.
+fn profile() -> Profile {
+    let hub: HubConfig = serde_json::from_value(json!({
+        "name": "sim", "url": "http://127.0.0.1:1/status/event-status",
+        "profile": "redmist", "redmist": {"event_ids": [7]},
+    }))
+    .unwrap();
+    Profile::from_config(&hub)
+}
+
+fn ctx(record: u64) -> MessageContext {
+    MessageContext {
+        hub: "sim".into(),
+        source: "urn:sim".into(),
+        wire: WireId { connection: "c".into(), record },
+        received: time::OffsetDateTime::UNIX_EPOCH,
+    }
+}
+
+fn outputs(race: &mut Race, ticks: usize) -> Vec<(Group, &'static str, String)> {
+    (0..ticks).flat_map(|_| race.tick()).map(|i| (i.group, i.target, i.arguments)).collect()
+}
+
+#[test]
+fn round_trip_through_profile_decodes_everything() {
+    let profile = profile();
+    let mut race = Race::new(7, 15, 11);
+    let mut all = outputs(&mut race, 1_500);
+    all.extend(race.reset().into_iter().map(|i| (i.group, i.target, i.arguments)));
+    let mut seen = HashSet::new();
+    for (record, (_, target, args)) in all.iter().enumerate() {
+        let args = RawValue::from_string(args.clone()).unwrap();
+        let mut out = Vec::new();
+        let result = profile.normalize(&ctx(record as u64 + 1), target, &args, &mut out);
+        let result = result.unwrap_or_else(|e| panic!("{target}: {e}"));
+        assert_ne!(result, Normalized::UnknownTarget);
+        seen.extend(out.iter().map(|e| e.kind));
+    }
+    for kind in [
+        EventType::RedMistCarPatched,
+        EventType::RedMistSessionPatched,
+        EventType::RedMistControlLog,
+        EventType::RedMistInCarUpdated,
+        EventType::RedMistReset,
+    ] {
+        assert!(seen.contains(&kind), "{kind:?}");
+    }
+}
+
+#[test]
+fn snapshot_round_trips_with_short_names_normalized() {
+    let mut race = Race::new(7, 6, 2);
+    outputs(&mut race, 200);
+    assert!(race.snapshot_json(8).is_none());
+    let body = race.snapshot_json(7).unwrap();
+    let raw: Value = serde_json::from_str(&body).unwrap();
+    assert!(raw["carPositions"][0]["n"].is_string(), "REST uses short names");
+    let profile = profile();
+    let request = profile.snapshot_requests().remove(0);
+    let mut out = Vec::new();
+    profile.normalize_snapshot(&ctx(1), &request, body.as_bytes(), &mut out).unwrap();
+    let data: Value = serde_json::from_str(out[0].data.get()).unwrap();
+    let cars = data["carPositions"].as_array().unwrap();
+    assert_eq!(cars.len(), 6);
+    let positions: Vec<i64> = cars.iter().map(|c| c["overallPosition"].as_i64().unwrap()).collect();
+    assert_eq!(positions, vec![1, 2, 3, 4, 5, 6]);
+    assert_eq!(data["eventId"], 7);
 }

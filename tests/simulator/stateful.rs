@@ -4,8 +4,8 @@
 //! refused with 404.
 
 use serde_json::Value;
-use signalr_bridge::simulate::race::Group;
-use signalr_bridge::simulate::{SimOptions, Simulator};
+use signalr_sim::race::Group;
+use signalr_sim::{SimOptions, Simulator};
 use tokio_tungstenite::tungstenite::Error as WsError;
 
 use crate::support::*;

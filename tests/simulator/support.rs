@@ -3,9 +3,9 @@
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
-use signalr_bridge::config::SimulatorConfig;
-use signalr_bridge::simulate::race::{Group, SimInvocation};
-use signalr_bridge::simulate::{SimOptions, Simulator};
+use signalr_sim::race::{Group, SimInvocation};
+use signalr_sim::SimulatorConfig;
+use signalr_sim::{SimOptions, Simulator};
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};

@@ -2,8 +2,8 @@
 
 use std::time::Duration;
 
-use signalr_bridge::simulate::race::Group;
-use signalr_bridge::simulate::SimOptions;
+use signalr_sim::race::Group;
+use signalr_sim::SimOptions;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::Message;
 

@@ -9,9 +9,9 @@ mod tty;
 
 use std::time::Duration;
 
-use signalr_bridge::config::SimulatorConfig;
-use signalr_bridge::simulate::classic::{ClassicSimulator, ClassicSimulatorConfig};
-use signalr_bridge::simulate::{SimOptions, Simulator};
+use signalr_sim::classic::{ClassicSimulator, ClassicSimulatorConfig};
+use signalr_sim::SimulatorConfig;
+use signalr_sim::{SimOptions, Simulator};
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_signalr-bridge");
 

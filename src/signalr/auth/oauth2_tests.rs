@@ -2,9 +2,9 @@
 
 use std::io::Write;
 
+use signalr_sim::{OAuthClient, Simulator, SimulatorConfig};
+
 use super::*;
-use crate::config::SimulatorConfig;
-use crate::simulate::{OAuthClient, Simulator};
 
 const AT: &str = "https://idp/token";
 

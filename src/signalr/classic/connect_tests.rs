@@ -8,11 +8,10 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::Router;
+use signalr_sim::{OAuthClient, Simulator, SimulatorConfig};
 use tokio_util::sync::CancellationToken;
 
 use super::*;
-use crate::config::SimulatorConfig;
-use crate::simulate::{OAuthClient, Simulator};
 use crate::status::HubStatus;
 use crate::telemetry::Metrics;
 

@@ -2,7 +2,7 @@
 //! for every connect, one retry with a new token after a 401, and a wrong secret that is a clear
 //! error which never shows the secret (not in status, not in the log).
 
-use signalr_bridge::simulate::{OAuthClient, Simulator};
+use signalr_sim::{OAuthClient, Simulator};
 
 use super::*;
 

@@ -1,7 +1,7 @@
 //! Negotiate redirects end to end: the bridge follows a chain of redirects back to the simulator
 //! (with the redirect's access token), and refuses a loop, retrying with backoff.
 
-use signalr_bridge::simulate::{Redirect, Simulator};
+use signalr_sim::{Redirect, Simulator};
 
 use super::*;
 

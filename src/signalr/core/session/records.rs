@@ -3,6 +3,7 @@
 //! trackable records are numbered first and replayed duplicates skipped, Acks trim our replay
 //! buffer and the server's Sequence is honoured.
 
+use signalr_proto::core::{json, msgpack, HubMessage, Pending, RecordError};
 use tracing::debug;
 
 use super::Live;
@@ -11,7 +12,6 @@ use crate::profile::Args;
 use crate::signalr::subscriptions::Settled;
 use crate::signalr::transport::message;
 use crate::signalr::{dispatch, Exit, SessionError};
-use signalr_proto::core::{json, msgpack, HubMessage, Pending, RecordError};
 
 /// One WebSocket data frame's payload.
 pub(super) enum Data<'d> {

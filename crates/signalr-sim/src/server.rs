@@ -1,6 +1,6 @@
 //! The simulator's HTTP surface: negotiate (and its redirects), the WebSocket upgrade of the hub
 //! URL, the RedMist REST snapshot, bearer checks. Connections themselves run in `connection.rs`;
-//! the `/_sim/*` control routes live in `control.rs`, the token endpoint in `oauth.rs`.
+//! the `/_sim/*` control routes live in `faults.rs` (the `faults` feature), the token endpoint in `oauth.rs`.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -18,7 +18,7 @@ use serde::Serialize;
 use super::access::{self, Redirect};
 use super::state::Shared;
 use super::tokens::{Claim, ClaimError};
-use super::{connection, control, oauth, HUB_PATH, SNAPSHOT_PATH};
+use super::{connection, oauth, HUB_PATH, SNAPSHOT_PATH};
 
 /// Accepted connections with `TCP_NODELAY`, as Kestrel accepts them by default. Without it,
 /// Nagle's algorithm held each small frame until the client's delayed ACK: at 10,000 events/s
@@ -35,14 +35,15 @@ pub type NoDelay = TapIo<tokio::net::TcpListener, fn(&mut tokio::net::TcpStream)
 
 /// Every route the simulator serves.
 pub fn router(shared: Arc<Shared>) -> Router {
-    Router::new()
+    let router = Router::new()
         .route(&format!("{HUB_PATH}/negotiate"), post(negotiate))
         .route(HUB_PATH, get(upgrade))
         .route(SNAPSHOT_PATH, get(snapshot))
         .route(super::LIVE_EVENTS_PATH, get(super::events::live_events))
-        .route(access::TOKEN_PATH, post(oauth::token))
-        .nest("/_sim", control::routes())
-        .with_state(shared)
+        .route(access::TOKEN_PATH, post(oauth::token));
+    #[cfg(feature = "faults")]
+    let router = router.nest("/_sim", super::faults::routes());
+    router.with_state(shared)
 }
 
 type Params = Query<HashMap<String, String>>;

@@ -3,12 +3,12 @@
 //! a client that stopped reading still ends when the transport is killed.
 
 use axum::extract::ws::{CloseFrame, Message};
+use signalr_proto::core::HubProtocol;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
 use super::{resume, Conn, Flow, MAX_BATCH_BYTES, MAX_BATCH_RECORDS};
-use crate::config::HubProtocol;
-use crate::simulate::state::Outgoing;
+use crate::state::Outgoing;
 
 impl Conn {
     /// Sends `first` plus whatever else is already queued, as one frame.

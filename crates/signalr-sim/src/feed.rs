@@ -9,12 +9,12 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+use signalr_proto::core::HubProtocol;
 use tokio::time::Instant;
 
 use super::frame;
 use super::race::{positional, Group, Race};
 use super::state::{Outgoing, Shared};
-use crate::config::HubProtocol;
 
 /// The car member that carries the stamp (the race never sets it).
 pub const STAMP_FIELD: &str = "lastLoopName";

@@ -8,7 +8,7 @@ pub mod msgpack;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
-use crate::config::HubProtocol;
+use signalr_proto::core::HubProtocol;
 
 /// The ASCII record separator that ends every JSON hub-protocol record.
 pub const RS: char = '\u{1e}';

@@ -6,6 +6,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
+use signalr_proto::core::HubProtocol;
 use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
@@ -15,7 +16,8 @@ use super::frame;
 use super::race::{positional, Group, Race, SimInvocation};
 use super::tokens::Tokens;
 use super::SimOptions;
-use crate::config::{HubProtocol, SimulatorConfig};
+
+use crate::SimulatorConfig;
 
 /// An out-of-band command for one connection, handled ahead of its queued records.
 #[derive(Debug, Clone)]

@@ -9,13 +9,13 @@
 
 use axum::extract::ws::{Message, WebSocket};
 use signalr_proto::core::stateful::{Inbound, Outbound, Verdict, BUFFER_BYTES};
+use signalr_proto::core::HubProtocol;
 use signalr_proto::core::{json, msgpack};
 use tokio::sync::mpsc;
 
 use super::{Conn, Flow};
-use crate::config::HubProtocol;
-use crate::simulate::frame::RecordBuffer;
-use crate::simulate::state::{lock, ConnHandle};
+use crate::frame::RecordBuffer;
+use crate::state::{lock, ConnHandle};
 
 /// One stateful connection's state, kept across its transports.
 pub(super) struct ServerStateful {

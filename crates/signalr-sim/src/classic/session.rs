@@ -11,7 +11,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::replay::ReplayBuffer;
 use super::wire::{self, Cursor};
-use crate::simulate::state::lock;
+use crate::state::lock;
 
 /// What a transport task is told to send.
 #[derive(Debug, Clone)]

@@ -16,7 +16,7 @@ use super::hpc::{HpcEvent, HpcModel};
 use super::session::{Out, Session};
 use super::wire;
 use super::{ClassicSimulatorConfig, JOB_HUB, TASK_HUB};
-use crate::simulate::state::lock;
+use crate::state::lock;
 
 /// One client-to-server hub invocation: (hub, method, arguments as a JSON array).
 pub type Invocation = (String, String, String);

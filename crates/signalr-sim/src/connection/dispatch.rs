@@ -4,13 +4,13 @@
 
 use axum::extract::ws::Message;
 use serde_json::value::RawValue;
+use signalr_proto::core::HubProtocol;
 use signalr_proto::core::{msgpack, Arguments, HubMessage};
 
 use super::{Conn, Flow};
-use crate::config::HubProtocol;
-use crate::simulate::frame::{self, ClientMessage};
-use crate::simulate::hub::{self, HubCall};
-use crate::simulate::state::{lock, ConnHandle};
+use crate::frame::{self, ClientMessage};
+use crate::hub::{self, HubCall};
+use crate::state::{lock, ConnHandle};
 
 impl Conn {
     pub(super) async fn on_records(&mut self, handle: &ConnHandle, records: Vec<String>) -> Flow {

@@ -8,13 +8,13 @@ use std::sync::Arc;
 
 use axum::extract::ws::{Message, WebSocket};
 use signalr_proto::core::msgpack;
+use signalr_proto::core::HubProtocol;
 use tokio::sync::{mpsc, watch};
 use tokio::time::{sleep_until, Instant};
 use tokio_util::sync::CancellationToken;
 
 use super::frame::{self, RecordBuffer};
 use super::state::{ConnHandle, Ctl, Outgoing, Shared};
-use crate::config::HubProtocol;
 
 mod dispatch;
 mod resume;

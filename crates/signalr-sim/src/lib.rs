@@ -1,24 +1,38 @@
-//! The built-in simulator: the server side of ASP.NET Core SignalR (JSON and MessagePack hub
-//! protocols over WebSockets) with RedMist's `StatusHub` personality, for the demo, tests and
-//! benchmarks.
+//! SignalR hubs to test against: the server side of ASP.NET Core SignalR (JSON and MessagePack
+//! hub protocols over WebSockets) with RedMist's `StatusHub` personality, and of classic ASP.NET
+//! SignalR 2.x with HPC Pack's (`classic`), for the bridge's demo, tests and benchmarks. A
+//! library, and the `signalr-sim` binary that runs both for clients in other processes.
+//!
+//! The fault-injection controls (`/_sim/*`, and the [`SimControl`] methods that drop, silence,
+//! close, forget, refuse or inject) exist only with the `faults` cargo feature, which tests and
+//! benchmarks enable and the bridge's own build does not.
 //!
 //! - `server`: HTTP routes (negotiate, upgrade, REST snapshot, bearer checks); `events`: the
 //!   public live events listing.
 //! - `connection`: one task per socket (handshake, records, pings, control commands).
 //! - `frame` / `hub`: pure framing (JSON; MessagePack in `frame::msgpack`, with RedMist payloads
 //!   as positional arrays from `race::positional`) and hub-method binding.
-//! - `state`: shared state and the group fan-out; `control`: [`SimControl`] and `/_sim/*`.
+//! - `state`: shared state and the group fan-out; `control`: [`SimControl`]; `faults` (the
+//!   `faults` feature): drops, silences, closes, injections, refusals, and `/_sim/*`.
 //! - `access` / `oauth`: negotiate redirects, token checks and the OAuth2 token endpoint;
 //!   `tokens`: negotiated connection tokens, and the stateful connections they resume.
 //! - `race`: the race model that yields the invocations (not the transport); `feed`: its car
 //!   patches pre-rendered and stamped, sent as fast as subscribers read (benchmarks).
 //! - `classic`: the classic ASP.NET SignalR 2.x simulator with HPC Pack's personality.
 
+// Without the `faults` feature the machinery behind the fault controls (connection commands,
+// drop and silence switches) stays compiled but has no entry point. Dead code is checked in the
+// build with the feature, which is the one CI lints.
+#![forbid(unsafe_code)]
+#![cfg_attr(not(feature = "faults"), allow(dead_code))]
+
 mod access;
 pub mod classic;
 mod connection;
 mod control;
 mod events;
+#[cfg(feature = "faults")]
+mod faults;
 pub mod feed;
 mod frame;
 mod hub;
@@ -32,6 +46,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use signalr_proto::Secret;
 use tokio::net::TcpListener;
 use tokio_util::sync::DropGuard;
 
@@ -40,7 +55,34 @@ pub use control::{FeedRun, SimControl};
 pub use events::{LiveEvent, LIVE_EVENTS_PATH};
 use state::Shared;
 
-use crate::config::SimulatorConfig;
+/// What the RedMist simulator serves: where, how fast, and to whom.
+#[derive(Debug, Clone)]
+pub struct SimulatorConfig {
+    /// Listen address of the simulated hub (port 0 picks one).
+    pub listen: SocketAddr,
+    /// Car patches per second across all cars (0: no ticker; tests broadcast through
+    /// [`SimControl`]).
+    pub rate_per_sec: u32,
+    /// Cars in the simulated race.
+    pub cars: u32,
+    /// The RedMist event id the simulator serves.
+    pub event_id: i64,
+    /// When set, clients must present this bearer token.
+    pub required_token: Option<Secret>,
+}
+
+impl Default for SimulatorConfig {
+    /// 127.0.0.1:5080, 20 patches a second, 12 cars, event 42, no token: the bridge's demo.
+    fn default() -> Self {
+        SimulatorConfig {
+            listen: SocketAddr::from(([127, 0, 0, 1], 5080)),
+            rate_per_sec: 20,
+            cars: 12,
+            event_id: 42,
+            required_token: None,
+        }
+    }
+}
 
 /// The hub path (RedMist serves `/event-status` under a `/status` path base).
 pub const HUB_PATH: &str = "/status/event-status";

@@ -1,17 +1,20 @@
 //! Steering a running classic simulator from tests: transport faults (drop, silence, shutdown
-//! frame, forgetting connections), raw frames, observation of connections and invocations, and
-//! the HPC job controls that make the hubs emit events.
+//! frame, forgetting connections) and raw frames (the `faults` feature), observation of
+//! connections and invocations, and the HPC job controls that make the hubs emit events.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+#[cfg(feature = "faults")]
 use std::time::Duration;
 
+#[cfg(feature = "faults")]
 use tokio::time::Instant;
 
-use crate::simulate::feed::{FeedPlan, FeedStats};
-use crate::simulate::FeedRun;
+use crate::feed::{FeedPlan, FeedStats};
+use crate::FeedRun;
 
 use super::feed::HpcFeed;
+#[cfg(feature = "faults")]
 use super::session::Out;
 use super::state::{Invocation, Shared};
 
@@ -43,23 +46,28 @@ impl ClassicControl {
         FeedRun::new(stats, stop)
     }
     /// Drops every socket abruptly; connections stay known, so `/reconnect` resumes them.
+    #[cfg(feature = "faults")]
     pub fn drop_connections(&self) {
         self.shared.drop_transports();
     }
     /// Sends nothing (not even keep-alives) and reads nothing for `for_`.
+    #[cfg(feature = "faults")]
     pub fn go_silent(&self, for_: Duration) {
         self.shared.go_silent(Instant::now() + for_);
     }
     /// Sends `{"C":…,"T":1,"M":[]}` and closes each socket (code 1000).
+    #[cfg(feature = "faults")]
     pub fn shutdown_frame(&self) {
         self.shared.send_all(Out::Shutdown);
     }
     /// Forgets every connection (as after OnDisconnected): reconnects get 404, so clients must
     /// negotiate again.
+    #[cfg(feature = "faults")]
     pub fn forget_connections(&self) {
         self.shared.forget_all();
     }
     /// Sends `text` as one WebSocket text frame to every socket.
+    #[cfg(feature = "faults")]
     pub fn inject_raw(&self, text: String) {
         self.shared.send_all(Out::Frame(text.into()));
     }

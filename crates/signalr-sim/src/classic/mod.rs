@@ -96,7 +96,7 @@ impl ClassicSimulator {
         tokio::spawn(async move {
             tokio::select! {
                 _ = cancel.cancelled() => {}
-                result = axum::serve(crate::simulate::server::no_delay(listener), app) => {
+                result = axum::serve(crate::server::no_delay(listener), app) => {
                     if let Err(error) = result {
                         tracing::error!(%error, "Classic simulator server stopped.");
                     }

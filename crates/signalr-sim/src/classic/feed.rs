@@ -22,7 +22,7 @@ use super::hpc::{HpcEvent, HpcModel};
 use super::session::Out;
 use super::state::Shared;
 use super::{wire, JOB_HUB, TASK_HUB};
-use crate::simulate::feed::{FeedPlan, FeedStats};
+use crate::feed::{FeedPlan, FeedStats};
 
 /// Digits of a stamp: a leading 1, then nanoseconds since the feed's epoch in 15 digits.
 pub const STAMP_LEN: usize = 16;
