@@ -82,8 +82,7 @@ pub struct HubView {
 pub struct SubscriptionView {
     /// Method and arguments, secrets redacted.
     pub invocation: String,
-    /// `ok`, `error: …`, or `pending`.
-    pub last_result: String,
+    pub last_result: crate::subs::LastResult,
     #[serde(with = "time::serde::rfc3339::option")]
     pub at: Option<OffsetDateTime>,
 }

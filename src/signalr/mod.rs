@@ -62,7 +62,7 @@ impl Hub {
                 .iter()
                 .map(|i| SubscriptionView {
                     invocation: i.display.clone(),
-                    last_result: "pending".into(),
+                    last_result: crate::subs::LastResult::Pending,
                     at: None,
                 })
                 .collect();

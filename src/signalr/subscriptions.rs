@@ -13,7 +13,7 @@ use tracing::{info, warn};
 use super::dispatch::mark_subscribed;
 use super::Hub;
 use crate::profile::Invocation;
-use crate::subs::{Desired, Entry, Key, Target};
+use crate::subs::{Desired, Entry, Key, LastResult, Target};
 
 /// RedMist allows three parallel invocations per client; more would queue server-side anyway.
 const MAX_PARALLEL_INVOCATIONS: usize = 3;
@@ -139,13 +139,13 @@ impl Subscriptions {
                 continue;
             }
             if !listen(&entry.target) {
-                hub.dynamic.record(key, "skipped: the job ended");
+                hub.dynamic.record(key, LastResult::Skipped("the job ended".into()));
                 continue;
             }
             let invocations = match hub.profile.expand(&entry.target) {
                 Ok(expansion) => expansion.subscribe,
                 Err(e) => {
-                    hub.dynamic.record(key, format!("error: {e}"));
+                    hub.dynamic.record(key, LastResult::Error(e.to_string()));
                     continue;
                 }
             };
@@ -153,7 +153,7 @@ impl Subscriptions {
             if invocations.is_empty() {
                 continue;
             }
-            hub.dynamic.record(key, "pending");
+            hub.dynamic.record(key, LastResult::Pending);
             self.unanswered.insert(key.clone(), invocations.len());
             for invocation in invocations {
                 self.to_send.push_back(Call { slot: Slot::Dynamic(key.clone()), invocation });
@@ -169,7 +169,7 @@ impl Subscriptions {
             let id = self.next_id;
             self.next_id += 1;
             if let Slot::Configured(index) = call.slot {
-                hub.status.update(|s| s.subscriptions[index].last_result = "pending".into());
+                hub.status.update(|s| s.subscriptions[index].last_result = LastResult::Pending);
             }
             out.push((id, call.invocation.clone()));
             self.outstanding.insert(id.to_string(), call);
@@ -196,11 +196,11 @@ impl Subscriptions {
         let result = match &outcome {
             Ok(()) => {
                 info!(hub = %hub.name, invocation = %sub.display, "Subscription succeeded.");
-                "ok".to_string()
+                LastResult::Ok
             }
             Err(error) => {
                 warn!(hub = %hub.name, invocation = %sub.display, %error, "Invocation failed on the server.");
-                format!("error: {error}")
+                LastResult::Error(error.clone())
             }
         };
         let mut added = None;
@@ -228,11 +228,11 @@ impl Subscriptions {
     }
 
     /// Books one answer of a runtime subscription; its target once all answered well.
-    fn dynamic_answered(&mut self, hub: &Hub, key: Key, result: String) -> Option<Target> {
+    fn dynamic_answered(&mut self, hub: &Hub, key: Key, result: LastResult) -> Option<Target> {
         if !self.applied.contains_key(&key) {
             return None; // removed meanwhile
         }
-        if result != "ok" {
+        if result != LastResult::Ok {
             self.failed.insert(key.clone());
             hub.dynamic.record(&key, result);
         }
@@ -245,7 +245,7 @@ impl Subscriptions {
         if self.failed.remove(&key) {
             return None;
         }
-        hub.dynamic.record(&key, "ok");
+        hub.dynamic.record(&key, LastResult::Ok);
         self.applied.get(&key).map(|e| e.target.clone())
     }
 }

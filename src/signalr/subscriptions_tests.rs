@@ -54,7 +54,7 @@ fn configured_then_runtime_at_connect_three_at_a_time() {
     let settled =
         answer_all(&mut subs, &hub, &[first[1].clone(), first[2].clone(), second[0].clone()]);
     assert_eq!(settled.last(), Some(&Settled::Round));
-    assert_eq!(hub.dynamic.outcome(&"job-7".into()).last_result, "ok");
+    assert_eq!(hub.dynamic.outcome(&"job-7".into()).last_result, LastResult::Ok);
     assert_eq!(hub.status.snapshot().state, crate::telemetry::HubState::Subscribed);
 }
 
@@ -108,7 +108,7 @@ fn a_target_the_filter_refuses_is_skipped_and_says_so() {
     let mut subs = Subscriptions::new(&hub, [], |_| false);
     assert!(subs.next(&hub).is_empty());
     assert!(subs.done());
-    assert!(hub.dynamic.outcome(&"job-9".into()).last_result.starts_with("skipped"));
+    assert!(matches!(hub.dynamic.outcome(&"job-9".into()).last_result, LastResult::Skipped(_)));
 }
 
 #[test]
@@ -122,7 +122,10 @@ fn a_failed_invocation_marks_the_runtime_subscription_failed() {
     let (ok, bad) = (calls[0].0.to_string(), calls[1].0.to_string());
     assert_eq!(subs.completed(&hub, &bad, Err("no such job".into())), Settled::Nothing);
     assert_eq!(subs.completed(&hub, &ok, Ok(())), Settled::Nothing);
-    assert_eq!(hub.dynamic.outcome(&"job-3".into()).last_result, "error: no such job");
+    assert_eq!(
+        hub.dynamic.outcome(&"job-3".into()).last_result,
+        LastResult::Error("no such job".into())
+    );
 }
 
 #[test]
@@ -139,7 +142,7 @@ fn removed_and_added_again_between_two_looks_is_undone_and_done_again() {
     let calls = subs.next(&hub);
     assert_eq!(shown(&calls), ["UnsubscribeFromEventV2[6]", "SubscribeToEventV2[6]"]);
     answer_all(&mut subs, &hub, &calls);
-    assert_eq!(hub.dynamic.outcome(&event.key()).last_result, "ok", "not left pending");
+    assert_eq!(hub.dynamic.outcome(&event.key()).last_result, LastResult::Ok, "not left pending");
 }
 
 #[test]

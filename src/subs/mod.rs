@@ -5,6 +5,7 @@
 //! part across restarts. What a target means on the wire (which server methods) is the
 //! profile's business, not this module's.
 
+mod result;
 pub mod store;
 
 use std::collections::{BTreeMap, HashMap};
@@ -15,6 +16,8 @@ use std::sync::{Arc, Mutex};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use tokio::sync::watch;
+
+pub use result::LastResult;
 
 /// Most runtime subscriptions one hub may hold: a bound on what the API can make it keep.
 pub const MAX_PER_HUB: usize = 1000;
@@ -138,8 +141,7 @@ pub enum RemoveError {
 /// How one runtime subscription's invocations last ended, on the current connection.
 #[derive(Debug, Clone, Serialize)]
 pub struct Outcome {
-    /// `pending`, `ok`, `error: …`, or `skipped: …`.
-    pub last_result: String,
+    pub last_result: LastResult,
     #[serde(with = "time::serde::rfc3339::option")]
     pub at: Option<OffsetDateTime>,
 }
@@ -213,7 +215,7 @@ impl Set {
             true
         });
         if matches!(added, Added::New(_)) {
-            self.record(&key, "pending");
+            self.record(&key, LastResult::Pending);
         }
         added
     }
@@ -252,15 +254,15 @@ impl Set {
     }
 
     /// Records how `key`'s invocations ended on the current connection.
-    pub fn record(&self, key: &Key, result: impl Into<String>) {
+    pub fn record(&self, key: &Key, result: LastResult) {
         let at = OffsetDateTime::now_utc();
-        let outcome = Outcome { last_result: result.into(), at: Some(at) };
+        let outcome = Outcome { last_result: result, at: Some(at) };
         self.outcomes().insert(key.clone(), outcome);
     }
 
     /// The last outcome recorded for `key`.
     pub fn outcome(&self, key: &Key) -> Outcome {
-        let pending = || Outcome { last_result: "pending".into(), at: None };
+        let pending = || Outcome { last_result: LastResult::Pending, at: None };
         self.outcomes().get(key).cloned().unwrap_or_else(pending)
     }
 

@@ -46,7 +46,7 @@ fn add_is_idempotent_and_watchers_wake() {
     assert!(matches!(set.add(job(1), Origin::Api), Added::Exists(_)));
     assert!(!rx.has_changed().unwrap(), "no change, no wake-up");
     assert_eq!(set.persisted(), vec![job(1)]);
-    assert_eq!(set.outcome(&job(1).key()).last_result, "pending");
+    assert_eq!(set.outcome(&job(1).key()).last_result, LastResult::Pending);
 }
 
 #[test]

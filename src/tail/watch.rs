@@ -8,6 +8,7 @@ use std::time::Duration;
 use time::OffsetDateTime;
 
 use crate::status::HubView;
+use crate::subs::LastResult;
 use crate::telemetry::HubState;
 
 /// One thing worth a line.
@@ -97,11 +98,13 @@ fn changes(before: &HubView, view: &HubView, now: OffsetDateTime) -> Vec<Notice>
         if !changed || sub.at.is_none() {
             continue;
         }
-        if let Some(error) = sub.last_result.strip_prefix("error: ") {
-            let invocation = sub.invocation.clone();
-            out.push(Notice::SubscriptionFailed { invocation, error: error.to_owned() });
-        } else if sub.last_result == "ok" {
-            out.push(Notice::Subscribed { invocation: sub.invocation.clone() });
+        match &sub.last_result {
+            LastResult::Error(error) => {
+                let invocation = sub.invocation.clone();
+                out.push(Notice::SubscriptionFailed { invocation, error: error.clone() });
+            }
+            LastResult::Ok => out.push(Notice::Subscribed { invocation: sub.invocation.clone() }),
+            LastResult::Pending | LastResult::Skipped(_) => {}
         }
     }
     let entered = view.state != before.state;

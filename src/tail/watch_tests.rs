@@ -7,6 +7,7 @@ use time::OffsetDateTime;
 
 use super::watch::{Notice, Watcher};
 use crate::status::{HubView, SubscriptionView};
+use crate::subs::LastResult;
 use crate::telemetry::HubState;
 
 const T0: OffsetDateTime = datetime!(2026-05-01 10:00:00 UTC);
@@ -22,7 +23,7 @@ fn view(state: HubState) -> HubView {
         connects: 0,
         subscriptions: vec![SubscriptionView {
             invocation: "BeginListen(42)".into(),
-            last_result: "pending".into(),
+            last_result: LastResult::Pending,
             at: None,
         }],
         dynamic: Vec::new(),
@@ -33,9 +34,9 @@ fn connected(connects: u64) -> HubView {
     HubView { connects, connection: Some(format!("c{connects}")), ..view(HubState::Connected) }
 }
 
-fn subscribed(connects: u64, at: OffsetDateTime, result: &str) -> HubView {
+fn subscribed(connects: u64, at: OffsetDateTime, result: LastResult) -> HubView {
     let mut v = HubView { state: HubState::Subscribed, ..connected(connects) };
-    v.subscriptions[0].last_result = result.into();
+    v.subscriptions[0].last_result = result;
     v.subscriptions[0].at = Some(at);
     v
 }
@@ -58,20 +59,20 @@ fn look_follows_a_clean_start() {
         [Notice::Connected { connection: Some("c1".into()), again: false }]
     );
     assert_eq!(
-        w.look(subscribed(1, T0, "ok"), T0),
+        w.look(subscribed(1, T0, LastResult::Ok), T0),
         [
             Notice::Subscribed { invocation: "BeginListen(42)".into() },
             Notice::Listening { subscriptions: 1 }
         ]
     );
-    assert_eq!(w.look(subscribed(1, T0, "ok"), T0), []);
+    assert_eq!(w.look(subscribed(1, T0, LastResult::Ok), T0), []);
 }
 
 #[test]
 fn look_reports_a_refused_subscription() {
     let mut w = Watcher::new();
     w.look(connected(1), T0);
-    let notices = w.look(subscribed(1, T0, "error: no such job"), T0);
+    let notices = w.look(subscribed(1, T0, LastResult::Error("no such job".into())), T0);
     assert_eq!(
         notices[0],
         Notice::SubscriptionFailed {
@@ -84,7 +85,7 @@ fn look_reports_a_refused_subscription() {
 #[test]
 fn look_reports_drop_with_retry_and_each_failed_attempt() {
     let mut w = Watcher::new();
-    w.look(subscribed(1, T0, "ok"), T0);
+    w.look(subscribed(1, T0, LastResult::Ok), T0);
     let retry = T0 + Duration::from_secs(2);
     assert_eq!(
         w.look(backoff(1, "connection reset", retry), T0),
@@ -104,7 +105,7 @@ fn look_reports_drop_with_retry_and_each_failed_attempt() {
     );
     assert_eq!(w.look(view(HubState::Connecting), later), [Notice::Connecting]);
     let at = later + Duration::from_secs(1);
-    let notices = w.look(subscribed(2, at, "ok"), at);
+    let notices = w.look(subscribed(2, at, LastResult::Ok), at);
     assert_eq!(notices[0], Notice::Connected { connection: Some("c2".into()), again: true });
     assert!(notices.contains(&Notice::Subscribed { invocation: "BeginListen(42)".into() }));
 }
@@ -112,9 +113,9 @@ fn look_reports_drop_with_retry_and_each_failed_attempt() {
 #[test]
 fn look_infers_a_drop_and_reconnect_it_did_not_see() {
     let mut w = Watcher::new();
-    w.look(subscribed(1, T0, "ok"), T0);
+    w.look(subscribed(1, T0, LastResult::Ok), T0);
     let at = T0 + Duration::from_secs(1);
-    let notices = w.look(subscribed(2, at, "ok"), at);
+    let notices = w.look(subscribed(2, at, LastResult::Ok), at);
     assert!(matches!(&notices[0], Notice::Dropped { retry_in: None, .. }), "{notices:?}");
     assert_eq!(notices[1], Notice::Connected { connection: Some("c2".into()), again: true });
     assert!(notices.contains(&Notice::Listening { subscriptions: 1 }), "{notices:?}");
