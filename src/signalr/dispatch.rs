@@ -93,7 +93,7 @@ pub async fn enqueue(
                         match k.ws.send(k.ping.clone()).await {
                             Ok(()) => *k.last_sent = Instant::now(),
                             Err(e) => {
-                                lost = Some(Exit::Lost(SessionError::transport(e)));
+                                lost = Some(Exit::Lost(SessionError::websocket(e)));
                                 keepalive = None;
                             }
                         }

@@ -7,6 +7,7 @@ pub mod backoff;
 pub mod classic;
 pub mod core;
 pub mod dispatch;
+mod error;
 pub mod snapshot;
 pub mod subscriptions;
 pub mod transport;
@@ -16,6 +17,8 @@ use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 use tracing::{error, info, warn};
+
+pub use error::{Ending, ProtocolError, SessionError};
 
 use crate::config::{Dialect, HubConfig};
 use crate::profile::{Invocation, Profile};
@@ -116,98 +119,6 @@ pub enum Exit {
     Lost(SessionError),
 }
 
-/// Why a session could not start or went away.
-#[derive(Debug, thiserror::Error)]
-pub enum SessionError {
-    #[error(transparent)]
-    Token(transport::TokenError),
-    #[error(transparent)]
-    TokenEndpoint(auth::oauth2::TokenEndpointError),
-    #[error(transparent)]
-    Negotiate(core::negotiate::NegotiateError),
-    #[error(transparent)]
-    Connect(transport::ConnectError),
-    #[error(transparent)]
-    Handshake(signalr_proto::core::json::HandshakeError),
-    #[error(transparent)]
-    ClassicNegotiate(signalr_proto::classic::negotiate::NegotiateError),
-    #[error("the server is shutting down (T:1)")]
-    ServerShutdown,
-    #[error("the server reported an error: {0}")]
-    ServerError(String),
-    #[error("nothing received for {0} s (the server's KeepAliveTimeout)")]
-    KeepAliveTimeout(u64),
-    #[error("{0} timed out")]
-    Timeout(&'static str),
-    #[error("nothing received for {0} s")]
-    ServerTimeout(u64),
-    #[error("transport: {0}")]
-    Transport(String),
-    #[error("the event queue is closed")]
-    QueueClosed,
-}
-
-impl SessionError {
-    pub fn transport(e: impl std::fmt::Display) -> SessionError {
-        SessionError::Transport(e.to_string())
-    }
-
-    /// The peer closed the WebSocket.
-    pub fn closed(
-        close: Option<tokio_tungstenite::tungstenite::protocol::CloseFrame>,
-    ) -> SessionError {
-        let why = close.map(|c| format!("{} {}", u16::from(c.code), c.reason));
-        SessionError::Transport(format!(
-            "server closed the WebSocket ({})",
-            why.unwrap_or_else(|| "no code".into())
-        ))
-    }
-
-    /// Credentials were refused: an operator must act.
-    pub fn is_auth(&self) -> bool {
-        use auth::oauth2::TokenEndpointError as T;
-        use core::negotiate::NegotiateError as N;
-        matches!(
-            self,
-            SessionError::Negotiate(N::Unauthorized(_))
-                | SessionError::Connect(transport::ConnectError::Unauthorized(_))
-                | SessionError::Token(_)
-                | SessionError::TokenEndpoint(T::Refused { .. } | T::Secret(_))
-        )
-    }
-
-    /// HTTP 401 on negotiate or on the upgrade: the token was not accepted (maybe expired), so
-    /// a new one may help. (403 means the identity was understood and denied.)
-    pub fn is_token_refused(&self) -> bool {
-        use core::negotiate::NegotiateError as N;
-        matches!(
-            self,
-            SessionError::Negotiate(N::Unauthorized(401))
-                | SessionError::Connect(transport::ConnectError::Unauthorized(401))
-        )
-    }
-
-    /// A bounded label for the reconnects metric.
-    pub fn reason(&self) -> &'static str {
-        match self {
-            e if e.is_auth() => "auth",
-            SessionError::Negotiate(_) => "negotiate",
-            SessionError::Connect(_) => "connect",
-            SessionError::Handshake(_) => "handshake",
-            SessionError::ClassicNegotiate(_) => "negotiate",
-            SessionError::ServerShutdown => "server_shutdown",
-            SessionError::ServerError(_) => "server_error",
-            SessionError::KeepAliveTimeout(_) => "keepalive_timeout",
-            SessionError::Timeout(_) => "timeout",
-            SessionError::ServerTimeout(_) => "server_timeout",
-            SessionError::Transport(_) => "transport",
-            SessionError::QueueClosed => "queue_closed",
-            SessionError::Token(_) => "auth",
-            SessionError::TokenEndpoint(_) => "token_endpoint",
-        }
-    }
-}
-
 /// Runs one hub until `cancel`: connect, subscribe, read; on any end but shutdown, back off and
 /// connect again, for ever.
 pub async fn run_hub(hub: Arc<Hub>, cancel: CancellationToken) {
@@ -226,7 +137,9 @@ pub async fn run_hub(hub: Arc<Hub>, cancel: CancellationToken) {
             attempt = 0;
         }
         let reason = match &exit {
-            Exit::Shutdown | Exit::Lost(SessionError::QueueClosed) => break,
+            Exit::Shutdown | Exit::Lost(SessionError::QueueClosed | SessionError::Shutdown) => {
+                break
+            }
             Exit::Closed { allow_reconnect: true, error } => {
                 warn!(hub = %hub.name, error = error.as_deref().unwrap_or(""), "Server closed the connection and allows reconnecting.");
                 "close_allow_reconnect"

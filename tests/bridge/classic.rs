@@ -315,3 +315,23 @@ async fn a_transport_dropped_at_every_step_is_resumed_each_time_and_loses_nothin
     assert_eq!(counter(&app, "hub_gaps_total", &[]), 0);
     assert_eq!(app.shutdown().await.undelivered, 0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_shutdown_during_a_resume_is_not_a_reconnect() {
+    let Hpc { sim, app, _dir, .. } = ready_hpc(1).await;
+    let reconnects = || counter(&app, "reconnects_total", &[("hub", "hpc")]);
+    assert_eq!(reconnects(), 0);
+    // The head node goes away: its port refuses, so the bridge keeps trying `/reconnect`
+    // (until the server's DisconnectTimeout) ...
+    drop(sim);
+    eventually(WAIT, "the lost transport", || reconnects() == 1).await;
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    // ... when the bridge is told to stop.
+    let (metrics, status) = (app.metrics.clone(), app.status.clone());
+    assert_eq!(app.shutdown().await.undelivered, 0);
+    let reconnects = metrics.counter_value("reconnects_total", &[("hub", "hpc")]);
+    assert_eq!(reconnects, 1, "the lost transport is the only reconnect; shutdown is not one");
+    let hub = status.hubs[0].snapshot();
+    assert_eq!(hub.state, signalr_bridge::telemetry::HubState::Stopped);
+    assert_eq!(hub.retry_at, None, "no backoff was started for the shutdown");
+}

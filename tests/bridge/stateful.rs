@@ -2,7 +2,8 @@
 //! connections are dropped several times; the bridge resumes the same connection each time, and
 //! the JetStream stream afterwards holds every event exactly once, in order, with no gap
 //! counted. A resume the server refuses falls back to a new connection: a gap, the
-//! subscriptions invoked again and a fresh snapshot.
+//! subscriptions invoked again and a fresh snapshot. A shutdown during a resume is a shutdown,
+//! not a lost connection.
 
 use std::time::Duration;
 
@@ -140,4 +141,30 @@ async fn a_refused_resume_falls_back_to_a_new_connection_with_a_gap() {
     assert_eq!(app.shutdown().await.undelivered, 0);
     let js = jetstream().await;
     delete_stream(&js, &stream).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_shutdown_during_a_resume_is_not_a_reconnect() {
+    let sim = simulator(0, None).await;
+    let stream = unique("IT_STATEFUL_SHUTDOWN");
+    let app = start(config(&format!("{}{}", stateful_hub(&sim), jetstream_sink(&stream)))).await;
+    eventually(WAIT, "subscribed", || app.status.ready()).await;
+    let reconnects = || counter(&app, "reconnects_total", &[("hub", "rm")]);
+    assert_eq!(reconnects(), 0);
+
+    // The server goes away: its port refuses, so the bridge keeps trying to resume the
+    // connection (for up to 10 s, every half second) ...
+    drop(sim);
+    eventually(WAIT, "the lost transport", || reconnects() == 1).await;
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    assert_eq!(counter(&app, "hub_resumes_total", &[("hub", "rm")]), 0, "still resuming");
+    // ... when the bridge is told to stop.
+    let (metrics, status) = (app.metrics.clone(), app.status.clone());
+    assert_eq!(app.shutdown().await.undelivered, 0);
+    let reconnects = metrics.counter_value("reconnects_total", &[("hub", "rm")]);
+    assert_eq!(reconnects, 1, "the lost transport is the only reconnect; shutdown is not one");
+    let hub = status.hubs[0].snapshot();
+    assert_eq!(hub.state, signalr_bridge::telemetry::HubState::Stopped);
+    assert_eq!(hub.retry_at, None, "no backoff was started for the shutdown");
+    delete_stream(&jetstream().await, &stream).await;
 }

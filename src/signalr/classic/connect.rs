@@ -10,7 +10,7 @@ use tracing::{debug, warn};
 
 use crate::profile::Profile;
 use crate::signalr::transport::{ConnectError, WsStream};
-use crate::signalr::{Hub, SessionError};
+use crate::signalr::{Ending, Hub, ProtocolError, SessionError};
 use signalr_proto::classic::frame::{self, Frame};
 use signalr_proto::classic::negotiate::{parse_negotiate, NegotiateError, Negotiation};
 use signalr_proto::classic::urls::Endpoints;
@@ -69,10 +69,10 @@ async fn negotiate_and_start(hub: &Hub) -> Result<(Connection, WsStream), Sessio
 pub async fn negotiate(hub: &Hub) -> Result<Connection, SessionError> {
     let names = hub_names(hub);
     if names.is_empty() {
-        return Err(SessionError::Transport("no classic hub to connect to: configure the profile's hubs or give subscriptions a `hub`".into()));
+        return Err(SessionError::NoClassicHub);
     }
     let refs: Vec<&str> = names.iter().map(String::as_str).collect();
-    let endpoints = Endpoints::new(&hub.config.url, &refs).map_err(SessionError::transport)?;
+    let endpoints = Endpoints::new(&hub.config.url, &refs)?;
     let authorization = hub.auth.for_connect().await?.map(|c| c.header());
     let body = get(hub, endpoints.negotiate(), authorization.as_deref(), "negotiate")
         .await
@@ -107,13 +107,10 @@ pub async fn start(hub: &Hub, conn: &mut Connection) -> Result<WsStream, Session
         wait_for_init(&mut ws, &mut conn.cursor).await?;
         let body =
             get(hub, conn.endpoints.start(&token), conn.authorization.as_deref(), "start").await?;
-        let text = std::str::from_utf8(&body).map_err(SessionError::transport)?;
-        match frame::parse_frame(text) {
+        let text = String::from_utf8_lossy(&body);
+        match frame::parse_frame(&text) {
             Ok(Frame::Response(r)) if r == "started" => Ok(ws),
-            _ => Err(SessionError::Transport(format!(
-                "/start did not answer `started`: {}",
-                text.chars().take(80).collect::<String>()
-            ))),
+            _ => Err(ProtocolError::NotStarted(text.chars().take(80).collect()).into()),
         }
     };
     tokio::time::timeout(limit, opening)
@@ -127,8 +124,8 @@ async fn wait_for_init(ws: &mut WsStream, cursor: &mut Cursor) -> Result<(), Ses
             Some(Ok(Message::Text(text))) => text,
             Some(Ok(Message::Close(close))) => return Err(SessionError::closed(close)),
             Some(Ok(_)) => continue,
-            Some(Err(e)) => return Err(SessionError::transport(e)),
-            None => return Err(SessionError::Transport("closed before the init frame".into())),
+            Some(Err(e)) => return Err(SessionError::websocket(e)),
+            None => return Err(SessionError::Ended(Ending::BeforeInit)),
         };
         match frame::parse_frame(text.as_str()) {
             Ok(Frame::Envelope(env)) if env.init => {
@@ -136,7 +133,7 @@ async fn wait_for_init(ws: &mut WsStream, cursor: &mut Cursor) -> Result<(), Ses
                 return Ok(());
             }
             Ok(_) => debug!("Frame before the init frame ignored."),
-            Err(e) => return Err(SessionError::Transport(format!("bad init frame: {e}"))),
+            Err(e) => return Err(ProtocolError::InitFrame(e).into()),
         }
     }
 }
@@ -184,12 +181,12 @@ async fn get(
     let response = request
         .send()
         .await
-        .map_err(|e| SessionError::Transport(format!("{what}: {}", e.without_url())))?;
+        .map_err(|e| SessionError::Request { what, error: e.without_url().to_string() })?;
     match response.status().as_u16() {
         200 => response
             .bytes()
             .await
-            .map_err(|e| SessionError::Transport(format!("{what}: {}", e.without_url()))),
+            .map_err(|e| SessionError::Request { what, error: e.without_url().to_string() }),
         code @ (401 | 403) => Err(SessionError::Connect(ConnectError::Unauthorized(code))),
         code => Err(SessionError::Connect(ConnectError::Status(code))),
     }

@@ -19,7 +19,7 @@ use crate::profile::hpcpack::reconcile::JobTracker;
 use crate::signalr::dispatch;
 use crate::signalr::subscriptions::{Settled, Subscriptions};
 use crate::signalr::transport::{ConnectError, WsStream};
-use crate::signalr::{Exit, Hub, SessionError};
+use crate::signalr::{Ending, Exit, Hub, SessionError};
 use crate::subs::Target;
 
 /// The official clients retry `/reconnect` every 2 s.
@@ -72,11 +72,8 @@ pub async fn run(
         let exit = read(hub, &mut conn, &mut ws, &mut subscriptions, state, cancel).await;
         let resumable = matches!(
             &exit,
-            Exit::Lost(
-                SessionError::Transport(_)
-                    | SessionError::KeepAliveTimeout(_)
-                    | SessionError::ServerShutdown
-            )
+            Exit::Lost(e) if e.is_transport_loss()
+                || matches!(e, SessionError::KeepAliveTimeout(_) | SessionError::ServerShutdown)
         );
         if !resumable {
             connect::abort(hub, &conn).await;
@@ -91,6 +88,8 @@ pub async fn run(
                 info!(hub = %hub.name, "Classic connection resumed; the server replays what was missed.");
                 ws = resumed;
             }
+            // Shutdown came during the resume: the session ends as any session does then.
+            Err(SessionError::Shutdown) => return (Exit::Shutdown, true),
             Err(e) => return (Exit::Lost(e), true),
         }
     }
@@ -114,7 +113,7 @@ async fn resume(
             Err(e) => debug!(hub = %hub.name, error = %e, "Resume attempt failed; retrying."),
         }
         tokio::select! {
-            _ = cancel.cancelled() => return Err(SessionError::Transport("shutdown while resuming".into())),
+            _ = cancel.cancelled() => return Err(SessionError::Shutdown),
             _ = tokio::time::sleep(RESUME_DELAY) => {}
         }
     }
@@ -157,7 +156,7 @@ async fn read(
             let target_hub = sub.hub.as_deref().unwrap_or_default();
             let text = frame::invocation(id, target_hub, &sub.method, &sub.arguments);
             if let Err(e) = ws.send(Message::text(text)).await {
-                return Exit::Lost(SessionError::transport(e));
+                return Exit::Lost(SessionError::websocket(e));
             }
         }
         let silence = async {
@@ -196,8 +195,8 @@ async fn read(
                     Some(Ok(Message::Close(close))) => return Exit::Lost(SessionError::closed(close)),
                     Some(Ok(Message::Binary(_))) => hub.metrics.decode_error(&hub.name, "binary_frame", &"binary frame on a classic connection"),
                     Some(Ok(_)) => {}
-                    Some(Err(e)) => return Exit::Lost(SessionError::transport(e)),
-                    None => return Exit::Lost(SessionError::Transport("connection ended".into())),
+                    Some(Err(e)) => return Exit::Lost(SessionError::websocket(e)),
+                    None => return Exit::Lost(SessionError::Ended(Ending::Reading)),
                 }
                 hub.status.update(|s| s.last_message_at = Some(time::OffsetDateTime::now_utc()));
             }

@@ -14,7 +14,7 @@ use tokio_tungstenite::tungstenite::Message;
 use super::negotiate;
 use crate::config::{HubProtocol, TokenPlacement};
 use crate::signalr::transport::{message, WsStream};
-use crate::signalr::{Hub, SessionError};
+use crate::signalr::{Ending, Hub, ProtocolError, SessionError};
 
 /// A connection that finished its handshake.
 pub struct Opened {
@@ -86,12 +86,12 @@ async fn attempt(hub: &Hub, bearer: Option<crate::config::Secret>) -> Result<Ope
     };
     let mut ws = upgrade(hub, &url, connection_token.as_deref(), token).await?;
     let writer = Writer(cfg.protocol);
-    ws.send(message(writer.handshake(stateful))).await.map_err(SessionError::transport)?;
+    ws.send(message(writer.handshake(stateful))).await.map_err(SessionError::websocket)?;
     let leftover = tokio::time::timeout(timeout, read_handshake(&mut ws, cfg.protocol))
         .await
         .map_err(|_| SessionError::Timeout("handshake"))??;
     // Official clients ping right away: it tells the server we intend to keep pinging.
-    ws.send(message(writer.ping())).await.map_err(SessionError::transport)?;
+    ws.send(message(writer.ping())).await.map_err(SessionError::websocket)?;
     let resume = match (stateful, connection_token) {
         (true, Some(connection_token)) => Some(Resume { url, connection_token, redirect_token }),
         _ => None,
@@ -138,25 +138,16 @@ async fn read_handshake(ws: &mut WsStream, protocol: HubProtocol) -> Result<Vec<
     loop {
         let frame = match ws.next().await {
             Some(Ok(frame)) => frame,
-            Some(Err(e)) => return Err(SessionError::transport(e)),
-            None => return Err(SessionError::Transport("closed during the handshake".into())),
+            Some(Err(e)) => return Err(SessionError::websocket(e)),
+            None => return Err(SessionError::Ended(Ending::Handshake)),
         };
         match frame {
             Message::Text(text) => buf.extend_from_slice(text.as_bytes()),
             Message::Binary(data) if protocol == HubProtocol::MessagePack => {
                 buf.extend_from_slice(&data)
             }
-            Message::Binary(_) => {
-                return Err(SessionError::Transport("binary frame during a JSON handshake".into()))
-            }
-            Message::Close(close) => {
-                let reason = close
-                    .map(|c| format!("{} {}", u16::from(c.code), c.reason))
-                    .unwrap_or_default();
-                return Err(SessionError::Transport(format!(
-                    "closed during the handshake: {reason}"
-                )));
-            }
+            Message::Binary(_) => return Err(ProtocolError::BinaryHandshake.into()),
+            Message::Close(close) => return Err(SessionError::closed(close)),
             _ => continue,
         }
         if let Some(end) = memchr::memchr(json::RS, &buf) {
@@ -166,7 +157,7 @@ async fn read_handshake(ws: &mut WsStream, protocol: HubProtocol) -> Result<Vec<
             return Ok(buf.split_off(end + 1));
         }
         if buf.len() > json::MAX_PENDING_BYTES {
-            return Err(SessionError::Transport("handshake answer too large".into()));
+            return Err(ProtocolError::HandshakeTooLarge.into());
         }
     }
 }

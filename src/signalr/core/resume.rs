@@ -115,7 +115,7 @@ impl Stateful {
         self.outbound.resumable()
             && matches!(
                 exit,
-                Exit::Lost(SessionError::Transport(_) | SessionError::ServerTimeout(_))
+                Exit::Lost(e) if e.is_transport_loss() || matches!(e, SessionError::ServerTimeout(_))
             )
     }
 
@@ -130,13 +130,13 @@ impl Stateful {
         self.ack_at = None;
         let mut ws = self.transport(hub, cancel).await?;
         let first = self.outbound.first_unacked();
-        ws.feed(message(writer.sequence(first))).await.map_err(SessionError::transport)?;
+        ws.feed(message(writer.sequence(first))).await.map_err(SessionError::websocket)?;
         let mut replayed = 0;
         for message in self.outbound.replay() {
-            ws.feed(message.clone()).await.map_err(SessionError::transport)?;
+            ws.feed(message.clone()).await.map_err(SessionError::websocket)?;
             replayed += 1;
         }
-        ws.flush().await.map_err(SessionError::transport)?;
+        ws.flush().await.map_err(SessionError::websocket)?;
         debug!(hub = %hub.name, sequence = first, replayed, "Transport reconnected; waiting for the server's Sequence.");
         Ok(ws)
     }
@@ -150,7 +150,7 @@ impl Stateful {
         let deadline = Instant::now() + RESUME_WINDOW;
         loop {
             let attempt = tokio::select! {
-                _ = cancel.cancelled() => return Err(SessionError::Transport("shutdown while resuming".into())),
+                _ = cancel.cancelled() => return Err(SessionError::Shutdown),
                 attempt = connect::reconnect(hub, &self.resume) => attempt,
             };
             match attempt {
@@ -166,7 +166,7 @@ impl Stateful {
                 }
             }
             tokio::select! {
-                _ = cancel.cancelled() => return Err(SessionError::Transport("shutdown while resuming".into())),
+                _ = cancel.cancelled() => return Err(SessionError::Shutdown),
                 _ = tokio::time::sleep(RESUME_DELAY) => {}
             }
         }

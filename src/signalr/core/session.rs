@@ -29,7 +29,7 @@ use crate::event::Event;
 use crate::signalr::dispatch::{self, KeepAlive};
 use crate::signalr::subscriptions::Subscriptions;
 use crate::signalr::transport::{self, message, WsStream};
-use crate::signalr::{snapshot, Exit, Hub, SessionError};
+use crate::signalr::{snapshot, Ending, Exit, Hub, ProtocolError, SessionError};
 use crate::telemetry::HubState;
 
 struct Live<'h> {
@@ -78,7 +78,7 @@ pub async fn run(hub: &Arc<Hub>, opened: Opened, cancel: &CancellationToken) -> 
     }
     let mut pending = match Pending::new(cfg.protocol, leftover) {
         Ok(pending) => pending,
-        Err(_) => return Exit::Lost(SessionError::Transport("handshake tail is not UTF-8".into())),
+        Err(_) => return Exit::Lost(ProtocolError::HandshakeTailNotUtf8.into()),
     };
     if !pending.is_empty() {
         live.feed_pending(&mut pending);
@@ -97,6 +97,8 @@ pub async fn run(hub: &Arc<Hub>, opened: Opened, cancel: &CancellationToken) -> 
         live.outgoing.clear();
         ws = match stateful.reconnect(hub, live.writer, cancel).await {
             Ok(ws) => ws,
+            // Shutdown came during the resume: the session ends as any session does then.
+            Err(SessionError::Shutdown) => return Exit::Shutdown,
             Err(e) => {
                 warn!(hub = %hub.name, error = %e, "The server did not resume the connection; making a new one.");
                 return Exit::Lost(e);
@@ -213,8 +215,8 @@ impl Live<'_> {
                         Some(Ok(Message::Binary(data))) => self.feed(pending, records::Data::Binary(&data)),
                         Some(Ok(Message::Close(close))) => return Exit::Lost(SessionError::closed(close)),
                         Some(Ok(_)) => {}
-                        Some(Err(e)) => return Exit::Lost(SessionError::transport(e)),
-                        None => return Exit::Lost(SessionError::Transport("connection ended".into())),
+                        Some(Err(e)) => return Exit::Lost(SessionError::websocket(e)),
+                        None => return Exit::Lost(SessionError::Ended(Ending::Reading)),
                     }
                     hub.status.update(|s| s.last_message_at = Some(time::OffsetDateTime::now_utc()));
                 }
@@ -240,9 +242,9 @@ async fn flush(
         return Ok(());
     }
     for message in outgoing.drain(..) {
-        ws.feed(message).await.map_err(|e| Exit::Lost(SessionError::transport(e)))?;
+        ws.feed(message).await.map_err(|e| Exit::Lost(SessionError::websocket(e)))?;
     }
-    ws.flush().await.map_err(|e| Exit::Lost(SessionError::transport(e)))?;
+    ws.flush().await.map_err(|e| Exit::Lost(SessionError::websocket(e)))?;
     *last_sent = Instant::now();
     Ok(())
 }

@@ -11,7 +11,7 @@ use crate::event::WireId;
 use crate::profile::Args;
 use crate::signalr::subscriptions::Settled;
 use crate::signalr::transport::message;
-use crate::signalr::{dispatch, Exit, SessionError};
+use crate::signalr::{dispatch, Exit, ProtocolError};
 
 /// One WebSocket data frame's payload.
 pub(super) enum Data<'d> {
@@ -54,7 +54,7 @@ impl Live<'_> {
                 if let Err(e) = msgpack::split_records(pending, data, each) {
                     // The stream cannot be resynchronised after a bad length: reconnect.
                     hub.metrics.decode_error(&hub.name, "msgpack_framing", &e);
-                    self.exit = Some(Exit::Lost(SessionError::Transport(e.to_string())));
+                    self.exit = Some(Exit::Lost(ProtocolError::from(e).into()));
                 }
             }
         }
@@ -143,7 +143,7 @@ impl Live<'_> {
         let Some(stateful) = self.stateful.as_mut() else { return self.stateful_ignored() };
         if let Err(e) = stateful.sequence(hub, first) {
             hub.metrics.decode_error(&hub.name, "sequence", &e);
-            self.exit = Some(Exit::Lost(SessionError::Transport(e.to_string())));
+            self.exit = Some(Exit::Lost(ProtocolError::from(e).into()));
         }
     }
 
