@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use super::load::{invalid, ConfigError};
+use super::error::{invalid, ConfigError};
 use super::{Config, Secret};
 
 /// The state file's name when it defaults to the spool volume.

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
-use super::load::{invalid, ConfigError};
+use super::error::{invalid, ConfigError};
 use super::{AuthConfig, Secret};
 
 /// OAuth2 client credentials (RFC 6749 §4.4): a token from `token_url` for every connect.

@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::load::{invalid, ConfigError};
+use super::error::{invalid, ConfigError};
 use super::{HubConfig, ProfileKind};
 
 /// Finds what to subscribe to by polling the hub's REST API. HPC Pack: running and queued jobs

@@ -150,7 +150,7 @@ pub(super) fn validate(kafka: Option<&KafkaSinkConfig>) -> Result<(), ConfigErro
         ));
     }
     let template = &kafka.topic_template;
-    super::load::check_template("sink.kafka.topic_template", template)?;
+    super::error::check_template("sink.kafka.topic_template", template)?;
     let literal = template.replace("{hub}", "").replace("{type}", "").replace("{key}", "");
     if let Some(c) = literal.chars().find(|c| !is_topic_char(*c)) {
         return Err(invalid(

@@ -7,12 +7,14 @@
 //! - `jetstream`: the JetStream in-flight window: PubAcks over one reply subscription,
 //!   go-back-N on failure.
 //! - `kafka`: the Kafka producer, record layout and in-flight window.
+//! - `link`: a broker connection's state, mirrored into the app's status.
 //! - `publisher`: the loop and retries.
 //! - `probe`: checks against a live broker for `check-config`.
 //! - `stop`: the hard stop: last settling, saving to the spool, accounting.
 
 mod jetstream;
 mod kafka;
+mod link;
 mod nats;
 pub mod probe;
 mod publisher;

@@ -3,7 +3,7 @@
 //! The JetStream in-flight window lives in `jetstream/`; the loop that drives both lives in
 //! `publisher.rs`.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_nats::client::PublishErrorKind;
@@ -15,11 +15,11 @@ use bytes::Bytes;
 use tracing::{error, info, warn};
 
 use super::jetstream::AckInbox;
+use super::link::Link;
 use super::publisher::Failure;
 use super::{route, SinkError};
 use crate::config::{NatsMode, NatsSinkConfig, NatsStreamConfig};
 use crate::event::Event;
-use crate::status::AppStatus;
 
 /// How long the first connection may take before start-up fails.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -39,31 +39,6 @@ pub struct NatsSink {
     pub(super) link: Arc<Link>,
     /// JetStream: chain each publish to its predecessor (`Nats-Expected-Last-Msg-Id`).
     pub(super) ordered: bool,
-}
-
-/// Whether the connection is up, mirrored into [`AppStatus`] once the publisher attaches it.
-///
-/// async-nats reports state changes from its own task; the lock keeps the last state and the
-/// status in step however the callback and `attach` interleave.
-#[derive(Debug, Default)]
-pub struct Link {
-    state: Mutex<(bool, Option<Arc<AppStatus>>)>,
-}
-
-impl Link {
-    pub fn set_connected(&self, connected: bool) {
-        let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
-        state.0 = connected;
-        if let Some(status) = &state.1 {
-            status.set_sink_connected(connected);
-        }
-    }
-
-    pub fn attach(&self, status: Arc<AppStatus>) {
-        let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
-        status.set_sink_connected(state.0);
-        state.1 = Some(status);
-    }
 }
 
 /// Connects, checks the subject template, and ensures the stream (JetStream mode).

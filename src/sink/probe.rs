@@ -6,7 +6,8 @@ use std::time::Duration;
 
 use async_nats::jetstream;
 
-use super::nats::{options, Link};
+use super::link::Link;
+use super::nats::options;
 use crate::config::{NatsMode, NatsSinkConfig};
 
 /// How long `check-config` waits for NATS before it says it could not look.

@@ -21,7 +21,7 @@ use tracing::{debug, error, info, warn};
 use topics::TopicMaker;
 pub use window::KafkaWindow;
 
-use super::nats::Link;
+use super::link::Link;
 use super::SinkError;
 use crate::config::{KafkaMode, KafkaSinkConfig};
 
