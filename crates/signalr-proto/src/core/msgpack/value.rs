@@ -57,20 +57,24 @@ pub struct Cursor<'a> {
 }
 
 impl<'a> Cursor<'a> {
+    #[inline]
     pub fn new(input: &'a [u8]) -> Self {
         Cursor { bytes: Bytes::new(input) }
     }
 
     /// What is left after the values read so far.
+    #[inline]
     pub fn rest(&self) -> &'a [u8] {
         self.bytes.remaining_slice()
     }
 
     /// The marker of the next value, without consuming it.
+    #[inline]
     pub fn peek(&self) -> Result<Marker, ValueError> {
         self.rest().first().map(|&b| Marker::from_u8(b)).ok_or(ValueError::Truncated)
     }
 
+    #[inline]
     pub(super) fn take(&mut self, len: usize) -> Result<&'a [u8], ValueError> {
         let rest = self.rest();
         if rest.len() < len {
@@ -81,26 +85,31 @@ impl<'a> Cursor<'a> {
         Ok(taken)
     }
 
+    #[inline]
     pub fn array_len(&mut self) -> Result<u32, ValueError> {
         decode::read_array_len(&mut self.bytes).map_err(|e| value_error("array", e))
     }
 
+    #[inline]
     pub fn map_len(&mut self) -> Result<u32, ValueError> {
         decode::read_map_len(&mut self.bytes).map_err(|e| value_error("map", e))
     }
 
     /// An unsigned integer of any width.
+    #[inline]
     pub fn uint(&mut self) -> Result<u64, ValueError> {
         decode::read_int(&mut self.bytes).map_err(num_error)
     }
 
     /// A signed integer of any width.
+    #[inline]
     pub fn int(&mut self) -> Result<i64, ValueError> {
         decode::read_int(&mut self.bytes).map_err(num_error)
     }
 
     /// A float of either width. A 32-bit float becomes the double with its shortest decimal
     /// form (`1.1f32` reads as 1.1, not 1.100000023841858), the number a JSON writer would show.
+    #[inline]
     pub fn float(&mut self) -> Result<f64, ValueError> {
         match self.peek()? {
             Marker::F32 => {
@@ -110,16 +119,19 @@ impl<'a> Cursor<'a> {
         }
     }
 
+    #[inline]
     pub fn bool(&mut self) -> Result<bool, ValueError> {
         decode::read_bool(&mut self.bytes).map_err(|e| value_error("bool", e))
     }
 
+    #[inline]
     pub fn str(&mut self) -> Result<&'a str, ValueError> {
         let len = decode::read_str_len(&mut self.bytes).map_err(|e| value_error("string", e))?;
         std::str::from_utf8(self.take(len as usize)?).map_err(|_| ValueError::Utf8)
     }
 
     /// A string or nil.
+    #[inline]
     pub fn opt_str(&mut self) -> Result<Option<&'a str>, ValueError> {
         if self.peek()? == Marker::Null {
             self.take(1)?;
@@ -128,11 +140,13 @@ impl<'a> Cursor<'a> {
         self.str().map(Some)
     }
 
+    #[inline]
     pub(super) fn bin(&mut self) -> Result<&'a [u8], ValueError> {
         let len = decode::read_bin_len(&mut self.bytes).map_err(|e| value_error("bin", e))?;
         self.take(len as usize)
     }
 
+    #[inline]
     pub(super) fn ext(&mut self) -> Result<(i8, &'a [u8]), ValueError> {
         let meta = decode::read_ext_meta(&mut self.bytes).map_err(|e| value_error("ext", e))?;
         Ok((meta.typeid, self.take(meta.size as usize)?))
