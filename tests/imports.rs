@@ -60,9 +60,9 @@ fn module_of(relative: &Path) -> Vec<String> {
     parts
 }
 
-/// The source without comments and without test code: a `#[cfg(test)]` inline module ends the
-/// file (tests go last), a `#[cfg(test)]` module declaration is skipped, and files that hold
-/// only tests are left out by the caller.
+/// The source without comments and without test code: an item under `#[cfg(test)]` (a module
+/// declaration, or a braced block to its closing brace) is left out, and files that hold only
+/// tests are left out by the caller.
 fn code(text: &str) -> String {
     let mut out = String::new();
     let mut lines = text.lines().peekable();
@@ -75,14 +75,76 @@ fn code(text: &str) -> String {
             while lines.peek().is_some_and(|l| l.trim_start().starts_with("#[")) {
                 lines.next();
             }
-            match lines.next() {
-                Some(decl) if decl.trim_end().ends_with('{') => break,
-                _ => continue,
+            let mut depth = 0i32;
+            for item in lines.by_ref() {
+                depth += item.matches('{').count() as i32 - item.matches('}').count() as i32;
+                if depth <= 0 && (item.trim_end().ends_with(';') || item.trim_end().ends_with('}'))
+                {
+                    break;
+                }
             }
+            continue;
         }
         out.push_str(line);
         out.push('\n');
     }
+    out
+}
+
+/// A `use` tree written out in full: `crate::{a::X, b::{c, d}}` gives `crate::a::X`,
+/// `crate::b::c` and `crate::b::d`.
+fn expand(tree: &str) -> Vec<String> {
+    let Some(open) = tree.find('{') else { return vec![tree.trim().to_owned()] };
+    let mut depth = 0;
+    let mut close = tree.len();
+    let mut items = Vec::new();
+    let mut start = open + 1;
+    for (i, c) in tree.char_indices().skip(open) {
+        match c {
+            '{' => depth += 1,
+            '}' => {
+                depth -= 1;
+                if depth == 0 {
+                    close = i;
+                    break;
+                }
+            }
+            ',' if depth == 1 => {
+                items.push(&tree[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    items.push(&tree[start..close]);
+    let prefix = tree[..open].trim();
+    items
+        .into_iter()
+        .filter(|item| !item.trim().is_empty())
+        .flat_map(|item| expand(&format!("{prefix}{}", item.trim())))
+        .collect()
+}
+
+/// The source with every `use` statement replaced by its written-out paths, one a line.
+fn expanded(text: &str) -> String {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(at) = rest.find("use ") {
+        let starts_item = at == 0 || rest[..at].ends_with(['\n', ' ', '(', ')']);
+        let Some(end) = rest[at..].find(';').map(|e| at + e) else { break };
+        if !starts_item {
+            out.push_str(&rest[..at + 4]);
+            rest = &rest[at + 4..];
+            continue;
+        }
+        out.push_str(&rest[..at]);
+        for path in expand(&rest[at + 4..end]) {
+            out.push_str(&path);
+            out.push('\n');
+        }
+        rest = &rest[end + 1..];
+    }
+    out.push_str(rest);
     out
 }
 
@@ -139,7 +201,7 @@ fn imports() -> Vec<Import> {
             continue;
         }
         let module = module_of(&relative);
-        let text = code(&std::fs::read_to_string(&path).unwrap());
+        let text = expanded(&code(&std::fs::read_to_string(&path).unwrap()));
         for target in paths(&module, &text) {
             all.push(Import { file: relative.display().to_string(), target });
         }
@@ -194,10 +256,15 @@ fn the_sinks_never_import_each_other() {
 fn the_checker_reads_paths_as_the_compiler_does() {
     let module: Vec<String> = ["sink", "kafka", "window"].iter().map(|s| s.to_string()).collect();
     let text = "use super::super::nats::Link;\nuse crate::event::{Event, WireId};\nfoo::super_x";
-    let found = paths(&module, text);
+    let found = paths(&module, &expanded(text));
     assert_eq!(found[0], ["sink", "nats", "Link"]);
-    assert_eq!(found[1], ["event"]);
-    assert_eq!(found.len(), 2, "{found:?}");
-    let tested = code("use a;\n// crate::x\n#[cfg(test)]\nmod t;\nuse b;\n#[cfg(test)]\nmod tests {\nuse crate::y;\n}");
-    assert_eq!(tested, "use a;\nuse b;\n");
+    assert_eq!(found[1], ["event", "Event"]);
+    assert_eq!(found[2], ["event", "WireId"]);
+    assert_eq!(found.len(), 3, "{found:?}");
+    let grouped = expanded("pub use crate::{app::X, sink::{kafka, nats::Y}};\nfn f() {}");
+    assert_eq!(grouped, "pub crate::app::X\ncrate::sink::kafka\ncrate::sink::nats::Y\n\nfn f() {}");
+    let tested = code(
+        "use a;\n// crate::x\n#[cfg(test)]\nmod t;\nuse b;\n#[cfg(test)]\nimpl X {\n  fn f() {\n  }\n}\nuse c;",
+    );
+    assert_eq!(tested, "use a;\nuse b;\nuse c;\n");
 }

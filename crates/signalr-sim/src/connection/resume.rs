@@ -4,8 +4,8 @@
 //! duplicates skipped, every batch of new client records is acknowledged at once. When the
 //! transport drops the connection waits for the next one (an upgrade with the same `id`), up
 //! to `negotiate_token_ttl` (the server's `DisconnectTimeout`), then sends its `Sequence` and
-//! replays what the client had not acknowledged. Numbering rules are the bridge's
-//! `signalr::core::stateful`, shared by both ends.
+//! replays what the client had not acknowledged. Numbering rules are
+//! `signalr_proto::core::stateful`'s, shared by both ends.
 
 use axum::extract::ws::{Message, WebSocket};
 use signalr_proto::core::stateful::{Inbound, Outbound, Verdict, BUFFER_BYTES};
