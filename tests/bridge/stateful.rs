@@ -159,12 +159,6 @@ async fn a_shutdown_during_a_resume_is_not_a_reconnect() {
     tokio::time::sleep(Duration::from_millis(1200)).await;
     assert_eq!(counter(&app, "hub_resumes_total", &[("hub", "rm")]), 0, "still resuming");
     // ... when the bridge is told to stop.
-    let (metrics, status) = (app.metrics.clone(), app.status.clone());
-    assert_eq!(app.shutdown().await.undelivered, 0);
-    let reconnects = metrics.counter_value("reconnects_total", &[("hub", "rm")]);
-    assert_eq!(reconnects, 1, "the lost transport is the only reconnect; shutdown is not one");
-    let hub = status.hubs[0].snapshot();
-    assert_eq!(hub.state, signalr_bridge::telemetry::HubState::Stopped);
-    assert_eq!(hub.retry_at, None, "no backoff was started for the shutdown");
+    shut_down_while_resuming(app, "rm").await;
     delete_stream(&jetstream().await, &stream).await;
 }

@@ -126,6 +126,18 @@ pub async fn start(config: Config) -> App {
     App::start(config).await.expect("bridge starts")
 }
 
+/// Shuts `app` down while its one hub, `hub`, is resuming a lost transport, and checks that the
+/// lost transport was the only reconnect: the shutdown is not one, and starts no backoff.
+pub async fn shut_down_while_resuming(app: App, hub: &str) {
+    let (metrics, status) = (app.metrics.clone(), app.status.clone());
+    assert_eq!(app.shutdown().await.undelivered, 0);
+    let reconnects = metrics.counter_value("reconnects_total", &[("hub", hub)]);
+    assert_eq!(reconnects, 1, "the lost transport is the only reconnect; shutdown is not one");
+    let view = status.hubs[0].snapshot();
+    assert_eq!(view.state, signalr_bridge::telemetry::HubState::Stopped);
+    assert_eq!(view.retry_at, None, "no backoff was started for the shutdown");
+}
+
 pub fn counter(app: &App, name: &str, labels: &[(&str, &str)]) -> u64 {
     app.metrics.counter_value(name, labels)
 }
