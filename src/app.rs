@@ -284,3 +284,19 @@ async fn wait_for_signal() {
         _ = tokio::signal::ctrl_c() => info!("SIGINT received."),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_simulators_defaults_are_the_configs() {
+        let from_config = redmist_sim(&crate::config::SimulatorConfig::default());
+        let own = signalr_sim::SimulatorConfig::default();
+        assert_eq!(
+            (from_config.listen, from_config.rate_per_sec, from_config.cars, from_config.event_id),
+            (own.listen, own.rate_per_sec, own.cars, own.event_id)
+        );
+        assert_eq!((from_config.required_token, own.required_token), (None, None));
+    }
+}

@@ -7,6 +7,7 @@
 
 use std::time::Duration;
 
+use signalr_bridge::app::App;
 use signalr_sim::race::{Group, SimInvocation};
 use signalr_sim::Simulator;
 
@@ -34,6 +35,16 @@ fn stateful_hub(sim: &Simulator) -> String {
     )
 }
 
+/// A simulator, a JetStream stream named from `prefix`, and the bridge between them with the
+/// stateful hub subscribed.
+async fn ready_stateful(prefix: &str) -> (Simulator, String, App) {
+    let sim = simulator(0, None).await;
+    let stream = unique(prefix);
+    let app = start(config(&format!("{}{}", stateful_hub(&sim), jetstream_sink(&stream)))).await;
+    eventually(WAIT, "subscribed", || app.status.ready()).await;
+    (sim, stream, app)
+}
+
 /// One car patch whose car number is `n`: one event with subject `events/42/cars/{n}`.
 fn patch(n: usize) -> SimInvocation {
     SimInvocation {
@@ -52,10 +63,7 @@ fn subscribes(sim: &Simulator) -> usize {
 async fn stateful_resumes_after_drops_lose_and_duplicate_nothing() {
     const PATCHES: usize = 600;
     const DROPS: u64 = 3;
-    let sim = simulator(0, None).await;
-    let stream = unique("IT_STATEFUL");
-    let app = start(config(&format!("{}{}", stateful_hub(&sim), jetstream_sink(&stream)))).await;
-    eventually(WAIT, "subscribed", || app.status.ready()).await;
+    let (sim, stream, app) = ready_stateful("IT_STATEFUL").await;
 
     let control = sim.control();
     let sender = tokio::spawn(async move {
@@ -108,10 +116,7 @@ async fn stateful_resumes_after_drops_lose_and_duplicate_nothing() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_refused_resume_falls_back_to_a_new_connection_with_a_gap() {
-    let sim = simulator(0, None).await;
-    let stream = unique("IT_STATEFUL_REFUSED");
-    let app = start(config(&format!("{}{}", stateful_hub(&sim), jetstream_sink(&stream)))).await;
-    eventually(WAIT, "subscribed", || app.status.ready()).await;
+    let (sim, stream, app) = ready_stateful("IT_STATEFUL_REFUSED").await;
     let snapshots = || counter(&app, "snapshots_total", &[("outcome", "ok")]);
     eventually(WAIT, "first snapshot", || snapshots() == 1).await;
     assert_eq!(subscribes(&sim), 1);
@@ -145,10 +150,7 @@ async fn a_refused_resume_falls_back_to_a_new_connection_with_a_gap() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_shutdown_during_a_resume_is_not_a_reconnect() {
-    let sim = simulator(0, None).await;
-    let stream = unique("IT_STATEFUL_SHUTDOWN");
-    let app = start(config(&format!("{}{}", stateful_hub(&sim), jetstream_sink(&stream)))).await;
-    eventually(WAIT, "subscribed", || app.status.ready()).await;
+    let (sim, stream, app) = ready_stateful("IT_STATEFUL_SHUTDOWN").await;
     let reconnects = || counter(&app, "reconnects_total", &[("hub", "rm")]);
     assert_eq!(reconnects(), 0);
 

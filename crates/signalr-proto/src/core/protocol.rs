@@ -28,20 +28,6 @@ pub enum Frame {
     Binary(Vec<u8>),
 }
 
-impl Frame {
-    /// The payload's size in bytes (what a replay buffer counts).
-    pub fn len(&self) -> usize {
-        match self {
-            Frame::Text(text) => text.len(),
-            Frame::Binary(bytes) => bytes.len(),
-        }
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-}
-
 /// Records a client writes, in the connection's protocol.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Writer(pub HubProtocol);
