@@ -8,8 +8,9 @@ use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use signalr_bridge::event::{EventType, WireId};
 use signalr_bridge::profile::hpcpack::reconcile::{to_events, JobTracker, RestJob, RestTask};
+use signalr_bridge::profile::hpcpack::rest::{JobQuery, ReconcileRequest};
 use signalr_bridge::profile::MessageContext;
-use signalr_bridge::signalr::classic::rest::{fetch_job, RestError};
+use signalr_bridge::signalr::rest::{fetch_job, list_jobs, ListError, RestError};
 use signalr_sim::classic::{ClassicSimulator, ClassicSimulatorConfig};
 
 fn basic(user: &str, password: &str) -> String {
@@ -20,6 +21,12 @@ async fn simulator() -> (ClassicSimulator, String) {
     let config = ClassicSimulatorConfig::default();
     let auth = basic(&config.user, &config.password);
     (ClassicSimulator::start(config).await.unwrap(), auth)
+}
+
+/// Reads `job` from the simulator's REST API.
+async fn read(sim: &ClassicSimulator, job: i64, auth: Option<&str>) -> Result<RestJob, RestError> {
+    let http = reqwest::Client::new();
+    fetch_job(&http, &ReconcileRequest::new(&sim.base_url(), job), auth).await
 }
 
 fn states(job: &RestJob) -> (String, Vec<(i64, i64, String)>) {
@@ -35,28 +42,25 @@ fn expected(job: &str, task: &str, count: i64) -> (String, Vec<(i64, i64, String
 async fn fetch_job_follows_the_job_through_its_states() {
     let (sim, auth) = simulator().await;
     let control = sim.control();
-    let http = reqwest::Client::new();
     let job = control.submit_job_with_tasks(3);
-    let base = sim.base_url();
-    let read = || fetch_job(&http, &base, i64::from(job), Some(&auth));
-    assert_eq!(read().await.unwrap().id, i64::from(job));
-    assert_eq!(states(&read().await.unwrap()), expected("Submitted", "Submitted", 3));
+    let current = || read(&sim, i64::from(job), Some(&auth));
+    assert_eq!(current().await.unwrap().id, i64::from(job));
+    assert_eq!(states(&current().await.unwrap()), expected("Submitted", "Submitted", 3));
     control.advance(job);
     control.advance(job);
-    assert_eq!(states(&read().await.unwrap()), expected("Queued", "Queued", 3));
+    assert_eq!(states(&current().await.unwrap()), expected("Queued", "Queued", 3));
     control.advance(job);
-    assert_eq!(states(&read().await.unwrap()), expected("Running", "Dispatching", 3));
+    assert_eq!(states(&current().await.unwrap()), expected("Running", "Dispatching", 3));
     control.finish(job);
-    assert_eq!(states(&read().await.unwrap()), expected("Finished", "Finished", 3));
+    assert_eq!(states(&current().await.unwrap()), expected("Finished", "Finished", 3));
 }
 
 #[tokio::test]
 async fn fetch_job_reads_every_page_of_a_large_task_list() {
     let (sim, auth) = simulator().await;
     let job = sim.control().submit_job_with_tasks(205);
-    let http = reqwest::Client::new();
-    let read = fetch_job(&http, &sim.base_url(), i64::from(job), Some(&auth)).await.unwrap();
-    let ids: Vec<i64> = read.tasks.iter().map(|t| t.task_id).collect();
+    let job = read(&sim, i64::from(job), Some(&auth)).await.unwrap();
+    let ids: Vec<i64> = job.tasks.iter().map(|t| t.task_id).collect();
     assert_eq!(ids, (1..=205).collect::<Vec<i64>>());
 }
 
@@ -64,14 +68,13 @@ async fn fetch_job_reads_every_page_of_a_large_task_list() {
 async fn fetch_job_tells_bad_credentials_and_unknown_jobs_apart() {
     let (sim, auth) = simulator().await;
     let job = i64::from(sim.control().submit_job());
-    let http = reqwest::Client::new();
     let wrong = basic("hpcadmin", "not-the-password");
-    let denied = fetch_job(&http, &sim.base_url(), job, Some(&wrong)).await.unwrap_err();
+    let denied = read(&sim, job, Some(&wrong)).await.unwrap_err();
     assert!(matches!(denied, RestError::Unauthorized), "{denied:?}");
     assert!(!format!("{denied} {denied:?}").contains(&wrong["Basic ".len()..]));
-    let anonymous = fetch_job(&http, &sim.base_url(), job, None).await.unwrap_err();
+    let anonymous = read(&sim, job, None).await.unwrap_err();
     assert!(matches!(anonymous, RestError::Unauthorized), "{anonymous:?}");
-    let missing = fetch_job(&http, &sim.base_url(), 9999, Some(&auth)).await.unwrap_err();
+    let missing = read(&sim, 9999, Some(&auth)).await.unwrap_err();
     assert!(matches!(missing, RestError::NotFound(9999)), "{missing:?}");
 }
 
@@ -81,8 +84,7 @@ async fn fetched_job_reconciles_into_events_once() {
     let control = sim.control();
     let job = control.submit_job_with_tasks(2);
     control.finish(job);
-    let http = reqwest::Client::new();
-    let rest = fetch_job(&http, &sim.base_url(), i64::from(job), Some(&auth)).await.unwrap();
+    let rest = read(&sim, i64::from(job), Some(&auth)).await.unwrap();
     assert_eq!(
         rest.tasks[1],
         RestTask { task_id: 2, instance_id: 0, state: "Finished".to_owned() }
@@ -132,7 +134,6 @@ async fn simulator_task_list_has_the_real_shape() {
 
 #[tokio::test]
 async fn list_jobs_reads_every_page_and_applies_state_and_node_group_filters() {
-    use signalr_bridge::signalr::classic::rest_jobs::{list_jobs, JobQuery, ListError};
     let (sim, auth) = simulator().await;
     let control = sim.control();
     let jobs: Vec<u32> = (0..7).map(|_| control.submit_job_with_tasks(1)).collect();

@@ -3,9 +3,9 @@
 
 use super::{pattern, ScanError};
 use crate::config::DiscoveryConfig;
+use crate::profile::hpcpack::rest::{rest_base, JobQuery, ListedJob};
 use crate::progress::Operation;
-use crate::signalr::classic::gap::rest_base;
-use crate::signalr::classic::rest_jobs::{list_jobs, JobQuery, ListedJob};
+use crate::signalr::rest::list_jobs;
 use crate::signalr::transport::Credentials;
 use crate::signalr::Hub;
 use crate::subs::Target;

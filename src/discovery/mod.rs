@@ -27,7 +27,7 @@ pub enum ScanError {
     #[error("credentials: {0}")]
     Credentials(String),
     #[error(transparent)]
-    Hpc(#[from] crate::signalr::classic::rest_jobs::ListError),
+    Hpc(#[from] crate::signalr::rest::ListError),
     #[error("live events listing: {0}")]
     Http(String),
     #[error("live events listing is not understood: {0}")]

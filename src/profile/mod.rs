@@ -3,6 +3,7 @@
 //! returned to the hub task as [`Normalized::RefreshSnapshots`] and [`SnapshotRequest`]s.
 
 mod dynamic;
+pub mod gap;
 mod generic;
 pub mod hpcpack;
 pub mod origin;

@@ -8,6 +8,8 @@ pub mod classic;
 pub mod core;
 pub mod dispatch;
 mod error;
+pub mod reconcile;
+pub mod rest;
 pub mod snapshot;
 pub mod subscriptions;
 pub mod transport;

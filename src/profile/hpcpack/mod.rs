@@ -5,6 +5,7 @@
 //! (never dropped) and reported as [`Normalized::UnknownState`] so the hub task counts it.
 
 pub mod reconcile;
+pub mod rest;
 mod state;
 #[cfg(test)]
 mod tests;

@@ -1,7 +1,8 @@
 //! Gap reconciliation for HPC Pack: remembers the last state seen of every listened job and
 //! task, compares it with what the REST API reports after a new connection (events sent while
 //! no connection existed are lost for good), and turns the differences into reconciled events.
-//! Pure: the REST reads live in `signalr::classic::rest`, which fills [`RestJob`].
+//! Pure: `super::rest` says what to read and parses it; `signalr::rest` sends the reads and
+//! fills [`RestJob`]; `super::super::gap` holds the tracker for the hub task.
 //!
 //! The hub task owns one [`JobTracker`] for its whole life (it survives sessions) and feeds it
 //! every HPC event it publishes, live or reconciled: after [`to_events`] the caller must call

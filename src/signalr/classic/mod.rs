@@ -1,13 +1,10 @@
 //! The classic ASP.NET SignalR 2.x dialect (HPC Pack 2016). The codec (URLs, negotiate answers,
 //! frames, the reconnect cursor) is `signalr_proto::classic`; the I/O is here: `connect`
-//! (negotiate, connect, /start, /reconnect, /abort), `session` (one connection's life, resumed
-//! across dropped transports), `rest` (HPC Pack REST reads for gap reconciliation).
+//! (negotiate, connect, /start, /reconnect, /abort) and `session` (one connection's life,
+//! resumed across dropped transports). Healing the gap of a new connection is the profile's
+//! (`profile::gap`), its REST reads `signalr::reconcile`'s.
 
 pub mod connect;
-pub mod gap;
-pub mod rest;
-mod rest_get;
-pub mod rest_jobs;
 pub mod session;
 
 use std::sync::Arc;

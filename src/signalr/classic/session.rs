@@ -13,12 +13,11 @@ use tokio_util::sync::CancellationToken;
 use tracing::{debug, info, warn};
 
 use super::connect::{self, Connection};
-use super::gap;
 use crate::event::{Event, WireId};
-use crate::profile::hpcpack::reconcile::JobTracker;
-use crate::signalr::dispatch;
+use crate::profile::gap::Gap;
 use crate::signalr::subscriptions::{Settled, Subscriptions};
 use crate::signalr::transport::{ConnectError, WsStream};
+use crate::signalr::{dispatch, reconcile};
 use crate::signalr::{Ending, Exit, Hub, SessionError};
 use crate::subs::Target;
 
@@ -26,22 +25,28 @@ use crate::subs::Target;
 const RESUME_DELAY: Duration = Duration::from_secs(2);
 
 /// What the hub task keeps across classic connections.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct ClassicState {
     /// A connection was made before: a new one means a gap the server will not replay.
     pub ever_connected: bool,
-    /// HPC Pack: the last state seen of every job and task (survives connections).
-    pub tracker: Option<JobTracker>,
-    /// Reconcile once this connection's subscriptions are done.
+    /// The profile's gap healing (HPC Pack: the last state seen of every job and task).
+    pub gap: Gap,
+    /// Heal the gap once this connection's subscriptions are done.
     reconcile_pending: bool,
-    /// Jobs just added on the live connection, to read once: what they did before.
-    added_jobs: Vec<i64>,
+    /// Subscriptions just added on the live connection, to heal once: what they did before.
+    added: Vec<Target>,
     added_reads: u64,
 }
 
 impl ClassicState {
     pub fn new(hub: &Hub) -> ClassicState {
-        ClassicState { tracker: gap::tracker(hub), ..Default::default() }
+        ClassicState {
+            ever_connected: false,
+            gap: Gap::new(&hub.profile, &hub.config.url),
+            reconcile_pending: false,
+            added: Vec::new(),
+            added_reads: 0,
+        }
     }
 }
 
@@ -59,12 +64,11 @@ pub async fn run(
     crate::signalr::core::session::connected(hub, &conn.id);
     if std::mem::replace(&mut state.ever_connected, true) {
         warn!(hub = %hub.name, "New classic connection: events sent while disconnected were not replayed; reconciling.");
-        state.reconcile_pending = state.tracker.is_some();
+        state.reconcile_pending = state.gap.heals();
     }
-    let configured = gap::subscriptions_to_send(hub, state.tracker.as_ref());
-    let mut subscriptions = Subscriptions::new(hub, configured, |target| {
-        gap::still_listened(state.tracker.as_ref(), target)
-    });
+    let configured = state.gap.to_send(&hub.subscriptions);
+    let mut subscriptions =
+        Subscriptions::new(hub, configured, |target| state.gap.still_listened(target));
     if subscriptions.done() {
         dispatch::mark_subscribed(hub);
     }
@@ -134,19 +138,7 @@ async fn read(
     let mut events = Vec::new();
     let mut frames: u64 = 0;
     loop {
-        if state.reconcile_pending && subscriptions.done() {
-            state.reconcile_pending = false;
-            if let Some(tracker) = state.tracker.as_ref() {
-                events.extend(gap::reconcile(hub, conn, tracker).await);
-            }
-        }
-        let added = std::mem::take(&mut state.added_jobs);
-        if let (false, Some(tracker)) = (added.is_empty(), state.tracker.as_ref()) {
-            state.added_reads += 1;
-            let label = format!("added-{}", state.added_reads);
-            events.extend(gap::reconcile_jobs(hub, conn, tracker, &added, &label).await);
-        }
-        gap::observe(state.tracker.as_mut(), &events);
+        heal(hub, conn, subscriptions, state, &mut events).await;
         match dispatch::enqueue(hub, &mut events, None).await {
             Ok(true) => last_received = Instant::now(),
             Ok(false) => {}
@@ -174,7 +166,7 @@ async fn read(
                 return Exit::Lost(SessionError::KeepAliveTimeout(timeout.unwrap_or_default().as_secs()));
             }
             () = subscriptions.changed() => {
-                subscriptions.refresh(hub, |target| gap::still_listened(state.tracker.as_ref(), target));
+                subscriptions.refresh(hub, |target| state.gap.still_listened(target));
             }
             message = ws.next() => {
                 last_received = Instant::now();
@@ -182,10 +174,10 @@ async fn read(
                 frames += 1;
                 match message {
                     Some(Ok(Message::Text(text))) => {
-                        let mut read = Read { frames, events: &mut events, added_jobs: &mut state.added_jobs };
+                        let mut read = Read { frames, events: &mut events, added: &mut state.added };
                         if let Some(exit) = on_frame(hub, conn, subscriptions, text.as_str(), &mut read) {
                             // Deliver what the frame carried before leaving.
-                            gap::observe(state.tracker.as_mut(), &events);
+                            state.gap.observe(&events);
                             if let Err(closed) = dispatch::enqueue(hub, &mut events, None).await {
                                 return closed;
                             }
@@ -204,13 +196,40 @@ async fn read(
     }
 }
 
+/// Heals what the profile's gap state asks for: every listened subscription once a new
+/// connection's subscriptions are done, and those just added; then shows it `events`.
+async fn heal(
+    hub: &Hub,
+    conn: &Connection,
+    subscriptions: &Subscriptions,
+    state: &mut ClassicState,
+    events: &mut Vec<Event>,
+) {
+    let auth = conn.authorization.as_deref();
+    if state.reconcile_pending && subscriptions.done() {
+        state.reconcile_pending = false;
+        let desired = hub.dynamic.desired();
+        let requests = state.gap.requests(desired.values().map(|entry| &entry.target));
+        events
+            .extend(reconcile::heal(hub, &state.gap, &requests, &conn.id, "reconcile", auth).await);
+    }
+    let added = std::mem::take(&mut state.added);
+    let requests = state.gap.added(&added);
+    if !requests.is_empty() {
+        state.added_reads += 1;
+        let label = format!("added-{}", state.added_reads);
+        events.extend(reconcile::heal(hub, &state.gap, &requests, &conn.id, &label, auth).await);
+    }
+    state.gap.observe(events);
+}
+
 /// Where one frame's results go.
 struct Read<'a> {
     /// Frames read on this connection (identity of a message without a cursor).
     frames: u64,
     events: &'a mut Vec<Event>,
-    /// HPC jobs whose runtime subscription was just answered.
-    added_jobs: &'a mut Vec<i64>,
+    /// Runtime subscriptions just answered.
+    added: &'a mut Vec<Target>,
 }
 
 /// Decodes one frame: hub messages become events (ids from the cursor and position), results
@@ -227,10 +246,8 @@ fn on_frame(
         Ok(Frame::Envelope(env)) => env,
         Ok(Frame::Result(result)) => {
             let outcome = result.outcome.map(|_| ()).map_err(|e| e.into_owned());
-            if let Settled::Added(Target::HpcJob { job_id }) =
-                subscriptions.completed(hub, &result.id, outcome)
-            {
-                read.added_jobs.push(job_id);
+            if let Settled::Added(target) = subscriptions.completed(hub, &result.id, outcome) {
+                read.added.push(target);
             }
             return None;
         }

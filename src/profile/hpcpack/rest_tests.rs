@@ -52,9 +52,40 @@ fn parse_task_rejects_rows_without_id_or_state() {
 }
 
 #[test]
-fn job_url_appends_to_base_with_or_without_slash() {
+fn pages_parse_every_row_or_fail_on_one() {
+    let page = br#"[{"Properties":[{"Name":"TaskId","Value":"7.1"},{"Name":"State","Value":"Queued"}]},
+                   {"Properties":[{"Name":"TaskId","Value":"7.2"},{"Name":"State","Value":"Running"}]}]"#;
+    let ids: Vec<i64> = parse_task_page(page).unwrap().iter().map(|t| t.task_id).collect();
+    assert_eq!(ids, [1, 2]);
+    assert!(parse_task_page(br#"[{"Properties":[{"Name":"State","Value":"Queued"}]}]"#).is_err());
+    let jobs = br#"[{"Properties":[{"Name":"Id","Value":"9"},{"Name":"Owner","Value":"bob"}]}]"#;
+    let listed = parse_job_page(jobs).unwrap();
+    assert_eq!((listed[0].id, listed[0].owner.as_str(), listed[0].name.as_str()), (9, "bob", ""));
+    assert!(parse_job_page(br#"[{"Properties":[{"Name":"Id","Value":"x"}]}]"#).is_err());
+    assert!(parse_job_page(b"{}").is_err());
+}
+
+#[test]
+fn urls_append_to_base_with_or_without_slash() {
     let with = Url::parse("https://head/hpc/").unwrap();
     let without = Url::parse("https://head/hpc?x=1").unwrap();
-    assert_eq!(job_url(&with, 14, &["tasks"]).as_str(), "https://head/hpc/jobs/14/tasks");
-    assert_eq!(job_url(&without, 14, &[]).as_str(), "https://head/hpc/jobs/14");
+    let request = ReconcileRequest::new(&with, 14);
+    assert_eq!(request.tasks.path(), "/hpc/jobs/14/tasks");
+    assert_eq!(
+        ReconcileRequest::new(&without, 14).job.as_str(),
+        "https://head/hpc/jobs/14?properties=Id%2CState"
+    );
+    let query = JobQuery { state: "Queued", node_group: Some("GPU"), rows_per_read: 5 };
+    let listing = query.url(&without);
+    assert_eq!(listing.path(), "/hpc/jobs");
+    let filter = listing.query_pairs().find(|(k, _)| k == "$filter").unwrap().1;
+    assert_eq!(filter, "JobState eq Queued and NodeGroup eq GPU");
+}
+
+#[test]
+fn rest_base_strips_signalr_and_query() {
+    let base = |u: &str| rest_base(&Url::parse(u).unwrap()).to_string();
+    assert_eq!(base("https://head/hpc"), "https://head/hpc");
+    assert_eq!(base("https://head/hpc/signalr/?x=1"), "https://head/hpc");
+    assert_eq!(base("http://127.0.0.1:8080/hpc/"), "http://127.0.0.1:8080/hpc");
 }
