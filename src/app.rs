@@ -83,7 +83,7 @@ fn admin_api(
     };
     let saved = store.load().context("reading the admin API state file (fix or remove it)")?;
     for (name, targets) in saved {
-        let Some(hub) = hubs.iter().find(|h| *h.name == *name) else {
+        let Some(hub) = hubs.iter().find(|h| *h.spec.name == *name) else {
             warn!(hub = %name, "The state file names a hub that is not configured; its subscriptions are dropped at the next change.");
             continue;
         };
@@ -193,7 +193,7 @@ impl App {
         let mut hub_tasks: Vec<JoinHandle<()>> =
             hubs.iter().map(|hub| tokio::spawn(run_hub(hub.clone(), hubs_stop.clone()))).collect();
         for hub in &hubs {
-            if let Some(discovery) = hub.config.discovery.clone() {
+            if let Some(discovery) = hub.spec.config.discovery.clone() {
                 let progress = status.progress.clone();
                 hub_tasks.push(tokio::spawn(crate::discovery::run(
                     hub.clone(),

@@ -42,7 +42,11 @@ pub struct ApiHub {
 
 impl ApiHub {
     pub fn new(hub: &Arc<Hub>) -> ApiHub {
-        ApiHub { name: hub.name.clone(), dynamic: hub.dynamic.clone(), hub: Arc::downgrade(hub) }
+        ApiHub {
+            name: hub.spec.name.clone(),
+            dynamic: hub.dynamic.clone(),
+            hub: Arc::downgrade(hub),
+        }
     }
 }
 
@@ -179,7 +183,7 @@ struct HubBody {
 }
 
 fn hub_body(hub: &Hub) -> HubBody {
-    let view = hub.status.snapshot();
+    let view = hub.report.view();
     let dynamic = hub
         .dynamic
         .desired()
@@ -193,8 +197,8 @@ fn hub_body(hub: &Hub) -> HubBody {
         })
         .collect();
     HubBody {
-        hub: hub.name.to_string(),
-        profile: hub.config.profile,
+        hub: hub.spec.name.to_string(),
+        profile: hub.spec.config.profile,
         state: view.state,
         configured: view.subscriptions,
         dynamic,
@@ -240,11 +244,11 @@ async fn add_checked(api: &Api, headers: &HeaderMap, body: &[u8]) -> Result<Resp
         Added::Full => return Err(Refusal::Full),
     };
     if status == StatusCode::CREATED {
-        api.metrics.admin.change(&hub.name, "added", "api");
-        info!(hub = %hub.name, subscription = %key, "Subscription added through the admin API.");
+        api.metrics.admin.change(&hub.spec.name, "added", "api");
+        info!(hub = %hub.spec.name, subscription = %key, "Subscription added through the admin API.");
     }
     let mut answer = BTreeMap::new();
-    answer.insert("hub", serde_json::json!(hub.name.as_ref()));
+    answer.insert("hub", serde_json::json!(hub.spec.name.as_ref()));
     answer.insert("id", serde_json::json!(key));
     answer.insert("subscription", serde_json::json!(entry.target));
     if let Err(e) = api.persist().await {
@@ -253,7 +257,7 @@ async fn add_checked(api: &Api, headers: &HeaderMap, body: &[u8]) -> Result<Resp
         api.metrics.admin.refused("storage");
         return Ok((StatusCode::INTERNAL_SERVER_ERROR, Json(answer)).into_response());
     }
-    let location = format!("/subscriptions/{}/{key}", hub.name);
+    let location = format!("/subscriptions/{}/{key}", hub.spec.name);
     let mut response = (status, Json(answer)).into_response();
     if let Ok(value) = HeaderValue::from_str(&location) {
         response.headers_mut().insert(header::LOCATION, value);
@@ -283,15 +287,15 @@ async fn remove_checked(
         RemoveError::NotFound(_) => Refusal::NotFound(e.to_string()),
         _ => Refusal::Conflict(e.to_string()),
     })?;
-    api.metrics.admin.change(&hub.name, "removed", "api");
-    info!(hub = %hub.name, subscription = %key, "Subscription removed through the admin API.");
+    api.metrics.admin.change(&hub.spec.name, "removed", "api");
+    info!(hub = %hub.spec.name, subscription = %key, "Subscription removed through the admin API.");
     if let Err(e) = api.persist().await {
         api.metrics.admin.refused("storage");
         let error = format!("removed, but not saved (it comes back after a restart): {e}");
-        let body = serde_json::json!({ "hub": hub.name.as_ref(), "id": key, "error": error });
+        let body = serde_json::json!({ "hub": hub.spec.name.as_ref(), "id": key, "error": error });
         return Ok((StatusCode::INTERNAL_SERVER_ERROR, Json(body)).into_response());
     }
     let answer =
-        serde_json::json!({ "hub": hub.name.as_ref(), "id": key, "removed": entry.target });
+        serde_json::json!({ "hub": hub.spec.name.as_ref(), "id": key, "removed": entry.target });
     Ok(Json(answer).into_response())
 }

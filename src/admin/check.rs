@@ -68,7 +68,11 @@ pub fn check_target(hub: &Hub, target: &Target) -> Result<(), Unfit> {
         }
         _ => {}
     }
-    hub.profile.expand(target).map(|_| ()).map_err(|e| Unfit(format!("hub `{}`: {e}", hub.name)))
+    hub.spec
+        .profile
+        .expand(target)
+        .map(|_| ())
+        .map_err(|e| Unfit(format!("hub `{}`: {e}", hub.spec.name)))
 }
 
 fn check_method(
@@ -91,7 +95,7 @@ fn check_method(
             "at most {MAX_ARGUMENTS} arguments of {MAX_ARGUMENT_BYTES} bytes in all"
         )));
     }
-    match (hub.config.dialect, classic_hub) {
+    match (hub.spec.config.dialect, classic_hub) {
         (Dialect::Core, Some(_)) => {
             Err(Unfit("`classic_hub` is for classic hubs; this hub speaks ASP.NET Core".into()))
         }

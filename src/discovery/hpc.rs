@@ -21,11 +21,11 @@ pub async fn scan(
 ) -> Result<Vec<Target>, ScanError> {
     let credentials = |e: crate::signalr::SessionError| ScanError::Credentials(e.to_string());
     // With OAuth2 the cached token serves; otherwise what a connect would send.
-    let authorization = match hub.auth.bearer_now(None).await.map_err(credentials)? {
+    let authorization = match hub.client.auth.bearer_now(None).await.map_err(credentials)? {
         Some(token) => Some(Credentials::Bearer(token).header()),
-        None => hub.auth.for_connect().await.map_err(credentials)?.map(|c| c.header()),
+        None => hub.client.auth.for_connect().await.map_err(credentials)?.map(|c| c.header()),
     };
-    let base = rest_base(&hub.config.url);
+    let base = rest_base(&hub.spec.config.url);
     let mut jobs = Vec::new();
     for state in STATES {
         let query = JobQuery {
@@ -39,7 +39,7 @@ pub async fn scan(
             }
         };
         let listed =
-            list_jobs(&hub.transport.http, &base, query, authorization.as_deref(), on_page);
+            list_jobs(&hub.client.transport.http, &base, query, authorization.as_deref(), on_page);
         jobs.extend(listed.await?);
     }
     Ok(select(jobs, config))

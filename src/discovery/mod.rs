@@ -88,16 +88,21 @@ pub fn plan(
 
 /// Polls until the hub shuts down.
 pub async fn run(hub: Arc<Hub>, config: DiscoveryConfig, progress: Progress) {
-    let linger = match &hub.profile {
+    let linger = match &hub.spec.profile {
         Profile::HpcPack(_) => {
-            let secs =
-                hub.config.hpc_pack.as_ref().map_or(300, |h| h.stop_listening_after_terminal_secs);
+            let secs = hub
+                .spec
+                .config
+                .hpc_pack
+                .as_ref()
+                .map_or(300, |h| h.stop_listening_after_terminal_secs);
             Some(Duration::from_secs(secs))
         }
         _ => None,
     };
     let unit = if linger.is_some() { "jobs listed" } else { "events listed" };
-    let mut first = Some(progress.start(format!("discovery_first_scan:{}", hub.name), unit, None));
+    let mut first =
+        Some(progress.start(format!("discovery_first_scan:{}", hub.spec.name), unit, None));
     let mut missing_since = HashMap::new();
     let interval = Duration::from_secs(config.interval_secs);
     loop {
@@ -107,7 +112,7 @@ pub async fn run(hub: Arc<Hub>, config: DiscoveryConfig, progress: Progress) {
         };
         match scanned {
             Ok(found) => {
-                hub.metrics.admin.discovery_poll(&hub.name, "ok");
+                hub.report.metrics().admin.discovery_poll(&hub.spec.name, "ok");
                 let desired = hub.dynamic.desired();
                 let now = Instant::now();
                 let plan =
@@ -118,8 +123,8 @@ pub async fn run(hub: Arc<Hub>, config: DiscoveryConfig, progress: Progress) {
                 }
             }
             Err(error) => {
-                hub.metrics.admin.discovery_poll(&hub.name, "error");
-                warn!(hub = %hub.name, %error, "Discovery poll failed; trying again at the next interval.");
+                hub.report.metrics().admin.discovery_poll(&hub.spec.name, "error");
+                warn!(hub = %hub.spec.name, %error, "Discovery poll failed; trying again at the next interval.");
             }
         }
         tokio::select! {
@@ -134,7 +139,7 @@ async fn scan(
     config: &DiscoveryConfig,
     op: Option<&mut Operation>,
 ) -> Result<Vec<Target>, ScanError> {
-    match &hub.profile {
+    match &hub.spec.profile {
         Profile::HpcPack(_) => hpc::scan(hub, config, op).await,
         Profile::RedMist(_) => redmist::scan(hub, config, op).await,
         // Config validation keeps discovery off generic hubs.
@@ -148,24 +153,24 @@ fn apply(hub: &Hub, found: &[Target], plan: Plan) -> String {
         let key = target.key();
         match hub.dynamic.add(target, Origin::Discovery) {
             Added::New(entry) => {
-                hub.metrics.admin.change(&hub.name, "added", "discovery");
-                info!(hub = %hub.name, subscription = %key, found = %entry.target.display(), "Discovered; subscribing.");
+                hub.report.metrics().admin.change(&hub.spec.name, "added", "discovery");
+                info!(hub = %hub.spec.name, subscription = %key, found = %entry.target.display(), "Discovered; subscribing.");
             }
             Added::Exists(_) => {}
             Added::Full => {
-                warn!(hub = %hub.name, subscription = %key, "Discovered, but the hub holds as many runtime subscriptions as it may.");
+                warn!(hub = %hub.spec.name, subscription = %key, "Discovered, but the hub holds as many runtime subscriptions as it may.");
                 break;
             }
         }
     }
     for key in plan.remove {
         if hub.dynamic.remove(&key, Origin::Discovery).is_ok() {
-            hub.metrics.admin.change(&hub.name, "removed", "discovery");
-            info!(hub = %hub.name, subscription = %key, "No longer listed; discovery stops following it.");
+            hub.report.metrics().admin.change(&hub.spec.name, "removed", "discovery");
+            info!(hub = %hub.spec.name, subscription = %key, "No longer listed; discovery stops following it.");
         }
     }
     if plan.waiting > 0 {
-        info!(hub = %hub.name, waiting = plan.waiting, "Discovery's limit (max_followed) is reached; the rest wait for room.");
+        info!(hub = %hub.spec.name, waiting = plan.waiting, "Discovery's limit (max_followed) is reached; the rest wait for room.");
     }
     format!("{} found, {} waiting for room", found.len(), plan.waiting)
 }

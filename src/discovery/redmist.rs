@@ -33,10 +33,16 @@ pub async fn scan(
     let url = match &config.live_events_url {
         Some(url) => url.clone(),
         // As the snapshot URL: `…/status/event-status` ⇒ `…/status/v2/Events/LoadLiveEvents`.
-        None => hub.config.url.join("v2/Events/LoadLiveEvents").unwrap_or(hub.config.url.clone()),
+        None => hub
+            .spec
+            .config
+            .url
+            .join("v2/Events/LoadLiveEvents")
+            .unwrap_or(hub.spec.config.url.clone()),
     };
     let http = |e: reqwest::Error| ScanError::Http(e.without_url().to_string());
-    let request = hub.transport.http.get(url).header(reqwest::header::ACCEPT, "application/json");
+    let request =
+        hub.client.transport.http.get(url).header(reqwest::header::ACCEPT, "application/json");
     let mut response = request.send().await.map_err(http)?;
     if !response.status().is_success() {
         return Err(ScanError::Http(format!("HTTP {}", response.status().as_u16())));

@@ -26,18 +26,18 @@ pub async fn heal(
     let mut out = Vec::new();
     for request in requests {
         let job = request.job_id;
-        let read = match rest::fetch_job(&hub.transport.http, request, authorization).await {
+        let read = match rest::fetch_job(&hub.client.transport.http, request, authorization).await {
             Ok(read) => read,
             Err(error) => {
-                hub.metrics.snapshot(&hub.name, "error");
-                warn!(hub = %hub.name, job, %error, "Could not read the job to reconcile it.");
+                hub.report.snapshot("error");
+                warn!(hub = %hub.spec.name, job, %error, "Could not read the job to reconcile it.");
                 continue;
             }
         };
-        hub.metrics.snapshot(&hub.name, "ok");
+        hub.report.snapshot("ok");
         let ctx = MessageContext {
-            hub: hub.name.clone(),
-            source: hub.source.clone(),
+            hub: hub.spec.name.clone(),
+            source: hub.spec.source.clone(),
             // Unique per connection, use and job; the position of each change is added to it.
             wire: WireId {
                 connection: Arc::from(format!("{connection}:{label}")),
@@ -47,7 +47,7 @@ pub async fn heal(
         };
         let events = gap.reconciled(&ctx, &read);
         if !events.is_empty() {
-            info!(hub = %hub.name, job, changes = events.len(), "Reconciled state changes not seen live.");
+            info!(hub = %hub.spec.name, job, changes = events.len(), "Reconciled state changes not seen live.");
         }
         out.extend(events);
     }

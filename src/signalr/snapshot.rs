@@ -41,9 +41,9 @@ pub fn spawn_fetches(
 
 /// The snapshots of every configured and runtime subscription that has one.
 pub fn all_requests(hub: &Hub) -> Vec<SnapshotRequest> {
-    let mut all = hub.profile.snapshot_requests();
+    let mut all = hub.spec.profile.snapshot_requests();
     for entry in hub.dynamic.desired().values() {
-        let request = hub.profile.snapshot_for(&entry.target);
+        let request = hub.spec.profile.snapshot_for(&entry.target);
         if let Some(request) = request.filter(|r| !all.iter().any(|a| a.event_id == r.event_id)) {
             all.push(request);
         }
@@ -54,35 +54,36 @@ pub fn all_requests(hub: &Hub) -> Vec<SnapshotRequest> {
 async fn fetch(hub: &Arc<Hub>, request: SnapshotRequest, wire: WireId, bearer: Option<Secret>) {
     for attempt in 1..=ATTEMPTS {
         // Closed never: the semaphore lives as long as the transport.
-        let Ok(permit) = hub.transport.snapshots.acquire().await else { return };
+        let Ok(permit) = hub.client.transport.snapshots.acquire().await else { return };
         let fetched = get(hub, &request, bearer.as_ref()).await;
         drop(permit);
         match fetched {
             Ok(body) => {
                 let ctx = MessageContext {
-                    hub: hub.name.clone(),
-                    source: hub.source.clone(),
+                    hub: hub.spec.name.clone(),
+                    source: hub.spec.source.clone(),
                     wire,
                     received: time::OffsetDateTime::now_utc(),
                 };
                 let mut events = Vec::new();
-                if let Err(e) = hub.profile.normalize_snapshot(&ctx, &request, &body, &mut events) {
-                    hub.metrics.snapshot(&hub.name, "decode_error");
-                    return hub.metrics.decode_error(&hub.name, e.reason(), &e);
+                if let Err(e) =
+                    hub.spec.profile.normalize_snapshot(&ctx, &request, &body, &mut events)
+                {
+                    hub.report.snapshot("decode_error");
+                    return hub.report.decode_error(e.reason(), &e);
                 }
-                hub.metrics.snapshot(&hub.name, "ok");
-                debug!(hub = %hub.name, event_id = request.event_id, "Snapshot fetched.");
+                hub.report.snapshot("ok");
+                debug!(hub = %hub.spec.name, event_id = request.event_id, "Snapshot fetched.");
                 for event in events {
-                    hub.counts.enqueued(event.kind);
-                    if hub.tx.send(event).await.is_err() {
+                    if !hub.out.send(event).await {
                         return;
                     }
                 }
                 return;
             }
             Err(error) => {
-                hub.metrics.snapshot(&hub.name, "error");
-                warn!(hub = %hub.name, event_id = request.event_id, attempt, %error, "Snapshot fetch failed.");
+                hub.report.snapshot("error");
+                warn!(hub = %hub.spec.name, event_id = request.event_id, attempt, %error, "Snapshot fetch failed.");
                 tokio::time::sleep(Duration::from_secs(u64::from(attempt))).await;
             }
         }
@@ -94,9 +95,9 @@ async fn get(
     request: &SnapshotRequest,
     bearer: Option<&Secret>,
 ) -> Result<bytes::Bytes, String> {
-    let mut call = hub.transport.http.get(request.url.clone());
+    let mut call = hub.client.transport.http.get(request.url.clone());
     // OAuth2 tokens are short-lived: take the current one, not the one the connection began with.
-    let bearer = hub.auth.bearer_now(bearer.cloned()).await.map_err(|e| e.to_string())?;
+    let bearer = hub.client.auth.bearer_now(bearer.cloned()).await.map_err(|e| e.to_string())?;
     if let Some(token) = &bearer {
         call = call.bearer_auth(token.expose());
     }

@@ -10,10 +10,11 @@ use std::sync::Arc;
 use tokio::sync::watch;
 use tracing::{info, warn};
 
-use super::dispatch::mark_subscribed;
-use super::Hub;
-use crate::profile::Invocation;
+use super::report::Report;
+use super::{Hub, Spec};
+use crate::profile::{Invocation, Profile};
 use crate::subs::{Desired, Entry, Key, LastResult, Target};
+use crate::telemetry::HubState;
 
 /// RedMist allows three parallel invocations per client; more would queue server-side anyway.
 const MAX_PARALLEL_INVOCATIONS: usize = 3;
@@ -55,6 +56,9 @@ pub struct Subscriptions {
     round_done: bool,
     next_id: u64,
     changes: watch::Receiver<Arc<Desired>>,
+    profile: Profile,
+    report: Report,
+    dynamic: crate::subs::Set,
 }
 
 impl Subscriptions {
@@ -65,12 +69,24 @@ impl Subscriptions {
         configured: impl IntoIterator<Item = usize>,
         listen: impl Fn(&Target) -> bool,
     ) -> Subscriptions {
-        let mut changes = hub.dynamic.watch();
+        Subscriptions::with(&hub.spec, &hub.report, &hub.dynamic, configured, listen)
+    }
+
+    /// [`Subscriptions::new`] from the parts of a hub it uses: what to invoke, where to report
+    /// outcomes, and the runtime set.
+    pub fn with(
+        spec: &Spec,
+        report: &Report,
+        dynamic: &crate::subs::Set,
+        configured: impl IntoIterator<Item = usize>,
+        listen: impl Fn(&Target) -> bool,
+    ) -> Subscriptions {
+        let mut changes = dynamic.watch();
         let desired = changes.borrow_and_update().clone();
         let to_send = configured
             .into_iter()
             .filter_map(|i| {
-                let invocation = hub.subscriptions.get(i)?.clone();
+                let invocation = spec.subscriptions.get(i)?.clone();
                 Some(Call { slot: Slot::Configured(i), invocation })
             })
             .collect();
@@ -83,8 +99,11 @@ impl Subscriptions {
             round_done: false,
             next_id: 0,
             changes,
+            profile: spec.profile.clone(),
+            report: report.clone(),
+            dynamic: dynamic.clone(),
         };
-        subs.apply(hub, &desired, listen);
+        subs.apply(&desired, listen);
         // Nothing to invoke at connect: the (empty) first round is over already.
         subs.round_done = subs.done();
         subs
@@ -103,13 +122,13 @@ impl Subscriptions {
     }
 
     /// Brings this connection in step with the hub's runtime set, if it changed.
-    pub fn refresh(&mut self, hub: &Hub, listen: impl Fn(&Target) -> bool) {
+    pub fn refresh(&mut self, listen: impl Fn(&Target) -> bool) {
         // `changed()` may have marked the new value seen already; comparing costs little.
         let desired = self.changes.borrow_and_update().clone();
-        self.apply(hub, &desired, listen);
+        self.apply(&desired, listen);
     }
 
-    fn apply(&mut self, hub: &Hub, desired: &Desired, listen: impl Fn(&Target) -> bool) {
+    fn apply(&mut self, desired: &Desired, listen: impl Fn(&Target) -> bool) {
         // Removed, or removed and added again since (then it is undone and done again).
         let gone: Vec<Key> = self
             .applied
@@ -125,11 +144,11 @@ impl Subscriptions {
             // Nothing of it reached the server (all still queued): nothing to undo.
             let sent = self.unanswered.remove(&key).is_none_or(|left| left > queued);
             self.failed.remove(&key);
-            let undo = match hub.profile.expand(&target) {
+            let undo = match self.profile.expand(&target) {
                 Ok(expansion) if sent => expansion.unsubscribe,
                 _ => Vec::new(),
             };
-            info!(hub = %hub.name, subscription = %key, unsubscribe = undo.len(), "Runtime subscription removed.");
+            info!(hub = %self.report.name(), subscription = %key, unsubscribe = undo.len(), "Runtime subscription removed.");
             for invocation in undo {
                 self.to_send.push_back(Call { slot: Slot::Unsubscribe(key.clone()), invocation });
             }
@@ -139,13 +158,13 @@ impl Subscriptions {
                 continue;
             }
             if !listen(&entry.target) {
-                hub.dynamic.record(key, LastResult::Skipped("the job ended".into()));
+                self.dynamic.record(key, LastResult::Skipped("the job ended".into()));
                 continue;
             }
-            let invocations = match hub.profile.expand(&entry.target) {
+            let invocations = match self.profile.expand(&entry.target) {
                 Ok(expansion) => expansion.subscribe,
                 Err(e) => {
-                    hub.dynamic.record(key, LastResult::Error(e.to_string()));
+                    self.dynamic.record(key, LastResult::Error(e.to_string()));
                     continue;
                 }
             };
@@ -153,7 +172,7 @@ impl Subscriptions {
             if invocations.is_empty() {
                 continue;
             }
-            hub.dynamic.record(key, LastResult::Pending);
+            self.dynamic.record(key, LastResult::Pending);
             self.unanswered.insert(key.clone(), invocations.len());
             for invocation in invocations {
                 self.to_send.push_back(Call { slot: Slot::Dynamic(key.clone()), invocation });
@@ -162,14 +181,14 @@ impl Subscriptions {
     }
 
     /// The next invocations to send (at most three outstanding), as (id, invocation).
-    pub fn next(&mut self, hub: &Hub) -> Vec<(u64, Invocation)> {
+    pub fn due(&mut self) -> Vec<(u64, Invocation)> {
         let mut out = Vec::new();
         while self.outstanding.len() < MAX_PARALLEL_INVOCATIONS {
             let Some(call) = self.to_send.pop_front() else { break };
             let id = self.next_id;
             self.next_id += 1;
             if let Slot::Configured(index) = call.slot {
-                hub.status.update(|s| s.subscriptions[index].last_result = LastResult::Pending);
+                self.report.configured_pending(index);
             }
             out.push((id, call.invocation.clone()));
             self.outstanding.insert(id.to_string(), call);
@@ -179,43 +198,35 @@ impl Subscriptions {
 
     /// Records a result and says what it settled; the hub is marked subscribed whenever
     /// nothing is left outstanding.
-    pub fn completed(
-        &mut self,
-        hub: &Hub,
-        invocation_id: &str,
-        outcome: Result<(), String>,
-    ) -> Settled {
+    pub fn completed(&mut self, invocation_id: &str, outcome: Result<(), String>) -> Settled {
         let Some(call) = self.outstanding.remove(invocation_id) else {
             let unknown = format!("result for unknown invocation {invocation_id}");
-            hub.metrics.decode_error(&hub.name, "unexpected_completion", &unknown);
+            self.report.decode_error("unexpected_completion", &unknown);
             return Settled::Nothing;
         };
         let sub = &call.invocation;
         let label = if outcome.is_ok() { "ok" } else { "error" };
-        hub.metrics.completion(&hub.name, &sub.method, label);
+        self.report.completion(&sub.method, label);
         let result = match &outcome {
             Ok(()) => {
-                info!(hub = %hub.name, invocation = %sub.display, "Subscription succeeded.");
+                info!(hub = %self.report.name(), invocation = %sub.display, "Subscription succeeded.");
                 LastResult::Ok
             }
             Err(error) => {
-                warn!(hub = %hub.name, invocation = %sub.display, %error, "Invocation failed on the server.");
+                warn!(hub = %self.report.name(), invocation = %sub.display, %error, "Invocation failed on the server.");
                 LastResult::Error(error.clone())
             }
         };
         let mut added = None;
         match call.slot {
-            Slot::Configured(index) => hub.status.update(|s| {
-                s.subscriptions[index].last_result = result;
-                s.subscriptions[index].at = Some(time::OffsetDateTime::now_utc());
-            }),
-            Slot::Dynamic(key) => added = self.dynamic_answered(hub, key, result),
+            Slot::Configured(index) => self.report.configured_answered(index, result),
+            Slot::Dynamic(key) => added = self.dynamic_answered(key, result),
             Slot::Unsubscribe(key) => {
-                info!(hub = %hub.name, subscription = %key, outcome = label, "Unsubscribe answered.");
+                info!(hub = %self.report.name(), subscription = %key, outcome = label, "Unsubscribe answered.");
             }
         }
         if self.done() {
-            mark_subscribed(hub);
+            self.report.set_state(HubState::Subscribed);
             if !std::mem::replace(&mut self.round_done, true) {
                 return Settled::Round;
             }
@@ -228,13 +239,13 @@ impl Subscriptions {
     }
 
     /// Books one answer of a runtime subscription; its target once all answered well.
-    fn dynamic_answered(&mut self, hub: &Hub, key: Key, result: LastResult) -> Option<Target> {
+    fn dynamic_answered(&mut self, key: Key, result: LastResult) -> Option<Target> {
         if !self.applied.contains_key(&key) {
             return None; // removed meanwhile
         }
         if result != LastResult::Ok {
             self.failed.insert(key.clone());
-            hub.dynamic.record(&key, result);
+            self.dynamic.record(&key, result);
         }
         let left = self.unanswered.get_mut(&key)?;
         *left = left.saturating_sub(1);
@@ -245,7 +256,7 @@ impl Subscriptions {
         if self.failed.remove(&key) {
             return None;
         }
-        hub.dynamic.record(&key, LastResult::Ok);
+        self.dynamic.record(&key, LastResult::Ok);
         self.applied.get(&key).map(|e| e.target.clone())
     }
 }

@@ -114,7 +114,7 @@ async fn run(
         stop.clone(),
         &Default::default(),
     )?);
-    let name = hub.name.clone();
+    let name = hub.spec.name.clone();
     let task = tokio::spawn(run_hub(hub, stop.clone()));
     let filter = Filter::new(&show.targets, &show.subjects);
     let mut watcher = Watcher::new();

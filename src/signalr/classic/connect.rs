@@ -29,11 +29,11 @@ pub struct Connection {
 
 /// The hubs named in `connectionData`: the profile's, then any a subscription names.
 pub fn hub_names(hub: &Hub) -> Vec<String> {
-    let mut names: Vec<String> = match &hub.profile {
+    let mut names: Vec<String> = match &hub.spec.profile {
         Profile::HpcPack(hpc) => hpc.hub_names().into_iter().map(str::to_owned).collect(),
         _ => Vec::new(),
     };
-    for sub in &hub.subscriptions {
+    for sub in &hub.spec.subscriptions {
         if let Some(name) = &sub.hub {
             if !names.iter().any(|n| n.eq_ignore_ascii_case(name)) {
                 names.push(name.clone());
@@ -44,15 +44,15 @@ pub fn hub_names(hub: &Hub) -> Vec<String> {
 }
 
 fn timeout_of(hub: &Hub) -> Duration {
-    Duration::from_secs(hub.config.handshake_timeout_secs)
+    Duration::from_secs(hub.spec.config.handshake_timeout_secs)
 }
 
 /// A new connection, started: negotiate, then [`start`]. Credentials refused with 401 (an
 /// expired token) are replaced once, when their source can give others, before backing off.
 pub async fn open(hub: &Hub) -> Result<(Connection, WsStream), SessionError> {
     match negotiate_and_start(hub).await {
-        Err(e) if e.is_token_refused() && hub.auth.renewable() => {
-            warn!(hub = %hub.name, error = %e, "Credentials refused; trying once more with new ones.");
+        Err(e) if e.is_token_refused() && hub.client.auth.renewable() => {
+            warn!(hub = %hub.spec.name, error = %e, "Credentials refused; trying once more with new ones.");
             negotiate_and_start(hub).await
         }
         other => other,
@@ -72,8 +72,8 @@ pub async fn negotiate(hub: &Hub) -> Result<Connection, SessionError> {
         return Err(SessionError::NoClassicHub);
     }
     let refs: Vec<&str> = names.iter().map(String::as_str).collect();
-    let endpoints = Endpoints::new(&hub.config.url, &refs)?;
-    let authorization = hub.auth.for_connect().await?.map(|c| c.header());
+    let endpoints = Endpoints::new(&hub.spec.config.url, &refs)?;
+    let authorization = hub.client.auth.for_connect().await?.map(|c| c.header());
     let body = get(hub, endpoints.negotiate(), authorization.as_deref(), "negotiate")
         .await
         .map_err(core_server_hint)?;
@@ -100,6 +100,7 @@ pub async fn start(hub: &Hub, conn: &mut Connection) -> Result<WsStream, Session
     let url = conn.endpoints.connect(&token);
     let opening = async {
         let mut ws = hub
+            .client
             .transport
             .connect_ws(&url, conn.authorization.as_deref(), limit)
             .await
@@ -145,7 +146,8 @@ pub async fn resume(hub: &Hub, conn: &Connection) -> Result<WsStream, SessionErr
         conn.cursor.message_id(),
         conn.cursor.groups_token(),
     );
-    hub.transport
+    hub.client
+        .transport
         .connect_ws(&url, conn.authorization.as_deref(), timeout_of(hub))
         .await
         .map_err(SessionError::Connect)
@@ -154,7 +156,7 @@ pub async fn resume(hub: &Hub, conn: &Connection) -> Result<WsStream, SessionErr
 /// `POST abort`, best effort and briefly: the bridge is leaving anyway.
 pub async fn abort(hub: &Hub, conn: &Connection) {
     let mut request =
-        hub.transport.http.post(conn.endpoints.abort(&conn.negotiation.connection_token));
+        hub.client.transport.http.post(conn.endpoints.abort(&conn.negotiation.connection_token));
     if let Some(value) = &conn.authorization {
         request = request.header(reqwest::header::AUTHORIZATION, value);
     }
@@ -163,7 +165,7 @@ pub async fn abort(hub: &Hub, conn: &Connection) {
         request.header(reqwest::header::CONTENT_LENGTH, 0).send(),
     )
     .await;
-    debug!(hub = %hub.name, ok = matches!(sent, Ok(Ok(_))), "Classic connection aborted.");
+    debug!(hub = %hub.spec.name, ok = matches!(sent, Ok(Ok(_))), "Classic connection aborted.");
 }
 
 /// A GET whose failures are told apart: refused credentials, other statuses, the network.
@@ -173,7 +175,7 @@ async fn get(
     authorization: Option<&str>,
     what: &'static str,
 ) -> Result<bytes::Bytes, SessionError> {
-    let mut request = hub.transport.http.get(url);
+    let mut request = hub.client.transport.http.get(url);
     if let Some(value) = authorization {
         request = request.header(reqwest::header::AUTHORIZATION, value);
     }

@@ -20,6 +20,7 @@ use crate::signalr::transport::{ConnectError, WsStream};
 use crate::signalr::{dispatch, reconcile};
 use crate::signalr::{Ending, Exit, Hub, SessionError};
 use crate::subs::Target;
+use crate::telemetry::HubState;
 
 /// The official clients retry `/reconnect` every 2 s.
 const RESUME_DELAY: Duration = Duration::from_secs(2);
@@ -42,7 +43,7 @@ impl ClassicState {
     pub fn new(hub: &Hub) -> ClassicState {
         ClassicState {
             ever_connected: false,
-            gap: Gap::new(&hub.profile, &hub.config.url),
+            gap: Gap::new(&hub.spec.profile, &hub.spec.config.url),
             reconcile_pending: false,
             added: Vec::new(),
             added_reads: 0,
@@ -61,16 +62,16 @@ pub async fn run(
         Ok(opened) => opened,
         Err(e) => return (Exit::Lost(e), false),
     };
-    crate::signalr::core::session::connected(hub, &conn.id);
+    hub.report.connected(&conn.id);
     if std::mem::replace(&mut state.ever_connected, true) {
-        warn!(hub = %hub.name, "New classic connection: events sent while disconnected were not replayed; reconciling.");
+        warn!(hub = %hub.spec.name, "New classic connection: events sent while disconnected were not replayed; reconciling.");
         state.reconcile_pending = state.gap.heals();
     }
-    let configured = state.gap.to_send(&hub.subscriptions);
+    let configured = state.gap.to_send(&hub.spec.subscriptions);
     let mut subscriptions =
         Subscriptions::new(hub, configured, |target| state.gap.still_listened(target));
     if subscriptions.done() {
-        dispatch::mark_subscribed(hub);
+        hub.report.set_state(HubState::Subscribed);
     }
     loop {
         let exit = read(hub, &mut conn, &mut ws, &mut subscriptions, state, cancel).await;
@@ -84,12 +85,12 @@ pub async fn run(
             return (exit, true);
         }
         if let Exit::Lost(e) = &exit {
-            warn!(hub = %hub.name, error = %e, "Classic transport lost; resuming the connection with /reconnect.");
-            hub.metrics.reconnect(&hub.name, e.reason());
+            warn!(hub = %hub.spec.name, error = %e, "Classic transport lost; resuming the connection with /reconnect.");
+            hub.report.reconnect(e.reason());
         }
         match resume(hub, &conn, cancel).await {
             Ok(resumed) => {
-                info!(hub = %hub.name, "Classic connection resumed; the server replays what was missed.");
+                info!(hub = %hub.spec.name, "Classic connection resumed; the server replays what was missed.");
                 ws = resumed;
             }
             // Shutdown came during the resume: the session ends as any session does then.
@@ -114,7 +115,7 @@ async fn resume(
                 e @ SessionError::Connect(ConnectError::Status(_) | ConnectError::Unauthorized(_)),
             ) => return Err(e),
             Err(e) if Instant::now() + RESUME_DELAY >= deadline => return Err(e),
-            Err(e) => debug!(hub = %hub.name, error = %e, "Resume attempt failed; retrying."),
+            Err(e) => debug!(hub = %hub.spec.name, error = %e, "Resume attempt failed; retrying."),
         }
         tokio::select! {
             _ = cancel.cancelled() => return Err(SessionError::Shutdown),
@@ -139,12 +140,12 @@ async fn read(
     let mut frames: u64 = 0;
     loop {
         heal(hub, conn, subscriptions, state, &mut events).await;
-        match dispatch::enqueue(hub, &mut events, None).await {
+        match hub.out.enqueue(&mut events, None).await {
             Ok(true) => last_received = Instant::now(),
             Ok(false) => {}
             Err(exit) => return exit,
         }
-        for (id, sub) in subscriptions.next(hub) {
+        for (id, sub) in subscriptions.due() {
             let target_hub = sub.hub.as_deref().unwrap_or_default();
             let text = frame::invocation(id, target_hub, &sub.method, &sub.arguments);
             if let Err(e) = ws.send(Message::text(text)).await {
@@ -166,11 +167,11 @@ async fn read(
                 return Exit::Lost(SessionError::KeepAliveTimeout(timeout.unwrap_or_default().as_secs()));
             }
             () = subscriptions.changed() => {
-                subscriptions.refresh(hub, |target| state.gap.still_listened(target));
+                subscriptions.refresh(|target| state.gap.still_listened(target));
             }
             message = ws.next() => {
                 last_received = Instant::now();
-                hub.counts.frame();
+                hub.out.frame();
                 frames += 1;
                 match message {
                     Some(Ok(Message::Text(text))) => {
@@ -178,19 +179,19 @@ async fn read(
                         if let Some(exit) = on_frame(hub, conn, subscriptions, text.as_str(), &mut read) {
                             // Deliver what the frame carried before leaving.
                             state.gap.observe(&events);
-                            if let Err(closed) = dispatch::enqueue(hub, &mut events, None).await {
+                            if let Err(closed) = hub.out.enqueue(&mut events, None).await {
                                 return closed;
                             }
                             return exit;
                         }
                     }
                     Some(Ok(Message::Close(close))) => return Exit::Lost(SessionError::closed(close)),
-                    Some(Ok(Message::Binary(_))) => hub.metrics.decode_error(&hub.name, "binary_frame", &"binary frame on a classic connection"),
+                    Some(Ok(Message::Binary(_))) => hub.report.decode_error("binary_frame", &"binary frame on a classic connection"),
                     Some(Ok(_)) => {}
                     Some(Err(e)) => return Exit::Lost(SessionError::websocket(e)),
                     None => return Exit::Lost(SessionError::Ended(Ending::Reading)),
                 }
-                hub.status.update(|s| s.last_message_at = Some(time::OffsetDateTime::now_utc()));
+                hub.report.update(|s| s.last_message_at = Some(time::OffsetDateTime::now_utc()));
             }
         }
     }
@@ -246,14 +247,14 @@ fn on_frame(
         Ok(Frame::Envelope(env)) => env,
         Ok(Frame::Result(result)) => {
             let outcome = result.outcome.map(|_| ()).map_err(|e| e.into_owned());
-            if let Settled::Added(target) = subscriptions.completed(hub, &result.id, outcome) {
+            if let Settled::Added(target) = subscriptions.completed(&result.id, outcome) {
                 read.added.push(target);
             }
             return None;
         }
         Ok(Frame::KeepAlive | Frame::Progress(_) | Frame::Response(_)) => return None,
         Err(e) => {
-            hub.metrics.decode_error(&hub.name, e.reason(), &e);
+            hub.report.decode_error(e.reason(), &e);
             return None;
         }
     };

@@ -43,11 +43,11 @@ pub struct Resume {
 /// Token, negotiate, upgrade, handshake. A token refused with 401 (expired, revoked) is
 /// replaced once, when its source can give another, before the hub task backs off.
 pub async fn open(hub: &Hub) -> Result<Opened, SessionError> {
-    let bearer = hub.auth.bearer_for_connect().await?;
+    let bearer = hub.client.auth.bearer_for_connect().await?;
     match attempt(hub, bearer).await {
-        Err(e) if e.is_token_refused() && hub.auth.renewable() => {
-            tracing::warn!(hub = %hub.name, error = %e, "Token refused; trying once more with a new one.");
-            attempt(hub, hub.auth.bearer_for_connect().await?).await
+        Err(e) if e.is_token_refused() && hub.client.auth.renewable() => {
+            tracing::warn!(hub = %hub.spec.name, error = %e, "Token refused; trying once more with a new one.");
+            attempt(hub, hub.client.auth.bearer_for_connect().await?).await
         }
         other => other,
     }
@@ -55,7 +55,7 @@ pub async fn open(hub: &Hub) -> Result<Opened, SessionError> {
 
 /// One try with `bearer`; each step bounded by the handshake timeout.
 async fn attempt(hub: &Hub, bearer: Option<crate::config::Secret>) -> Result<Opened, SessionError> {
-    let cfg = &hub.config;
+    let cfg = &hub.spec.config;
     let timeout = Duration::from_secs(cfg.handshake_timeout_secs);
     let token = bearer.as_ref().map(|s| s.expose());
     // Set when a redirect hands out its own token; it then serves this connection only.
@@ -64,7 +64,7 @@ async fn attempt(hub: &Hub, bearer: Option<crate::config::Secret>) -> Result<Ope
     let (connection, connection_token, url, token) = if cfg.skip_negotiation {
         (Arc::from(uuid::Uuid::new_v4().to_string()), None, cfg.url.clone(), token)
     } else {
-        let http = &hub.transport.http;
+        let http = &hub.client.transport.http;
         let route = tokio::time::timeout(
             timeout,
             negotiate::negotiate(http, &cfg.url, token, cfg.stateful_reconnect),
@@ -73,13 +73,13 @@ async fn attempt(hub: &Hub, bearer: Option<crate::config::Secret>) -> Result<Ope
         .map_err(|_| SessionError::Timeout("negotiate"))?
         .map_err(SessionError::Negotiate)?;
         if route.hops > 0 {
-            tracing::debug!(hub = %hub.name, hops = route.hops, to = %negotiate::shown(&route.url), "Negotiate redirected.");
+            tracing::debug!(hub = %hub.spec.name, hops = route.hops, to = %negotiate::shown(&route.url), "Negotiate redirected.");
         }
         redirect_token = route.access_token;
         let token = redirect_token.as_ref().map(|s| s.expose()).or(token);
         let n = route.negotiated;
         if cfg.stateful_reconnect && !n.stateful {
-            tracing::info!(hub = %hub.name, "The server did not agree to stateful reconnect; a dropped connection will be a new one.");
+            tracing::info!(hub = %hub.spec.name, "The server did not agree to stateful reconnect; a dropped connection will be a new one.");
         }
         stateful = n.stateful;
         (Arc::from(n.connection_id), Some(n.connection_token), route.url, token)
@@ -105,7 +105,7 @@ async fn attempt(hub: &Hub, bearer: Option<crate::config::Secret>) -> Result<Ope
 pub async fn reconnect(hub: &Hub, resume: &Resume) -> Result<WsStream, SessionError> {
     let fresh = match &resume.redirect_token {
         Some(_) => None,
-        None => hub.auth.bearer_for_connect().await?,
+        None => hub.client.auth.bearer_for_connect().await?,
     };
     let token = resume.redirect_token.as_ref().or(fresh.as_ref()).map(|s| s.expose());
     upgrade(hub, &resume.url, Some(&resume.connection_token), token).await
@@ -118,14 +118,15 @@ async fn upgrade(
     connection_token: Option<&str>,
     token: Option<&str>,
 ) -> Result<WsStream, SessionError> {
-    let cfg = &hub.config;
+    let cfg = &hub.spec.config;
     let placement = cfg.auth.token_placement;
     let query_token = token.filter(|_| placement != TokenPlacement::Header);
     let header_token = token.filter(|_| placement != TokenPlacement::Query);
     let url = negotiate::websocket_url(url, connection_token, query_token);
     let authorization = header_token.map(|t| format!("Bearer {t}"));
     let timeout = Duration::from_secs(cfg.handshake_timeout_secs);
-    hub.transport
+    hub.client
+        .transport
         .connect_ws(&url, authorization.as_deref(), timeout)
         .await
         .map_err(SessionError::Connect)

@@ -64,11 +64,11 @@ impl Stateful {
             }
             Verdict::Untracked => Some(0),
             Verdict::Duplicate(id) => {
-                hub.metrics.gaps.duplicate(&hub.name, id);
+                hub.report.metrics().gaps.duplicate(&hub.spec.name, id);
                 None
             }
             Verdict::BeforeSequence => {
-                debug!(hub = %hub.name, kind, "Record before the server's Sequence; skipped.");
+                debug!(hub = %hub.spec.name, kind, "Record before the server's Sequence; skipped.");
                 None
             }
         }
@@ -79,7 +79,7 @@ impl Stateful {
         let was = self.outbound.resumable();
         self.outbound.push(message.clone(), message.len());
         if was && !self.outbound.resumable() {
-            warn!(hub = %hub.name, limit = BUFFER_BYTES, "The server acknowledges too little of what we send; after a drop this connection will be a new one.");
+            warn!(hub = %hub.spec.name, limit = BUFFER_BYTES, "The server acknowledges too little of what we send; after a drop this connection will be a new one.");
         }
     }
 
@@ -88,8 +88,8 @@ impl Stateful {
         let resuming = self.inbound.awaiting_sequence();
         self.inbound.sequence(first)?;
         if resuming {
-            hub.metrics.gaps.resumed(&hub.name);
-            info!(hub = %hub.name, sequence = first, "Stateful connection resumed on a new transport; the server replays what we did not acknowledge.");
+            hub.report.metrics().gaps.resumed(&hub.spec.name);
+            info!(hub = %hub.spec.name, sequence = first, "Stateful connection resumed on a new transport; the server replays what we did not acknowledge.");
         }
         Ok(())
     }
@@ -137,7 +137,7 @@ impl Stateful {
             replayed += 1;
         }
         ws.flush().await.map_err(SessionError::websocket)?;
-        debug!(hub = %hub.name, sequence = first, replayed, "Transport reconnected; waiting for the server's Sequence.");
+        debug!(hub = %hub.spec.name, sequence = first, replayed, "Transport reconnected; waiting for the server's Sequence.");
         Ok(ws)
     }
 
@@ -162,7 +162,7 @@ impl Stateful {
                     return Err(e)
                 }
                 Err(e) => {
-                    debug!(hub = %hub.name, error = %e, "Transport reconnect failed; retrying.")
+                    debug!(hub = %hub.spec.name, error = %e, "Transport reconnect failed; retrying.")
                 }
             }
             tokio::select! {

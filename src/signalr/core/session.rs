@@ -20,13 +20,13 @@ use signalr_proto::core::protocol::{Pending, Writer};
 use tokio::time::Instant;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_util::sync::CancellationToken;
-use tracing::{info, warn};
+use tracing::warn;
 
 use super::connect::Opened;
 use super::resume::Stateful;
 use crate::config::Secret;
 use crate::event::Event;
-use crate::signalr::dispatch::{self, KeepAlive};
+use crate::signalr::outbox::{self, KeepAlive};
 use crate::signalr::subscriptions::Subscriptions;
 use crate::signalr::transport::{self, message, WsStream};
 use crate::signalr::{snapshot, Ending, Exit, Hub, ProtocolError, SessionError};
@@ -55,12 +55,12 @@ struct Live<'h> {
 /// server will not resume).
 pub async fn run(hub: &Arc<Hub>, opened: Opened, cancel: &CancellationToken) -> Exit {
     let Opened { mut ws, leftover, connection, bearer, resume } = opened;
-    let cfg = &hub.config;
+    let cfg = &hub.spec.config;
     let mut live = Live {
         hub,
         connection,
         records: 0,
-        subscriptions: Subscriptions::new(hub, 0..hub.subscriptions.len(), |_| true),
+        subscriptions: Subscriptions::new(hub, 0..hub.spec.subscriptions.len(), |_| true),
         events: Vec::new(),
         writer: Writer(cfg.protocol),
         outgoing: Vec::new(),
@@ -71,9 +71,9 @@ pub async fn run(hub: &Arc<Hub>, opened: Opened, cancel: &CancellationToken) -> 
         snapshots: Arc::new(AtomicU64::new(0)),
         stateful: resume.map(Stateful::new),
     };
-    connected(hub, &live.connection);
+    hub.report.connected(&live.connection);
     if live.subscriptions.done() {
-        dispatch::mark_subscribed(hub);
+        hub.report.set_state(HubState::Subscribed);
         live.refresh_snapshots = true;
     }
     let mut pending = match Pending::new(cfg.protocol, leftover) {
@@ -89,8 +89,8 @@ pub async fn run(hub: &Arc<Hub>, opened: Opened, cancel: &CancellationToken) -> 
             return exit;
         };
         if let Exit::Lost(e) = &exit {
-            warn!(hub = %hub.name, error = %e, "Transport lost; resuming the stateful connection.");
-            hub.metrics.reconnect(&hub.name, e.reason());
+            warn!(hub = %hub.spec.name, error = %e, "Transport lost; resuming the stateful connection.");
+            hub.report.reconnect(e.reason());
         }
         let _ = ws.close(None).await;
         // Our trackable records are in the replay; Pings and Acks are not worth sending late.
@@ -100,31 +100,14 @@ pub async fn run(hub: &Arc<Hub>, opened: Opened, cancel: &CancellationToken) -> 
             // Shutdown came during the resume: the session ends as any session does then.
             Err(SessionError::Shutdown) => return Exit::Shutdown,
             Err(e) => {
-                warn!(hub = %hub.name, error = %e, "The server did not resume the connection; making a new one.");
+                warn!(hub = %hub.spec.name, error = %e, "The server did not resume the connection; making a new one.");
                 return Exit::Lost(e);
             }
         };
         // A record cut by the drop comes again whole in the server's replay.
         pending.clear();
-        hub.status.update(|s| s.last_error = None);
+        hub.report.update(|s| s.last_error = None);
     }
-}
-
-/// Marks the hub connected in status, metrics and the log. A new connection after an earlier
-/// one is a gap: what the server sent in between was not replayed.
-pub(crate) fn connected(hub: &Hub, connection: &str) {
-    let before = hub.status.snapshot();
-    if before.connects > 0 {
-        hub.metrics.gaps.gap(&hub.name, before.last_message_at, time::OffsetDateTime::now_utc());
-    }
-    hub.status.update(|s| {
-        s.state = HubState::Connected;
-        s.connection = Some(connection.to_string());
-        s.connects += 1;
-        s.last_error = None;
-    });
-    hub.metrics.set_hub_state(&hub.name, HubState::Connected);
-    info!(hub = %hub.name, connection, "Hub connected.");
 }
 
 impl Live<'_> {
@@ -136,7 +119,7 @@ impl Live<'_> {
         cancel: &CancellationToken,
     ) -> Exit {
         let hub = self.hub;
-        let cfg = &hub.config;
+        let cfg = &hub.spec.config;
         let server_timeout = Duration::from_secs(cfg.server_timeout_secs);
         let keepalive = Duration::from_secs(cfg.keepalive_interval_secs);
         let mut last_received = Instant::now();
@@ -148,7 +131,7 @@ impl Live<'_> {
                 every: keepalive,
                 ping: message(self.writer.ping()),
             };
-            match dispatch::enqueue(hub, &mut self.events, Some(ka)).await {
+            match hub.out.enqueue(&mut self.events, Some(ka)).await {
                 // While we waited on a full queue we were not reading: that was not silence.
                 Ok(true) => last_received = Instant::now(),
                 Ok(false) => {}
@@ -166,7 +149,7 @@ impl Live<'_> {
             }
             if !self.snapshot_for.is_empty() {
                 let added =
-                    self.snapshot_for.drain(..).filter_map(|t| hub.profile.snapshot_for(&t));
+                    self.snapshot_for.drain(..).filter_map(|t| hub.spec.profile.snapshot_for(&t));
                 let added = added.collect();
                 snapshot::spawn_fetches(
                     hub,
@@ -176,7 +159,7 @@ impl Live<'_> {
                     added,
                 );
             }
-            for (id, sub) in self.subscriptions.next(hub) {
+            for (id, sub) in self.subscriptions.due() {
                 let message = self.writer.invocation(id, &sub.method, &sub.arguments);
                 self.send_tracked(transport::message(message));
             }
@@ -199,8 +182,8 @@ impl Live<'_> {
                 _ = tokio::time::sleep_until(last_sent + keepalive) => {
                     self.outgoing.push(message(self.writer.ping()));
                 }
-                () = self.subscriptions.changed() => self.subscriptions.refresh(hub, |_| true),
-                _ = dispatch::sleep_until_some(ack_at) => {
+                () = self.subscriptions.changed() => self.subscriptions.refresh(|_| true),
+                _ = outbox::sleep_until_some(ack_at) => {
                     let writer = self.writer;
                     if let Some(ack) = self.stateful.as_mut().and_then(|s| s.take_ack(writer)) {
                         self.outgoing.push(ack);
@@ -209,7 +192,7 @@ impl Live<'_> {
                 frame = ws.next() => {
                     // Any frame is a sign of life.
                     last_received = Instant::now();
-                    hub.counts.frame();
+                    hub.out.frame();
                     match frame {
                         Some(Ok(Message::Text(text))) => self.feed(pending, records::Data::Text(text.as_str())),
                         Some(Ok(Message::Binary(data))) => self.feed(pending, records::Data::Binary(&data)),
@@ -218,7 +201,7 @@ impl Live<'_> {
                         Some(Err(e)) => return Exit::Lost(SessionError::websocket(e)),
                         None => return Exit::Lost(SessionError::Ended(Ending::Reading)),
                     }
-                    hub.status.update(|s| s.last_message_at = Some(time::OffsetDateTime::now_utc()));
+                    hub.report.update(|s| s.last_message_at = Some(time::OffsetDateTime::now_utc()));
                 }
             }
         }

@@ -38,22 +38,22 @@ impl Live<'_> {
                 let each = |record: &str| self.record(json::parse_record(record));
                 if !json::split_records(pending, text, each) {
                     let too_large = "record without separator exceeds the limit";
-                    hub.metrics.decode_error(&hub.name, "record_too_large", &too_large);
+                    hub.report.decode_error("record_too_large", &too_large);
                 }
             }
             (Pending::Json(_), Data::Binary(_)) => {
                 let error = "binary frame on a JSON connection";
-                hub.metrics.decode_error(&hub.name, "binary_frame", &error);
+                hub.report.decode_error("binary_frame", &error);
             }
             (Pending::MsgPack(_), Data::Text(_)) => {
                 let error = "text frame on a MessagePack connection";
-                hub.metrics.decode_error(&hub.name, "text_frame", &error);
+                hub.report.decode_error("text_frame", &error);
             }
             (Pending::MsgPack(pending), Data::Binary(data)) => {
                 let each = |record: &[u8]| self.record(msgpack::parse_record(record));
                 if let Err(e) = msgpack::split_records(pending, data, each) {
                     // The stream cannot be resynchronised after a bad length: reconnect.
-                    hub.metrics.decode_error(&hub.name, "msgpack_framing", &e);
+                    hub.report.decode_error("msgpack_framing", &e);
                     self.exit = Some(Exit::Lost(ProtocolError::from(e).into()));
                 }
             }
@@ -77,7 +77,7 @@ impl Live<'_> {
             Ok(m) => m,
             Err(e) => {
                 self.admit(e.kind());
-                return hub.metrics.decode_error(&hub.name, e.reason(), &e);
+                return hub.report.decode_error(e.reason(), &e);
             }
         };
         if let HubMessage::Sequence(first) = message {
@@ -121,7 +121,7 @@ impl Live<'_> {
     }
 
     fn completion(&mut self, invocation_id: &str, outcome: Result<(), String>) {
-        match self.subscriptions.completed(self.hub, invocation_id, outcome) {
+        match self.subscriptions.completed(invocation_id, outcome) {
             Settled::Round => self.refresh_snapshots = true,
             Settled::Added(target) => self.snapshot_for.push(target),
             Settled::Nothing => {}
@@ -142,16 +142,16 @@ impl Live<'_> {
         let hub = self.hub;
         let Some(stateful) = self.stateful.as_mut() else { return self.stateful_ignored() };
         if let Err(e) = stateful.sequence(hub, first) {
-            hub.metrics.decode_error(&hub.name, "sequence", &e);
+            hub.report.decode_error("sequence", &e);
             self.exit = Some(Exit::Lost(ProtocolError::from(e).into()));
         }
     }
 
     fn stateful_ignored(&self) {
-        debug!(hub = %self.hub.name, "Stateful-reconnect message on a connection that did not negotiate it; ignored.");
+        debug!(hub = %self.hub.spec.name, "Stateful-reconnect message on a connection that did not negotiate it; ignored.");
     }
 
     fn unknown(&self, kind: u64) {
-        debug!(hub = %self.hub.name, kind, "Unknown message type ignored.")
+        debug!(hub = %self.hub.spec.name, kind, "Unknown message type ignored.")
     }
 }
