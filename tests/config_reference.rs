@@ -350,8 +350,11 @@ fn generate() -> String {
          Layers, later wins: compiled defaults, the file given with `--config` (YAML, TOML or \
          JSON), then environment variables `SIGNALR_BRIDGE__<SECTION>__<KEY>` (for example \
          `SIGNALR_BRIDGE__SINK__KAFKA__SASL__PASSWORD`). Unknown keys are errors. Secrets print \
-         as `<redacted>`; prefer the `*_file` keys, read again on every connect. Check a file \
-         with `signalr-bridge check-config --config FILE`.\n"
+         as `<redacted>`; prefer the `*_file` keys, read again on every connect. Every number \
+         has a range (sizes that fit in memory, durations up to a day or a year, Kafka values \
+         within librdkafka's own limits; `src/config/limits.rs`): a value outside it is refused \
+         at load, naming the key. Check a file with `signalr-bridge check-config --config FILE` \
+         (exit 78 on a refusal).\n"
     )
     .unwrap();
     write_section(&model, &mut out, "", "Config", "");

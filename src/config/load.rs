@@ -218,17 +218,12 @@ impl Config {
             }
         }
         super::admin::validate_admin_api(self)?;
+        super::limits::check(self)?;
         self.validate_sink()
     }
 
     fn validate_sink(&self) -> Result<(), ConfigError> {
         let sink = &self.sink;
-        if sink.max_in_flight == 0 {
-            return Err(invalid("sink.max_in_flight", "must be above 0", "use e.g. 1024"));
-        }
-        if self.queue.capacity == 0 {
-            return Err(invalid("queue.capacity", "must be above 0", "use e.g. 10000"));
-        }
         match sink.kind {
             SinkKind::File if sink.file.is_none() => {
                 return Err(invalid(
@@ -250,9 +245,6 @@ impl Config {
             }
             SinkKind::Kafka => super::kafka::validate(sink.kafka.as_ref())?,
             _ => {}
-        }
-        if self.shutdown.grace_period_secs == 0 {
-            return Err(invalid("shutdown.grace_period_secs", "must be above 0", "use e.g. 30"));
         }
         Ok(())
     }

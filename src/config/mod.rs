@@ -234,6 +234,7 @@ mod hub;
 mod kafka;
 mod kafka_props;
 mod kafka_security;
+mod limits;
 mod load;
 mod sink;
 mod spool;
