@@ -17,7 +17,7 @@ use axum::{Json, Router};
 use serde::Serialize;
 use tokio_util::sync::CancellationToken;
 
-use crate::status::{AppStatus, HubView};
+use crate::status::{AppStatus, HubView, SinkView};
 use crate::telemetry::Metrics;
 
 #[derive(Clone)]
@@ -52,14 +52,16 @@ pub async fn serve(
 }
 
 async fn readyz(State(s): State<AdminState>) -> Response {
-    if s.status.ready() {
-        (StatusCode::OK, "ready\n").into_response()
-    } else {
-        (StatusCode::SERVICE_UNAVAILABLE, "not ready\n").into_response()
+    match s.status.not_ready() {
+        None => (StatusCode::OK, "ready\n").into_response(),
+        Some(why) => {
+            (StatusCode::SERVICE_UNAVAILABLE, format!("not ready: {why}\n")).into_response()
+        }
     }
 }
 
 async fn metrics_text(State(s): State<AdminState>) -> Response {
+    s.metrics.link.set_connected(s.status.sink_connected());
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], s.metrics.render()).into_response()
 }
 
@@ -67,6 +69,11 @@ async fn metrics_text(State(s): State<AdminState>) -> Response {
 struct StatusBody {
     ready: bool,
     sink_connected: bool,
+    /// The broker connection: never connected, connected or lost, with the last error.
+    sink: SinkView,
+    /// Why `/readyz` answers 503 (absent when ready).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    not_ready: Option<String>,
     hubs: Vec<HubView>,
     /// Long operations and how far they got (the last of each name, running or ended).
     operations: Vec<crate::progress::OperationView>,
@@ -76,6 +83,8 @@ async fn status_json(State(s): State<AdminState>) -> Json<StatusBody> {
     Json(StatusBody {
         ready: s.status.ready(),
         sink_connected: s.status.sink_connected(),
+        sink: s.status.sink(),
+        not_ready: s.status.not_ready(),
         hubs: s.status.hubs.iter().map(|h| h.snapshot()).collect(),
         operations: s.status.progress.views(),
     })

@@ -101,10 +101,17 @@ fn main() -> ExitCode {
             };
             signalr_bridge::telemetry::init_logging(&cfg.log);
             match runtime.block_on(signalr_bridge::app::run(cfg)) {
+                Ok(report) if report.lost > 0 => ExitCode::from(signalr_bridge::app::EXIT_LOST),
                 Ok(_) => ExitCode::SUCCESS,
                 Err(e) => {
                     tracing::error!(error = format!("{e:#}"), "The bridge stopped with an error.");
-                    ExitCode::FAILURE
+                    // A sink no waiting can fix is a configuration problem: EX_CONFIG.
+                    let sink = e.downcast_ref::<signalr_bridge::sink::SinkError>();
+                    if sink.is_some_and(|s| s.is_permanent()) {
+                        ExitCode::from(EXIT_CONFIG as u8)
+                    } else {
+                        ExitCode::FAILURE
+                    }
                 }
             }
         }

@@ -16,8 +16,30 @@ pub struct AppStatus {
     pub hubs: Vec<Arc<HubStatus>>,
     /// Long operations (spool replay, discovery's first scan) and how far they got.
     pub progress: crate::progress::Progress,
-    sink_connected: AtomicBool,
+    sink: Mutex<SinkView>,
     shutting_down: AtomicBool,
+}
+
+/// The sink's connection as `/status` shows it and `/readyz` explains it.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct SinkView {
+    pub state: SinkState,
+    /// Why the last connection attempt failed, or why the connection was lost.
+    pub last_error: Option<String>,
+    /// Connection attempts that failed since the last success.
+    pub failed_attempts: u64,
+}
+
+/// Where the sink's connection stands.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SinkState {
+    /// Not connected yet since the start (the broker may be down; events wait in the queue).
+    #[default]
+    NeverConnected,
+    Connected,
+    /// Connected once, lost since; the client reconnects.
+    Lost,
 }
 
 impl AppStatus {
@@ -28,12 +50,51 @@ impl AppStatus {
         }
     }
 
+    /// The broker connection came up or went down (client callbacks, publisher).
     pub fn set_sink_connected(&self, connected: bool) {
-        self.sink_connected.store(connected, Ordering::Relaxed);
+        let mut sink = self.sink.lock().unwrap_or_else(|p| p.into_inner());
+        if connected {
+            *sink = SinkView { state: SinkState::Connected, ..SinkView::default() };
+        } else if sink.state == SinkState::Connected {
+            sink.state = SinkState::Lost;
+        }
+    }
+
+    /// A connection attempt failed with `error` (the broker is down or refuses us).
+    pub fn sink_attempt_failed(&self, error: String) {
+        let mut sink = self.sink.lock().unwrap_or_else(|p| p.into_inner());
+        sink.failed_attempts += 1;
+        sink.last_error = Some(error);
+        if sink.state == SinkState::Connected {
+            sink.state = SinkState::Lost;
+        }
     }
 
     pub fn sink_connected(&self) -> bool {
-        self.sink_connected.load(Ordering::Relaxed)
+        self.sink().state == SinkState::Connected
+    }
+
+    pub fn sink(&self) -> SinkView {
+        self.sink.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// Why the bridge is not ready, or `None` when it is: what `/readyz` answers with.
+    pub fn not_ready(&self) -> Option<String> {
+        if self.shutting_down.load(Ordering::Relaxed) {
+            return Some("shutting down".into());
+        }
+        let sink = self.sink();
+        let cause = sink.last_error.map(|e| format!(": {e}")).unwrap_or_default();
+        match sink.state {
+            SinkState::Connected => {}
+            SinkState::NeverConnected => return Some(format!("sink never connected{cause}")),
+            SinkState::Lost => return Some(format!("sink connection lost{cause}")),
+        }
+        let waiting: Vec<String> = (self.hubs.iter().map(|h| h.snapshot()))
+            .filter(|v| v.state != HubState::Subscribed)
+            .map(|v| format!("{} ({})", v.name, v.state.as_str()))
+            .collect();
+        (!waiting.is_empty()).then(|| format!("hubs not subscribed: {}", waiting.join(", ")))
     }
 
     pub fn begin_shutdown(&self) {
@@ -43,9 +104,7 @@ impl AppStatus {
     /// Ready: not shutting down, the sink is connected, and every hub is connected with its
     /// subscriptions done.
     pub fn ready(&self) -> bool {
-        !self.shutting_down.load(Ordering::Relaxed)
-            && self.sink_connected()
-            && self.hubs.iter().all(|h| h.snapshot().state == HubState::Subscribed)
+        self.not_ready().is_none()
     }
 }
 

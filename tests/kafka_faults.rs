@@ -145,7 +145,7 @@ async fn broker_down_then_back_loses_nothing_and_readiness_follows() {
     bridge.wait_ready(true).await;
     bridge.send(301..=400).await;
     let report = bridge.finish().await;
-    assert_eq!(report, PublisherReport { delivered: 400, undelivered: 0 });
+    assert_eq!(report, PublisherReport { delivered: 400, undelivered: 0, lost: 0 });
     check_all_once_in_order(&consume(&mock, 400), 400);
 }
 
@@ -170,6 +170,6 @@ async fn leader_moves_and_request_errors_keep_order_per_key() {
     }
     bridge.send(601..=800).await;
     let report = bridge.finish().await;
-    assert_eq!(report, PublisherReport { delivered: 800, undelivered: 0 });
+    assert_eq!(report, PublisherReport { delivered: 800, undelivered: 0, lost: 0 });
     check_all_once_in_order(&consume(&mock, 800), 800);
 }

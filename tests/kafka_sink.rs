@@ -98,7 +98,7 @@ async fn structured_mode_delivers_every_event_once_in_order_per_key() {
     assert_eq!(sink.label(), "kafka");
     let events = keyed_events(&name, 80, EventType::HpcJobStateChanged);
     let report = publish_all(sink, events.clone(), 8).await;
-    assert_eq!(report, PublisherReport { delivered: 80, undelivered: 0 });
+    assert_eq!(report, PublisherReport { delivered: 80, undelivered: 0, lost: 0 });
 
     let messages = consume(&name, PARTITIONS, 80);
     let body = |m: &OwnedMessage| -> serde_json::Value {
@@ -123,7 +123,7 @@ async fn binary_mode_round_trips_data_and_ce_headers() {
     let sink = Sink::connect(&sink_config(kafka(&name, KafkaMode::Binary))).await.unwrap();
     let events = keyed_events(&name, 20, EventType::HpcTaskStateChanged);
     let report = publish_all(sink, events.clone(), 8).await;
-    assert_eq!(report, PublisherReport { delivered: 20, undelivered: 0 });
+    assert_eq!(report, PublisherReport { delivered: 20, undelivered: 0, lost: 0 });
 
     let messages = consume(&name, PARTITIONS, 20);
     let n_of = |m: &OwnedMessage| {
@@ -230,7 +230,7 @@ async fn missing_topics_are_created_with_the_configured_partitions_and_existing_
     let mut events = keyed_events(&name, 40, EventType::HpcJobStateChanged);
     events.extend((41..=50).map(|n| event(&name, n, "job-1", EventType::HpcTaskStateChanged)));
     let report = publish_all(sink, events, 8).await;
-    assert_eq!(report, PublisherReport { delivered: 50, undelivered: 0 });
+    assert_eq!(report, PublisherReport { delivered: 50, undelivered: 0, lost: 0 });
 
     assert_eq!(partitions_of(&jobs), 4, "created with the configured partitions");
     assert_eq!(partitions_of(&tasks), 2, "an existing topic is left as it was");

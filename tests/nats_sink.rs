@@ -27,7 +27,7 @@ async fn jetstream_delivers_in_order_with_headers_and_envelope() {
     assert_eq!(sink.label(), "jetstream");
     let events: Vec<_> = (1..=50).map(|n| event(&scope.conn, n, "42/7")).collect();
     let report = publish_all(sink, events, 16).await;
-    assert_eq!(report, PublisherReport { delivered: 50, undelivered: 0 });
+    assert_eq!(report, PublisherReport { delivered: 50, undelivered: 0, lost: 0 });
 
     let messages = read_stream(&scope.js, &scope.stream, 50).await;
     assert_eq!(messages.len(), 50);
@@ -101,7 +101,7 @@ async fn core_nats_delivers_to_a_subscriber() {
     assert_eq!(sink.label(), "nats");
     let events: Vec<_> = (1..=20).map(|n| event(&scope.conn, n, "a.b")).collect();
     let report = publish_all(sink, events, 4).await;
-    assert_eq!(report, PublisherReport { delivered: 20, undelivered: 0 });
+    assert_eq!(report, PublisherReport { delivered: 20, undelivered: 0, lost: 0 });
     for n in 1..=20 {
         let msg = tokio::time::timeout(Duration::from_secs(10), sub.next()).await.unwrap().unwrap();
         let id = format!("{}:{n}", scope.conn);
@@ -118,7 +118,7 @@ async fn backpressure_with_a_tiny_queue_loses_nothing() {
     let sink = Sink::connect(&scope.config(NatsMode::Jetstream, true, 2)).await.unwrap();
     let events: Vec<_> = (1..=300).map(|n| event(&scope.conn, n, "k")).collect();
     let report = publish_all(sink, events, 1).await;
-    assert_eq!(report, PublisherReport { delivered: 300, undelivered: 0 });
+    assert_eq!(report, PublisherReport { delivered: 300, undelivered: 0, lost: 0 });
     let messages = read_stream(&scope.js, &scope.stream, 300).await;
     let ns: Vec<u64> = messages.iter().map(data_n).collect();
     assert_eq!(ns, (1..=300).collect::<Vec<u64>>());
@@ -169,7 +169,7 @@ async fn hard_stop_after_the_broker_went_away_claims_no_delivery() {
     wait_until(|| metrics.counter_value("publish_failed_total", &[]) > 0).await;
     stop.cancel();
     let report = publisher.await.unwrap();
-    assert_eq!(report, PublisherReport { delivered: 1, undelivered: 5 });
+    assert_eq!(report, PublisherReport { delivered: 1, undelivered: 5, lost: 5 });
     assert_eq!(published(), 1);
     assert_eq!(metrics.counter_value("undelivered_total", &[("sink", "jetstream")]), 5);
     let info = scope.js.get_stream(&scope.stream).await.unwrap().get_info().await.unwrap();
@@ -203,7 +203,7 @@ async fn jetstream_outage_is_retried_in_order_without_duplicates() {
     wait_until(|| status.sink_connected()).await;
     drop(tx);
     let report = publisher.await.unwrap();
-    assert_eq!(report, PublisherReport { delivered: 10, undelivered: 0 });
+    assert_eq!(report, PublisherReport { delivered: 10, undelivered: 0, lost: 0 });
 
     let messages = read_stream(&scope.js, &scope.stream, 20).await;
     let ns: Vec<u64> = messages.iter().map(data_n).collect();
@@ -220,7 +220,7 @@ async fn jetstream_drops_an_event_too_large_for_nats_and_keeps_the_rest_in_order
     events[2].data = RawValue::from_string(format!(r#"{{"n":3,"pad":"{pad}"}}"#)).unwrap();
     let metrics = Arc::new(Metrics::new());
     let report = publish_counted(sink, events, 8, metrics.clone()).await;
-    assert_eq!(report, PublisherReport { delivered: 4, undelivered: 0 });
+    assert_eq!(report, PublisherReport { delivered: 4, undelivered: 0, lost: 0 });
     let failed = |reason| metrics.counter_value("publish_failed_total", &[("reason", reason)]);
     assert_eq!(failed("too_large"), 1);
     // The event after it names the one before it as its predecessor: nothing is refused.
@@ -249,7 +249,7 @@ async fn jetstream_drops_an_event_over_the_streams_max_message_size_and_keeps_th
     let report = tokio::time::timeout(Duration::from_secs(30), publishing)
         .await
         .expect("the refused event is dropped, not retried for ever");
-    assert_eq!(report, PublisherReport { delivered: 4, undelivered: 0 });
+    assert_eq!(report, PublisherReport { delivered: 4, undelivered: 0, lost: 0 });
     let failed = |reason| metrics.counter_value("publish_failed_total", &[("reason", reason)]);
     assert_eq!(failed("too_large"), 1);
     let messages = read_stream(&scope.js, &scope.stream, 10).await;
@@ -275,7 +275,7 @@ async fn jetstream_without_a_stream_retries_until_one_captures_the_subject() {
     wait_until(|| failed("no_stream") > 0).await;
     Sink::connect(&scope.config(NatsMode::Jetstream, true, 4)).await.unwrap();
     let report = publisher.await.unwrap();
-    assert_eq!(report, PublisherReport { delivered: 3, undelivered: 0 });
+    assert_eq!(report, PublisherReport { delivered: 3, undelivered: 0, lost: 0 });
     assert_eq!(failed("ack_timeout"), 0);
     let messages = read_stream(&scope.js, &scope.stream, 10).await;
     assert_eq!(messages.iter().map(data_n).collect::<Vec<_>>(), [1, 2, 3]);
@@ -297,7 +297,7 @@ async fn jetstream_ack_timeout_is_retried_until_a_stream_answers() {
     assert_eq!(failed("no_stream"), 0);
     Sink::connect(&scope.config(NatsMode::Jetstream, true, 4)).await.unwrap();
     let report = publisher.await.unwrap();
-    assert_eq!(report, PublisherReport { delivered: 3, undelivered: 0 });
+    assert_eq!(report, PublisherReport { delivered: 3, undelivered: 0, lost: 0 });
     let messages = read_stream(&scope.js, &scope.stream, 10).await;
     assert_eq!(messages.iter().map(data_n).collect::<Vec<_>>(), [1, 2, 3]);
     scope.delete().await;
@@ -318,7 +318,7 @@ async fn file_sink_appends_json_lines() {
     assert_eq!(sink.label(), "file");
     let events: Vec<_> = (1..=10).map(|n| event("file-conn", n, "k")).collect();
     let report = publish_all(sink, events, 2).await;
-    assert_eq!(report, PublisherReport { delivered: 10, undelivered: 0 });
+    assert_eq!(report, PublisherReport { delivered: 10, undelivered: 0, lost: 0 });
     let text = std::fs::read_to_string(&path).unwrap();
     assert!(text.ends_with('\n'));
     let ids: Vec<String> = text

@@ -108,7 +108,7 @@ async fn an_outage_spills_to_disk_without_pausing_hubs_and_every_event_arrives_i
     let status = bridge.status.clone();
     drop(bridge.tx);
     let report = bridge.publisher.await.unwrap();
-    assert_eq!(report, PublisherReport { delivered: 2_000, undelivered: 0 });
+    assert_eq!(report, PublisherReport { delivered: 2_000, undelivered: 0, lost: 0 });
     // The replay after the outage was an operation with progress, done once the spool emptied.
     let (state, done, total) = replay(&status).expect("the replay is reported");
     assert_eq!(state, OpState::Done);
@@ -146,7 +146,7 @@ async fn a_spool_left_by_a_crash_is_published_first_and_a_torn_tail_is_cut() {
     }
     drop(bridge.tx);
     let report = bridge.publisher.await.unwrap();
-    assert_eq!(report, PublisherReport { delivered: 309, undelivered: 0 });
+    assert_eq!(report, PublisherReport { delivered: 309, undelivered: 0, lost: 0 });
     let ns: Vec<u64> =
         read_stream(&scope.js, &scope.stream, 309).await.iter().map(data_n).collect();
     let want: Vec<u64> = (1..=299).chain(1_001..=1_010).collect();
@@ -213,7 +213,7 @@ async fn a_hard_stop_during_an_outage_keeps_memory_and_in_flight_events_for_the_
     bridge.hard_stop.cancel();
     let metrics = bridge.metrics.clone();
     let report = bridge.publisher.await.unwrap();
-    assert_eq!(report, PublisherReport { delivered: 3, undelivered: 97 });
+    assert_eq!(report, PublisherReport { delivered: 3, undelivered: 97, lost: 0 });
     let undelivered = metrics.counter_value("undelivered_total", &[]);
     assert_eq!(undelivered, 97, "counted, but kept on disk");
 
@@ -223,7 +223,7 @@ async fn a_hard_stop_during_an_outage_keeps_memory_and_in_flight_events_for_the_
     let restarted = start(sink, dir.path(), 64 << 20, WhenFull::Block);
     drop(restarted.tx);
     let report = restarted.publisher.await.unwrap();
-    assert_eq!(report, PublisherReport { delivered: 97, undelivered: 0 });
+    assert_eq!(report, PublisherReport { delivered: 97, undelivered: 0, lost: 0 });
     let ns: Vec<u64> =
         read_stream(&scope.js, &scope.stream, 100).await.iter().map(data_n).collect();
     assert_eq!(ns, (1..=100).collect::<Vec<u64>>(), "nothing lost, in order");

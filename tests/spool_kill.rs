@@ -2,6 +2,8 @@
 //! published after the restart. The bridge runs as a child process with its embedded RedMist
 //! simulator, publishing to NATS JetStream through a proxy this test stops and restarts.
 
+#[path = "shared/child.rs"]
+mod child;
 mod support;
 
 use std::collections::HashSet;
@@ -9,24 +11,14 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use child::{embedded_redmist, free_port, metric};
 use signalr_bridge::spool::{Fsync, Spool, SpoolOptions};
 use support::{read_stream, Proxy, Scope, NATS_URL};
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
 
 /// A config: simulator on `sim`, JetStream through `proxy`, a 20-event queue spilling to `spool`.
 fn config(scope: &Scope, proxy: &Proxy, sim: u16, admin: u16, spool: &Path) -> String {
     format!(
-        "simulator: {{ listen: '127.0.0.1:{sim}', rate_per_sec: 200, cars: 8, event_id: 42 }}
-hubs:
-  - name: live
-    url: http://127.0.0.1:{sim}/status/event-status
-    skip_negotiation: true
-    profile: redmist
-    redmist: {{ event_ids: [42] }}
-sink:
+        "{}sink:
   kind: nats
   max_in_flight: 8
   nats:
@@ -41,6 +33,7 @@ queue:
 admin: {{ listen: '127.0.0.1:{admin}' }}
 log: {{ level: warn }}
 ",
+        embedded_redmist(sim, 200, "live"),
         proxy = proxy.addr,
         prefix = scope.prefix,
         stream = scope.stream,
@@ -56,18 +49,6 @@ fn spawn(config: &Path) -> Child {
         .stderr(Stdio::null())
         .spawn()
         .expect("the bridge binary starts")
-}
-
-/// A counter from the child's `/metrics` (0 while it is not answering yet).
-async fn metric(admin: u16, name: &str) -> u64 {
-    let url = format!("http://127.0.0.1:{admin}/metrics");
-    let Ok(response) = reqwest::get(&url).await else { return 0 };
-    let text = response.text().await.unwrap_or_default();
-    let prefix = format!("signalr_bridge_{name}");
-    text.lines()
-        .filter(|l| l.starts_with(&prefix) && !l.starts_with('#'))
-        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
-        .sum::<f64>() as u64
 }
 
 async fn wait_for(what: &str, mut check: impl AsyncFnMut() -> bool) {

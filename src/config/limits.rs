@@ -9,6 +9,8 @@ use super::Config;
 const DAY_SECS: u64 = 86_400;
 const YEAR_SECS: u64 = 365 * DAY_SECS;
 const DAY_MS: u64 = DAY_SECS * 1_000;
+const GIB: u64 = 1 << 30;
+const PIB: u64 = 1 << 50;
 
 /// One setting: its key, value, the inclusive range it must lie in, and an example.
 struct Limit {
@@ -25,6 +27,12 @@ fn limit(key: impl Into<String>, value: u64, min: u64, max: u64, example: &'stat
 
 /// Refuses the first setting outside its range.
 pub(super) fn check(config: &Config) -> Result<(), ConfigError> {
+    let stream = config.sink.nats.as_ref().and_then(|n| n.stream.as_ref());
+    // A signed size: -1 and 0 mean no limit.
+    if let Some(max) = stream.map(|s| s.max_bytes).filter(|&m| m < -1) {
+        let problem = format!("{max} is below -1");
+        return Err(invalid("sink.nats.stream.max_bytes", problem, "use 0 (no limit) or a size"));
+    }
     for l in limits(config) {
         if !(l.min..=l.max).contains(&l.value) {
             let problem = format!("{} is outside {}..={}", l.value, l.min, l.max);
@@ -79,9 +87,26 @@ fn limits(config: &Config) -> Vec<Limit> {
         }
     }
     if let Some(spool) = &config.queue.spool {
+        let segment = spool.segment_bytes;
         all.extend([
             limit("queue.spool.fsync_interval_ms", spool.fsync_interval_ms, 1, DAY_MS, "1000"),
             limit("queue.spool.max_outage_secs", spool.max_outage_secs, 1, YEAR_SECS, "3600"),
+            // A segment holds many events: too small a one makes a file per event.
+            limit("queue.spool.segment_bytes", segment, 4096, GIB, "67108864"),
+            // At least one segment.
+            limit("queue.spool.max_bytes", spool.max_bytes, segment, PIB, "1073741824"),
+        ]);
+    }
+    if let Some(sim) = &config.simulator {
+        all.extend([
+            limit("simulator.rate_per_sec", sim.rate_per_sec.into(), 1, 100_000, "20"),
+            limit("simulator.cars", sim.cars.into(), 1, 1_000, "12"),
+        ]);
+    }
+    if let Some(sim) = &config.hpc_simulator {
+        all.extend([
+            limit("hpc_simulator.rate_per_sec", sim.rate_per_sec.into(), 1, 100_000, "4"),
+            limit("hpc_simulator.tasks_per_job", sim.tasks_per_job.into(), 0, 10_000, "2"),
         ]);
     }
     if let Some(nats) = &config.sink.nats {
@@ -153,6 +178,26 @@ mod tests {
         let big = load("", STDOUT, "queue: { capacity: 10000001 }\n");
         assert_eq!(refused_key(big), "queue.capacity");
         assert!(load("", STDOUT, "queue: { capacity: 10000000 }\n").is_ok());
+    }
+
+    #[test]
+    fn spool_and_stream_sizes_are_checked() {
+        let spool = |seg: u64, max: u64| {
+            format!(
+                "queue: {{ spool: {{ dir: /tmp/s, segment_bytes: {seg}, max_bytes: {max} }} }}\n"
+            )
+        };
+        assert_eq!(refused_key(load("", STDOUT, &spool(0, 1 << 30))), "queue.spool.segment_bytes");
+        assert_eq!(refused_key(load("", STDOUT, &spool(1 << 20, 1000))), "queue.spool.max_bytes");
+        assert!(load("", STDOUT, &spool(1 << 20, 1 << 20)).is_ok());
+        let nats = |max: i64| {
+            format!("sink: {{ kind: nats, nats: {{ stream: {{ name: S, subjects: ['s.>'], max_bytes: {max} }} }} }}\n")
+        };
+        assert!(load("", &nats(-1), "").is_ok());
+        let refused = load("", &nats(-2), "");
+        assert!(
+            matches!(refused, Err(ConfigError::Invalid { key, .. }) if key == "sink.nats.stream.max_bytes")
+        );
     }
 
     #[test]

@@ -17,8 +17,8 @@ use super::{HpcPack, Invocation, MessageContext, Profile};
 use crate::event::Event;
 use crate::subs::Target;
 
-/// A hub's gap-healing state; it survives connections.
-#[derive(Debug)]
+/// A hub's gap-healing state; it survives connections. Its `Debug` leaves out the REST base:
+/// a hub URL may carry credentials.
 pub enum Gap {
     /// The profile heals nothing after a new connection.
     None,
@@ -27,6 +27,15 @@ pub enum Gap {
         tracker: JobTracker,
         base: Url,
     },
+}
+
+impl std::fmt::Debug for Gap {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Gap::None => f.write_str("Gap::None"),
+            Gap::HpcPack { tracker, .. } => f.debug_tuple("Gap::HpcPack").field(tracker).finish(),
+        }
+    }
 }
 
 impl Gap {

@@ -43,10 +43,15 @@ impl Outbox {
         self.counts.invocation(target);
     }
 
-    /// Hands one event to the queue, waiting for room; false once the queue is closed.
+    /// Hands one event to the queue, waiting for room; false once the queue is closed (the
+    /// event is counted dropped).
     pub async fn send(&self, event: Event) -> bool {
         self.counts.enqueued(event.kind);
-        self.tx.send(event).await.is_ok()
+        let sent = self.tx.send(event).await.is_ok();
+        if !sent {
+            self.counts.dropped(1);
+        }
+        sent
     }
 
     /// Hands `events` to the queue, in order; returns whether it had to wait for room. While
@@ -58,14 +63,19 @@ impl Outbox {
         events: &mut Vec<Event>,
         mut keepalive: Option<KeepAlive<'_>>,
     ) -> Result<bool, Exit> {
-        let closed = || Exit::Lost(SessionError::QueueClosed);
         let mut waited = false;
         let mut lost = None;
-        for event in events.drain(..) {
+        let mut pending = events.drain(..);
+        // The queue closed (a hard stop): this event and the rest were read and cannot be kept.
+        let closed = |pending: &mut std::vec::Drain<'_, Event>| {
+            self.counts.dropped(1 + pending.len() as u64);
+            Exit::Lost(SessionError::QueueClosed)
+        };
+        while let Some(event) = pending.next() {
             self.counts.enqueued(event.kind);
             let mut event = match self.tx.offer(event) {
                 Ok(()) => continue,
-                Err(Refused::Closed) => return Err(closed()),
+                Err(Refused::Closed) => return Err(closed(&mut pending)),
                 Err(Refused::Full(event)) => event,
             };
             waited = true;
@@ -74,7 +84,7 @@ impl Outbox {
                 tokio::select! {
                     () = self.tx.room() => match self.tx.offer(*event) {
                         Ok(()) => break,
-                        Err(Refused::Closed) => return Err(closed()),
+                        Err(Refused::Closed) => return Err(closed(&mut pending)),
                         Err(Refused::Full(back)) => event = back,
                     },
                     _ = sleep_until_some(ping_at) => {

@@ -12,15 +12,30 @@ use crate::status::AppStatus;
 #[derive(Debug, Default)]
 pub struct Link {
     state: Mutex<(bool, Option<Arc<AppStatus>>)>,
+    /// Why the broker refused us, as a client callback reported it (Kafka SASL).
+    refusal: Mutex<Option<String>>,
 }
 
 impl Link {
-    pub fn set_connected(&self, connected: bool) {
+    /// Records the state; true when it changed (callers log transitions, not repetitions).
+    pub fn set_connected(&self, connected: bool) -> bool {
         let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        let changed = state.0 != connected;
         state.0 = connected;
         if let Some(status) = &state.1 {
             status.set_sink_connected(connected);
         }
+        changed
+    }
+
+    /// The broker refused our credentials: the next connection check fails for good.
+    pub fn refused(&self, why: String) {
+        *self.refusal.lock().unwrap_or_else(|p| p.into_inner()) = Some(why);
+    }
+
+    /// The refusal reported since the last look, if any.
+    pub fn take_refusal(&self) -> Option<String> {
+        self.refusal.lock().unwrap_or_else(|p| p.into_inner()).take()
     }
 
     pub fn attach(&self, status: Arc<AppStatus>) {

@@ -9,9 +9,11 @@
 //! - `kafka`: the Kafka producer, record layout and in-flight window.
 //! - `link`: a broker connection's state, mirrored into the app's status.
 //! - `publisher`: the loop and retries.
+//! - `connect`: connecting at start, waiting out a broker that is down.
 //! - `probe`: checks against a live broker for `check-config`.
 //! - `stop`: the hard stop: last settling, saving to the spool, accounting.
 
+mod connect;
 mod jetstream;
 mod kafka;
 mod link;
@@ -24,6 +26,7 @@ mod stream;
 
 use std::path::PathBuf;
 
+pub use connect::{label, until_connected};
 pub use publisher::run_publisher;
 
 use crate::config::{SinkConfig, SinkKind};
@@ -46,17 +49,24 @@ enum Target {
     Kafka(Box<KafkaSink>),
 }
 
-/// Why a sink could not start.
+/// Why a sink could not start. Only [`SinkError::Connect`] is worth waiting out; the others
+/// need an operator ([`SinkError::is_permanent`]).
 #[derive(Debug, thiserror::Error)]
 pub enum SinkError {
-    /// The broker could not be reached; the message names the URL.
+    /// The broker could not be reached (down, unreachable, timed out); the message names the
+    /// URL. The bridge retries.
     #[error("{0}")]
     Connect(String),
+    /// The broker answered and refused the credentials.
+    #[error("{0}; fix: check the sink's credentials (sink.nats.user/password/token/credentials_file, sink.kafka.sasl) and the broker's ACLs")]
+    Refused(String),
     /// The sink's settings cannot work (bad subject template, unreadable credentials).
     #[error("sink configuration: {0}")]
     Config(String),
-    /// The JetStream stream could not be created or updated.
-    #[error("JetStream {0}")]
+    /// The JetStream server refused to create or update the configured stream.
+    #[error(
+        "JetStream {0}; fix: correct sink.nats.stream (name, subjects) or the stream on the server"
+    )]
     Stream(String),
     /// The output file could not be opened.
     #[error("cannot open {path}: {source}")]
@@ -65,6 +75,24 @@ pub enum SinkError {
         #[source]
         source: std::io::Error,
     },
+}
+
+impl SinkError {
+    /// No waiting can fix it: the process should stop and say so.
+    pub fn is_permanent(&self) -> bool {
+        !matches!(self, SinkError::Connect(_))
+    }
+
+    /// The `reason` label of `sink_connect_failures_total`.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            SinkError::Connect(_) => "unreachable",
+            SinkError::Refused(_) => "refused",
+            SinkError::Config(_) => "config",
+            SinkError::Stream(_) => "stream",
+            SinkError::File { .. } => "file",
+        }
+    }
 }
 
 impl Sink {
@@ -96,6 +124,10 @@ impl Sink {
         Ok(Sink { target, max_in_flight })
     }
 
+    fn new(target: Target, config: &SinkConfig) -> Sink {
+        Sink { target, max_in_flight: config.max_in_flight.max(1) }
+    }
+
     /// The `sink` metric label.
     pub fn label(&self) -> &'static str {
         match &self.target {
@@ -110,9 +142,22 @@ impl Sink {
     }
 }
 
+/// Closes the queue of a sink that never connected: what it holds goes to the spool when
+/// there is one, or is counted lost.
+pub fn abandon(
+    metrics: &crate::telemetry::Metrics,
+    label: &'static str,
+    rx: crate::queue::QueueRx,
+) -> PublisherReport {
+    stop::close(metrics, label, rx, Vec::new(), 0)
+}
+
 /// What the publisher did before it ended.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct PublisherReport {
     pub delivered: u64,
+    /// Not delivered when the publisher stopped: kept in the spool, or lost.
     pub undelivered: u64,
+    /// Of those, the events that could not be kept (no spool, or it failed): gone.
+    pub lost: u64,
 }

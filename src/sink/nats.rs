@@ -55,7 +55,7 @@ pub async fn connect(config: &NatsSinkConfig) -> Result<NatsSink, SinkError> {
         .map_err(|_| {
             SinkError::Connect(format!("NATS at {url}: no connection within {CONNECT_TIMEOUT:?}"))
         })?
-        .map_err(|e| SinkError::Connect(format!("NATS at {url}: {e}")))?;
+        .map_err(|e| connect_error(&url, &e))?;
     link.set_connected(true);
     info!(%url, mode = ?config.mode, "Connected to NATS.");
     let ack_timeout = Duration::from_secs(config.ack_timeout_secs.max(1));
@@ -115,7 +115,9 @@ fn on_event(link: &Link, event: NatsEvent) {
             warn!("NATS connection lost; reconnecting.");
             link.set_connected(false);
         }
-        NatsEvent::Closed => link.set_connected(false),
+        NatsEvent::Closed => {
+            link.set_connected(false);
+        }
         other => warn!(event = %other, "NATS client event."),
     }
 }
@@ -126,7 +128,14 @@ async fn ensure_stream(
     wanted: &NatsStreamConfig,
 ) -> Result<(), SinkError> {
     let name = wanted.name.as_str();
-    let fail = |e: &dyn std::fmt::Display| SinkError::Stream(format!("stream {name}: {e}"));
+    use async_nats::jetstream::context::CreateStreamErrorKind as Create;
+    let refused = |e: &async_nats::jetstream::context::CreateStreamError| {
+        let code = match e.kind() {
+            Create::JetStream(api) => Some(api.error_code()),
+            _ => None,
+        };
+        stream_error(name, e, code)
+    };
     match js.get_stream(name).await {
         Ok(stream) => {
             let mut config = stream.cached_info().config.clone();
@@ -141,7 +150,7 @@ async fn ensure_stream(
                 return Ok(());
             }
             config.subjects = wanted.subjects.clone();
-            js.update_stream(config).await.map_err(|e| fail(&e))?;
+            js.update_stream(config).await.map_err(|e| refused(&e))?;
             info!(stream = name, subjects = ?wanted.subjects, "Updated JetStream stream subjects.");
         }
         Err(e) if is_not_found(&e) => {
@@ -152,12 +161,51 @@ async fn ensure_stream(
                 max_bytes: if wanted.max_bytes == 0 { -1 } else { wanted.max_bytes },
                 ..Default::default()
             };
-            js.create_stream(config).await.map_err(|e| fail(&e))?;
+            js.create_stream(config).await.map_err(|e| refused(&e))?;
             info!(stream = name, subjects = ?wanted.subjects, "Created JetStream stream.");
         }
-        Err(e) => return Err(fail(&e)),
+        Err(e) => {
+            let code = match e.kind() {
+                GetStreamErrorKind::JetStream(api) => Some(api.error_code()),
+                _ => None,
+            };
+            return Err(stream_error(name, &e, code));
+        }
     }
     Ok(())
+}
+
+/// A refusal of our credentials is permanent; anything else (down, DNS, TLS handshake cut
+/// short by a restarting server) is waited out.
+fn connect_error(url: &str, error: &async_nats::ConnectError) -> SinkError {
+    use async_nats::ConnectErrorKind::{Authentication, AuthorizationViolation};
+    let text = format!("NATS at {url}: {error}");
+    match error.kind() {
+        Authentication | AuthorizationViolation => SinkError::Refused(text),
+        _ => SinkError::Connect(text),
+    }
+}
+
+/// The server's refusal of the stream's settings is permanent; anything else (a timeout, a
+/// cluster that is recovering, resources that may free up) is waited out.
+fn stream_error(name: &str, error: &dyn std::fmt::Display, code: Option<ErrorCode>) -> SinkError {
+    let text = format!("stream {name}: {error}");
+    let refused = [
+        ErrorCode::STREAM_SUBJECT_OVERLAP,
+        ErrorCode::STREAM_NAME_EXIST,
+        ErrorCode::STREAM_INVALID_CONFIG,
+        ErrorCode::STREAM_NAME_CONTAINS_PATH_SEPARATORS,
+        ErrorCode::STREAM_MAX_BYTES_REQUIRED,
+        ErrorCode::STREAM_REPLICAS_NOT_SUPPORTED,
+        ErrorCode::STREAM_REPLICAS_NOT_UPDATABLE,
+        ErrorCode::JETSTREAM_NOT_ENABLED,
+        ErrorCode::JETSTREAM_NOT_ENABLED_FOR_ACCOUNT,
+    ];
+    if code.is_some_and(|code| refused.contains(&code)) {
+        SinkError::Stream(text)
+    } else {
+        SinkError::Connect(format!("JetStream {text}"))
+    }
 }
 
 fn is_not_found(error: &GetStreamError) -> bool {

@@ -132,7 +132,7 @@ pub async fn run_publisher(
     };
     if finished {
         info!(sink = label, delivered, "Publisher finished; every event delivered.");
-        return PublisherReport { delivered, undelivered: 0 };
+        return PublisherReport { delivered, undelivered: 0, lost: 0 };
     }
     run.stop(engine, rx, delivered, origins).await
 }

@@ -12,9 +12,46 @@ use super::publisher::{since, BatchTarget, Engine, Run};
 use super::PublisherReport;
 use crate::event::Event;
 use crate::queue::QueueRx;
+use crate::telemetry::Metrics;
 
 /// How long a hard stop still gives a file, stdout or librdkafka to finish what is under way.
 const FINAL_FLUSH: Duration = Duration::from_secs(1);
+
+/// Closes the queue at a hard stop: `held` (undelivered events taken off it, oldest first) and
+/// what is still queued go to the spool when there is one; what cannot be kept is counted lost.
+pub(super) fn close(
+    metrics: &Metrics,
+    label: &'static str,
+    mut rx: QueueRx,
+    held: Vec<Event>,
+    delivered: u64,
+) -> PublisherReport {
+    let closed = rx.close(held);
+    for _ in 0..closed.drained {
+        metrics.event_dequeued(None);
+    }
+    if closed.saved + closed.kept > 0 {
+        info!(
+            sink = label,
+            saved = closed.saved,
+            spooled = closed.kept,
+            "Undelivered events are in the spool for the next start."
+        );
+    }
+    // `kept` counts the spool's unacknowledged events, those in flight from it included.
+    let undelivered = closed.lost + closed.saved + closed.kept;
+    if closed.lost > 0 {
+        error!(sink = label, lost = closed.lost, delivered, "Hard stop: events lost.");
+    } else if undelivered > 0 {
+        warn!(sink = label, undelivered, delivered, "Hard stop: events kept for later.");
+    } else {
+        warn!(sink = label, delivered, "Hard stop with nothing pending.");
+    }
+    if undelivered > 0 {
+        metrics.undelivered(label, undelivered);
+    }
+    PublisherReport { delivered, undelivered, lost: closed.lost }
+}
 
 impl Run<'_> {
     /// After a hard stop: settles, saves or counts everything pending. `origins` holds the spool
@@ -22,7 +59,7 @@ impl Run<'_> {
     pub(super) async fn stop(
         &self,
         engine: Engine,
-        mut rx: QueueRx,
+        rx: QueueRx,
         mut delivered: u64,
         mut origins: VecDeque<Option<u64>>,
     ) -> PublisherReport {
@@ -43,31 +80,7 @@ impl Run<'_> {
                 (None, None) => from_memory.push(event),
             }
         }
-        let closed = rx.close(from_memory);
-        for _ in 0..closed.drained {
-            self.metrics.event_dequeued(None);
-        }
-        if closed.saved + closed.kept > 0 {
-            info!(
-                sink = self.label,
-                saved = closed.saved,
-                spooled = closed.kept,
-                "Undelivered events are in the spool for the next start."
-            );
-        }
-        // `kept` counts the spool's unacknowledged events, those in flight from it included.
-        let undelivered = closed.lost + closed.saved + closed.kept;
-        if closed.lost > 0 {
-            error!(sink = self.label, lost = closed.lost, delivered, "Hard stop: events lost.");
-        } else if undelivered > 0 {
-            warn!(sink = self.label, undelivered, delivered, "Hard stop: events kept for later.");
-        } else {
-            warn!(sink = self.label, delivered, "Hard stop with nothing pending.");
-        }
-        if undelivered > 0 {
-            self.metrics.undelivered(self.label, undelivered);
-        }
-        PublisherReport { delivered, undelivered }
+        close(self.metrics, self.label, rx, from_memory, delivered)
     }
 
     /// Every event the engine holds, oldest first, with when its delivery started if a last

@@ -24,11 +24,17 @@ pub struct HubCounters {
     by_type: [OnceLock<IntCounter>; EventType::ALL.len()],
     queue_depth: IntGauge,
     frames: IntCounter,
+    dropped: IntCounter,
     invocations_vec: IntCounterVec,
     invocations: Mutex<Vec<(Box<str>, IntCounter)>>,
 }
 
 impl HubCounters {
+    /// `count` events read from the hub were dropped: the queue had closed.
+    pub fn dropped(&self, count: u64) {
+        self.dropped.inc_by(count);
+    }
+
     /// A WebSocket frame arrived.
     pub fn frame(&self) {
         self.frames.inc();
@@ -83,6 +89,7 @@ impl Metrics {
             by_type: Default::default(),
             queue_depth: self.queue_depth.clone(),
             frames: self.frames.with_label_values(&[hub]),
+            dropped: self.dropped.with_label_values(&[hub]),
             invocations_vec: self.invocations.clone(),
             invocations: Mutex::new(Vec::new()),
         }

@@ -1,70 +1,26 @@
 //! Logs and metrics. Each occurrence worth counting has one method on [`Metrics`] that counts
 //! it (and logs it where a log line is due), so call sites stay one line.
 
-use std::io::IsTerminal;
-
 use prometheus::{
     Encoder, Histogram, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts,
     Registry, TextEncoder,
 };
 use tracing::{debug, warn};
-use tracing_subscriber::EnvFilter;
-
-use crate::config::{LogConfig, LogFormat};
 
 mod admin;
 mod gaps;
 mod handles;
+mod link;
+mod logging;
 mod spool;
+mod state;
 pub use admin::AdminMetrics;
 pub use gaps::GapMetrics;
 pub use handles::{HubCounters, SinkCounters};
+pub use link::LinkMetrics;
+pub use logging::init_logging;
 pub use spool::SpoolMetrics;
-
-/// Starts the global tracing subscriber. `RUST_LOG` overrides the configured level.
-pub fn init_logging(config: &LogConfig) {
-    let filter = EnvFilter::try_from_default_env()
-        .or_else(|_| EnvFilter::try_new(&config.level))
-        .unwrap_or_else(|_| EnvFilter::new("info"));
-    let json = match config.format {
-        LogFormat::Json => true,
-        LogFormat::Pretty => false,
-        LogFormat::Auto => !std::io::stderr().is_terminal(),
-    };
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
-    // A second init (tests start several apps in one process) keeps the first subscriber.
-    let _ = if json { builder.json().try_init() } else { builder.try_init() };
-}
-
-/// Connection states a hub can be in, as the `state` gauge reports them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum HubState {
-    Connecting,
-    Connected,
-    Subscribed,
-    Backoff,
-    Stopped,
-}
-
-impl HubState {
-    pub const ALL: [HubState; 5] = [
-        HubState::Connecting,
-        HubState::Connected,
-        HubState::Subscribed,
-        HubState::Backoff,
-        HubState::Stopped,
-    ];
-    pub fn as_str(self) -> &'static str {
-        match self {
-            HubState::Connecting => "connecting",
-            HubState::Connected => "connected",
-            HubState::Subscribed => "subscribed",
-            HubState::Backoff => "backoff",
-            HubState::Stopped => "stopped",
-        }
-    }
-}
+pub use state::HubState;
 
 /// All metrics, prefixed `signalr_bridge_`, in their own registry.
 pub struct Metrics {
@@ -85,6 +41,7 @@ pub struct Metrics {
     snapshots: IntCounterVec,
     token_requests: IntCounterVec,
     undelivered: IntCounterVec,
+    dropped: IntCounterVec,
     end_to_end: Histogram,
     dispatch: Histogram,
     /// The disk spool's level and incidents.
@@ -93,6 +50,8 @@ pub struct Metrics {
     pub gaps: GapMetrics,
     /// The admin API's refusals and subscription changes.
     pub admin: AdminMetrics,
+    /// The sink's broker connection.
+    pub link: LinkMetrics,
 }
 
 fn counter(registry: &Registry, name: &str, help: &str, labels: &[&str]) -> IntCounterVec {
@@ -230,6 +189,13 @@ impl Metrics {
                 "Events not delivered when shutdown ended.",
                 &["sink"],
             ),
+            dropped: counter(
+                &r,
+                "events_dropped_total",
+                "Events a hub had read and could not hand over because the queue closed at a hard \
+                 stop (no spool, or it failed); part of the run's lost events.",
+                &["hub"],
+            ),
             hub_state,
             queue_depth,
             publish_latency,
@@ -238,6 +204,7 @@ impl Metrics {
             spool: SpoolMetrics::register(&r),
             gaps: GapMetrics::register(&r),
             admin: AdminMetrics::register(&r),
+            link: LinkMetrics::register(&r),
             registry: r,
         }
     }

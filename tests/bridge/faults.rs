@@ -75,21 +75,12 @@ async fn events_read_before_a_failed_ping_under_backpressure_are_delivered() {
     let stream = unique("PINGFAIL");
     let yaml = format!(
         "hubs:
-{hub}sink:
-  kind: nats
-  max_in_flight: 4
-  nats:
-    url: nats://{broker}
-    mode: jetstream
-    ack_timeout_secs: 1
-    subject_template: '{stream}.{{hub}}'
-    stream: {{ name: {stream}, subjects: ['{stream}.>'] }}
-queue: {{ capacity: 2 }}
+{hub}{sink}queue: {{ capacity: 2 }}
 admin: {{ listen: '127.0.0.1:0' }}
 shutdown: {{ grace_period_secs: 10 }}
 ",
         hub = proxied_hub(&hub_side),
-        broker = broker_side.addr
+        sink = proxied_jetstream_sink(broker_side.addr, &stream, 4),
     );
     let app = start(config(&yaml)).await;
     let published = || counter(&app, "events_published_total", &[]);

