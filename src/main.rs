@@ -105,9 +105,14 @@ fn main() -> ExitCode {
                 Ok(_) => ExitCode::SUCCESS,
                 Err(e) => {
                     tracing::error!(error = format!("{e:#}"), "The bridge stopped with an error.");
-                    // A sink no waiting can fix is a configuration problem: EX_CONFIG.
+                    // A sink no waiting can fix, or a spool another process holds, is a
+                    // configuration problem: EX_CONFIG.
+                    use signalr_bridge::spool::SpoolError;
                     let sink = e.downcast_ref::<signalr_bridge::sink::SinkError>();
-                    if sink.is_some_and(|s| s.is_permanent()) {
+                    let spool = e.downcast_ref::<SpoolError>();
+                    if sink.is_some_and(|s| s.is_permanent())
+                        || matches!(spool, Some(SpoolError::Locked { .. }))
+                    {
                         ExitCode::from(EXIT_CONFIG as u8)
                     } else {
                         ExitCode::FAILURE

@@ -132,7 +132,8 @@ async fn a_spool_left_by_a_crash_is_published_first_and_a_torn_tail_is_cut() {
             spool.append(&event(&scope.conn, n, "k")).unwrap();
         }
     }
-    let newest = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().path()).max().unwrap();
+    let files = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().path());
+    let newest = files.filter(|p| p.extension().is_some_and(|x| x == "seg")).max().unwrap();
     let len = std::fs::metadata(&newest).unwrap().len();
     std::fs::OpenOptions::new().write(true).open(&newest).unwrap().set_len(len - 5).unwrap();
 
@@ -216,6 +217,8 @@ async fn a_hard_stop_during_an_outage_keeps_memory_and_in_flight_events_for_the_
     assert_eq!(report, PublisherReport { delivered: 3, undelivered: 97, lost: 0 });
     let undelivered = metrics.counter_value("undelivered_total", &[]);
     assert_eq!(undelivered, 97, "counted, but kept on disk");
+    // The process ends: its hold on the spool directory with it.
+    drop(bridge.tx);
 
     let sink = Sink::connect(&scope.config(signalr_bridge::config::NatsMode::Jetstream, false, 8))
         .await

@@ -92,7 +92,8 @@ async fn events_spooled_before_kill_9_are_published_after_restart() {
     };
     assert!(spooled.len() >= 300, "the spool survived the kill: {}", spooled.len());
     // A write torn by the kill, as a power cut would leave it: cut and counted at the restart.
-    let newest = std::fs::read_dir(&spool_dir).unwrap().map(|e| e.unwrap().path()).max().unwrap();
+    let files = std::fs::read_dir(&spool_dir).unwrap().map(|e| e.unwrap().path());
+    let newest = files.filter(|p| p.extension().is_some_and(|x| x == "seg")).max().unwrap();
     let mut torn = std::fs::OpenOptions::new().append(true).open(newest).unwrap();
     std::io::Write::write_all(&mut torn, &[0x40, 0, 0, 0, 1, 2, 3]).unwrap();
 

@@ -9,7 +9,9 @@
 //!
 //! - `record`: the record format (pure).
 //! - `segment`: segment files, checking at open, reading at an offset.
+//! - `lock`: one process per spool directory.
 
+mod lock;
 pub mod record;
 mod segment;
 
@@ -57,6 +59,9 @@ pub struct Recovered {
 pub enum SpoolError {
     #[error("the spool is full ({max_bytes} bytes)")]
     Full { max_bytes: u64 },
+    /// Another process has the directory open.
+    #[error("spool directory {dir} is in use by another process (it holds {dir}/LOCK); fix: give each bridge process (each replica) its own queue.spool.dir, or stop the other one")]
+    Locked { dir: String },
     #[error("spool directory {dir}: {source}")]
     Io {
         dir: String,
@@ -73,6 +78,8 @@ const FIRST_SEQ: u64 = 1 << 40;
 /// restarts.
 pub struct Spool {
     options: SpoolOptions,
+    /// This process's hold on the directory.
+    _lock: lock::DirLock,
     segments: VecDeque<Segment>,
     /// The open file of the newest segment, while it takes appends.
     writer: Option<File>,
@@ -92,6 +99,7 @@ impl Spool {
     pub fn open(options: SpoolOptions) -> Result<(Spool, Recovered), SpoolError> {
         let io = |source| SpoolError::Io { dir: options.dir.display().to_string(), source };
         std::fs::create_dir_all(&options.dir).map_err(io)?;
+        let lock = lock::acquire(&options.dir)?;
         let mut firsts = Vec::new();
         for entry in std::fs::read_dir(&options.dir).map_err(io)? {
             let name = entry.map_err(io)?.file_name();
@@ -132,6 +140,7 @@ impl Spool {
         }
         let start = segments.front().map_or(FIRST_SEQ, |s| s.first);
         let spool = Spool {
+            _lock: lock,
             bytes: segments.iter().map(|s| s.bytes).sum(),
             segments,
             writer: None,

@@ -43,7 +43,20 @@ fn ids(range: std::ops::Range<u64>) -> Vec<(u64, String)> {
 }
 
 fn segment_files(dir: &std::path::Path) -> usize {
-    std::fs::read_dir(dir).unwrap().count()
+    let names = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name());
+    names.filter(|name| name != lock::LOCK_FILE).count()
+}
+
+#[test]
+fn one_spool_per_directory_until_it_is_closed() {
+    let dir = tempfile::tempdir().unwrap();
+    let (first, _) = Spool::open(options(dir.path(), 1 << 20, 800)).unwrap();
+    let second = Spool::open(options(dir.path(), 1 << 20, 800));
+    let Err(refused) = second else { panic!("a second spool opened on the same directory") };
+    assert!(matches!(refused, SpoolError::Locked { .. }), "{refused}");
+    assert!(refused.to_string().contains("queue.spool.dir"), "{refused}");
+    drop(first);
+    assert!(Spool::open(options(dir.path(), 1 << 20, 800)).is_ok(), "released on close");
 }
 
 #[test]

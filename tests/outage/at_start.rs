@@ -200,19 +200,10 @@ async fn a_broker_that_refuses_the_credentials_stops_the_bridge_with_exit_78() {
         .expect("nats-server on PATH (scripts/test installs it)");
     let wrong = format!("nats://bridge:wrong@127.0.0.1:{port}");
     let dir = tempfile::tempdir().unwrap();
-    let started = Instant::now();
     let mut child = bridge_binary(dir.path(), &wrong, free_port(), "");
-    let status = loop {
-        if let Some(status) = child.get().try_wait().unwrap() {
-            break status;
-        }
-        assert!(started.elapsed() < Duration::from_secs(30), "the bridge kept retrying");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
-    let mut log = String::new();
-    std::io::Read::read_to_string(&mut child.get().stderr.take().unwrap(), &mut log).unwrap();
+    let (code, log) = child.exits_within(Duration::from_secs(30)).await;
     drop(server);
-    assert_eq!(status.code(), Some(78), "{log}");
+    assert_eq!(code, Some(78), "{log}");
     assert!(log.contains("fix: check the sink's credentials"), "{log}");
     assert!(!log.contains("wrong"), "the password never reaches the log: {log}");
 }
@@ -249,4 +240,21 @@ async fn a_stream_the_server_refuses_ends_the_wait_for_good() {
     let stream = [("sink", "jetstream"), ("reason", "stream")];
     assert_eq!(metrics.counter_value("sink_connect_failures_total", &stream), 1);
     assert!(status.not_ready().unwrap().contains("sink never connected"));
+}
+
+#[tokio::test]
+async fn a_second_bridge_on_the_same_spool_refuses_to_start() {
+    let dead = format!("nats://127.0.0.1:{}", free_port());
+    let dir = tempfile::tempdir().unwrap();
+    let spool = dir.path().join("spool");
+    let extra = format!("queue: {{ spool: {{ dir: '{}' }} }}\n", spool.display());
+    let admin = free_port();
+    let first = bridge_binary(dir.path(), &dead, admin, &extra);
+    waiting_for_the_broker(admin).await;
+    let mut second = bridge_binary(dir.path(), &dead, free_port(), &extra);
+    let (code, log) = second.exits_within(Duration::from_secs(20)).await;
+    assert_eq!(code, Some(78), "{log}");
+    assert!(log.contains("is in use by another process"), "{log}");
+    let (code, log) = terminate(first);
+    assert_eq!(code, Some(0), "the first one is unharmed and keeps its spool: {log}");
 }

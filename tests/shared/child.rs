@@ -53,6 +53,26 @@ impl KillOnDrop {
     }
 }
 
+impl KillOnDrop {
+    /// Waits for the child to end on its own within `limit` (the test fails otherwise): its
+    /// exit code and what it wrote to stderr (captured by the caller's `Stdio::piped()`).
+    pub async fn exits_within(&mut self, limit: std::time::Duration) -> (Option<i32>, String) {
+        let started = std::time::Instant::now();
+        let status = loop {
+            if let Some(status) = self.get().try_wait().unwrap() {
+                break status;
+            }
+            assert!(started.elapsed() < limit, "still running after {limit:?}");
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        };
+        let mut log = String::new();
+        if let Some(mut stderr) = self.get().stderr.take() {
+            std::io::Read::read_to_string(&mut stderr, &mut log).unwrap();
+        }
+        (status.code(), log)
+    }
+}
+
 impl Drop for KillOnDrop {
     fn drop(&mut self) {
         if let Some(child) = self.0.as_mut() {

@@ -256,6 +256,7 @@ BAD_VALUES = [
     ("an added capability", "/securityContext/capabilities/add", {"securityContext": {"capabilities": {"add": ["NET_ADMIN"]}}}),
     ("a misspelt top-level key", "", {"replicas": 2}),
     ("a replica count as text", "/replicaCount", {"replicaCount": "two"}),
+    ("an unknown update strategy", "/updateStrategy/type", {"updateStrategy": {"type": "BlueGreen"}}),
     ("a port out of range", "/metrics/port", {"metrics": {"port": 70000}}),
     ("an unknown pull policy", "/image/pullPolicy", {"image": {"pullPolicy": "Sometimes"}}),
     ("a spool size without a quantity", "/persistence/size", {"persistence": {"size": "lots"}}),
@@ -325,10 +326,33 @@ def check_readme_example():
     print(f"readme example: {len(docs)} manifests")
 
 
+def strategy(docs):
+    return by_kind(docs)["Deployment"][0]["spec"]["strategy"]
+
+
+def check_update_strategy():
+    """An overlap without persistence, the old pod first with it (RWO volume, spool lock),
+    and whatever the values say when they say it."""
+    cases = [
+        ("default", {}, {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0}}),
+        ("persistence", {"persistence": {"enabled": True}}, {"type": "Recreate"}),
+        ("given", {"persistence": {"enabled": True}, "updateStrategy": {
+            "type": "RollingUpdate", "rollingUpdate": {"maxSurge": 0, "maxUnavailable": 1}}},
+         {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 0, "maxUnavailable": 1}}),
+    ]
+    for label, overrides, want in cases:
+        got = strategy(render(overrides)[1])
+        if got != want:
+            fail(f"update strategy ({label}): {got}, wanted {want}")
+        else:
+            print(f"update strategy ({label}): {got['type']}")
+
+
 def check():
     print(f"helm engine: helm-c {helm.helm_c_version()}, Helm SDK {helm.helm_sdk_version()}")
     check_lint()
     check_release("default", None)
+    check_update_strategy()
     full = check_release("full", FULL)
     if full:
         _, kinds, rendered = full
