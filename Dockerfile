@@ -29,8 +29,10 @@ COPY --from=planner /src/recipe.json recipe.json
 # source change.
 RUN cargo chef cook --release --locked --recipe-path recipe.json --bin signalr-bridge
 COPY . .
+# The commit in signalr_bridge_build_info (build.rs): the context has no .git.
+ARG REVISION=unknown
 # distroless/cc has no zlib, which librdkafka links: stage it under /out/rootfs for the runtime.
-RUN cargo build --release --locked --bin signalr-bridge \
+RUN SIGNALR_BRIDGE_COMMIT="${REVISION}" cargo build --release --locked --bin signalr-bridge \
     && install -D -m 0755 target/release/signalr-bridge /out/signalr-bridge \
     && install -d -m 0750 /out/var/lib/signalr-bridge \
     && multiarch="$(gcc -print-multiarch)" \

@@ -82,6 +82,8 @@ impl App {
             None => None,
         };
         let (tx, rx) = queue::channel(config.queue.capacity, spill);
+        metrics.info.set_queue_capacity(config.queue.capacity);
+        metrics.info.set_spool_max_bytes(config.queue.spool.as_ref().map_or(0, |s| s.max_bytes));
         let hubs_stop = CancellationToken::new();
         let mut hubs = Vec::new();
         let transports = Transports::default();
@@ -170,6 +172,12 @@ impl App {
             "Shutting down: closing hubs, draining the queue."
         );
         self.status.begin_shutdown();
+        // Visible to a scrape during the grace period, and in the log.
+        let (waiting, spooled) = (self.metrics.queue_depth(), self.metrics.spool.events());
+        self.metrics.info.set_pending_at_shutdown(waiting);
+        if waiting > 0 || spooled > 0 {
+            info!(waiting, spooled, "Events not yet delivered at the start of the shutdown.");
+        }
         self.hubs_stop.cancel();
         let hard_stop = self.hard_stop.clone();
         let grace = self.grace;

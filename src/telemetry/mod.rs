@@ -2,21 +2,23 @@
 //! it (and logs it where a log line is due), so call sites stay one line.
 
 use prometheus::{
-    Encoder, Histogram, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts,
-    Registry, TextEncoder,
+    Histogram, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry,
 };
 use tracing::{debug, warn};
 
 mod admin;
 mod gaps;
 mod handles;
+mod info;
 mod link;
 mod logging;
+mod read;
 mod spool;
 mod state;
 pub use admin::AdminMetrics;
 pub use gaps::GapMetrics;
 pub use handles::{HubCounters, SinkCounters};
+pub use info::InfoMetrics;
 pub use link::LinkMetrics;
 pub use logging::init_logging;
 pub use spool::SpoolMetrics;
@@ -52,6 +54,15 @@ pub struct Metrics {
     pub admin: AdminMetrics,
     /// The sink's broker connection.
     pub link: LinkMetrics,
+    /// Build, buffer sizes, pending at shutdown, process.
+    pub info: InfoMetrics,
+}
+
+/// An unlabelled gauge `signalr_bridge_{name}`, registered.
+fn gauge(r: &Registry, name: &str, help: &str) -> IntGauge {
+    let g = IntGauge::new(format!("signalr_bridge_{name}"), help).expect("valid metric");
+    r.register(Box::new(g.clone())).expect("unique metric");
+    g
 }
 
 fn counter(registry: &Registry, name: &str, help: &str, labels: &[&str]) -> IntCounterVec {
@@ -205,15 +216,9 @@ impl Metrics {
             gaps: GapMetrics::register(&r),
             admin: AdminMetrics::register(&r),
             link: LinkMetrics::register(&r),
+            info: InfoMetrics::register(&r),
             registry: r,
         }
-    }
-
-    /// The text exposition for `/metrics`.
-    pub fn render(&self) -> String {
-        let mut buf = Vec::new();
-        TextEncoder::new().encode(&self.registry.gather(), &mut buf).expect("text encoding");
-        String::from_utf8(buf).expect("prometheus text is UTF-8")
     }
 
     /// An invocation no profile knows; it is still published, as a generic event.
@@ -275,24 +280,8 @@ impl Metrics {
     pub fn token_request(&self, hub: &str, outcome: &'static str) {
         self.token_requests.with_label_values(&[hub, outcome]).inc();
     }
+
     pub fn undelivered(&self, sink: &'static str, count: u64) {
         self.undelivered.with_label_values(&[sink]).inc_by(count);
-    }
-
-    /// A counter's value, for tests and `/status`.
-    pub fn counter_value(&self, name: &str, labels: &[(&str, &str)]) -> u64 {
-        let full = format!("signalr_bridge_{name}");
-        self.registry
-            .gather()
-            .iter()
-            .filter(|f| f.name() == full)
-            .flat_map(|f| f.get_metric().iter())
-            .filter(|m| {
-                labels
-                    .iter()
-                    .all(|(k, v)| m.get_label().iter().any(|l| l.name() == *k && l.value() == *v))
-            })
-            .map(|m| m.get_counter().get_value() as u64)
-            .sum()
     }
 }

@@ -1,6 +1,8 @@
 //! The disk spool's metrics, each method also logging what the operator must know.
 
 use prometheus::{IntCounter, IntGauge, Registry};
+
+use super::gauge;
 use tracing::error;
 
 /// Spool level and incidents (`signalr_bridge_spool_*`).
@@ -11,12 +13,6 @@ pub struct SpoolMetrics {
     dropped: IntCounter,
     io_errors: IntCounter,
     cut_bytes: IntCounter,
-}
-
-fn gauge(r: &Registry, name: &str, help: &str) -> IntGauge {
-    let g = IntGauge::new(format!("signalr_bridge_{name}"), help).expect("valid metric");
-    r.register(Box::new(g.clone())).expect("unique metric");
-    g
 }
 
 fn counter(r: &Registry, name: &str, help: &str) -> IntCounter {
@@ -46,6 +42,11 @@ impl SpoolMetrics {
     }
 
     /// The spool's level after an ack or at start.
+    /// Events in the spool not yet acknowledged.
+    pub fn events(&self) -> i64 {
+        self.events.get()
+    }
+
     pub fn level(&self, events: u64, bytes: u64) {
         self.events.set(events as i64);
         self.bytes.set(bytes as i64);

@@ -52,6 +52,11 @@ async fn broker_comes_late(yaml: String, proxy: &FaultProxy, sink: &str) -> u64 
     assert!(counter(&app, "sink_connect_failures_total", &failures) > 0, "{sink}");
     let metrics = get(&app, "/metrics").await.1;
     assert!(metrics.contains("signalr_bridge_sink_connected 0"), "{sink}");
+    let capacity = app.metrics.render().contains("signalr_bridge_queue_capacity ");
+    assert!(
+        capacity && metrics.contains("signalr_bridge_queue_depth "),
+        "{sink}: an alert can take the ratio"
+    );
     assert_eq!(published(&app), 0, "{sink}");
 
     tokio::time::sleep(DOWN_FOR.saturating_sub(started.elapsed())).await;
@@ -175,6 +180,8 @@ async fn sigterm_while_waiting_for_the_broker_keeps_or_reports_what_is_left() {
     let (code, log) = terminate(child);
     assert_eq!(code, Some(signalr_bridge::app::EXIT_LOST.into()), "no spool: lost, {log}");
     assert!(log.contains("Hard stop: events lost."), "{log}");
+    let pending = "Events not yet delivered at the start of the shutdown.";
+    assert!(log.contains(pending), "the shutdown says what is pending: {log}");
     let held = "Events read from hubs after the queue closed were lost.";
     assert!(log.contains(held), "what the waiting hub held is counted: {log}");
 
