@@ -166,6 +166,16 @@ impl Profile {
         all
     }
 
+    /// The server methods the profile turns into typed events: metrics name them, whatever
+    /// else the server sends.
+    pub fn known_targets(&self) -> &'static [&'static str] {
+        match self {
+            Profile::Generic(_) => &[],
+            Profile::RedMist(_) => RedMist::TARGETS,
+            Profile::HpcPack(_) => HpcPack::TARGETS,
+        }
+    }
+
     /// Snapshots to fetch after every successful subscribe round and after each reset.
     pub fn snapshot_requests(&self) -> Vec<SnapshotRequest> {
         match self {

@@ -16,7 +16,7 @@ pub fn invocation(
     arguments: Args<'_>,
     events: &mut Vec<Event>,
 ) -> bool {
-    hub.out.invocation(target);
+    let named = hub.out.invocation(target);
     let ctx = MessageContext {
         hub: hub.spec.name.clone(),
         source: hub.spec.source.clone(),
@@ -26,7 +26,7 @@ pub fn invocation(
     let before = events.len();
     match hub.spec.profile.normalize_args(&ctx, classic_hub, target, arguments, events) {
         Ok(Normalized::Known) => {}
-        Ok(Normalized::UnknownTarget) => hub.report.unknown_target(target),
+        Ok(Normalized::UnknownTarget) => hub.report.unknown_target(target, named),
         Ok(Normalized::RefreshSnapshots) => return true,
         Ok(Normalized::UnknownState(state)) => hub.report.unknown_state(&state),
         Err(e) => {

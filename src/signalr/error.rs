@@ -137,6 +137,7 @@ impl SessionError {
     }
 
     /// A bounded label for the reconnects metric.
+    /// The `reason` label of `reconnects_total`: one of [`RECONNECT_REASONS`].
     pub fn reason(&self) -> &'static str {
         match self {
             e if e.is_auth() => "auth",
@@ -159,6 +160,50 @@ impl SessionError {
             SessionError::QueueClosed => "queue_closed",
             SessionError::Token(_) => "auth",
             SessionError::TokenEndpoint(_) => "token_endpoint",
+        }
+    }
+}
+
+/// Every `reason` of `reconnects_total`: [`SessionError::reason`] of the errors that end a
+/// session, and a server Close with or without leave to reconnect. Each hub's series are
+/// created at zero, so an alert's `increase()` sees the first one.
+pub const RECONNECT_REASONS: &[&str] = &[
+    "auth",
+    "negotiate",
+    "connect",
+    "handshake",
+    "server_shutdown",
+    "server_error",
+    "keepalive_timeout",
+    "timeout",
+    "server_timeout",
+    "transport",
+    "protocol",
+    "request",
+    "config",
+    "token_endpoint",
+    "close_allow_reconnect",
+    "close",
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_reasons_of_errors_that_end_a_session_are_listed() {
+        let errors = [
+            SessionError::ServerShutdown,
+            SessionError::ServerError("x".into()),
+            SessionError::KeepAliveTimeout(1),
+            SessionError::Timeout("handshake"),
+            SessionError::ServerTimeout(30),
+            SessionError::ClosedByServer(None),
+            SessionError::Request { what: "start", error: "x".into() },
+            SessionError::NoClassicHub,
+        ];
+        for error in errors {
+            assert!(RECONNECT_REASONS.contains(&error.reason()), "{error}: {}", error.reason());
         }
     }
 }

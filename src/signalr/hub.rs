@@ -85,7 +85,7 @@ impl Hub {
         let auth = Auth::new(&config.auth, &transport.http, spec.name.clone(), metrics.clone());
         Ok(Hub {
             client: Client { transport, auth },
-            out: Outbox::new(tx, metrics.hub_counters(&config.name)),
+            out: Outbox::new(tx, metrics.hub_counters(&config.name, spec.profile.known_targets())),
             dynamic: status.dynamic.clone(),
             report,
             shutdown,

@@ -22,7 +22,7 @@ use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
 use tracing::{error, info, warn};
 
-pub use error::{Ending, ProtocolError, SessionError};
+pub use error::{Ending, ProtocolError, SessionError, RECONNECT_REASONS};
 pub use hub::{source_of, Client, Hub, Spec};
 
 use crate::config::Dialect;

@@ -38,9 +38,10 @@ impl Outbox {
         self.counts.frame();
     }
 
-    /// An invocation of `target` was read from the hub.
-    pub fn invocation(&self, target: &str) {
-        self.counts.invocation(target);
+    /// An invocation of `target` was read from the hub. True when metrics name the target,
+    /// false when they count it as `other` (past the hub's label budget).
+    pub fn invocation(&self, target: &str) -> bool {
+        self.counts.invocation(target)
     }
 
     /// Hands one event to the queue, waiting for room; false once the queue is closed (the

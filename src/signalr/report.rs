@@ -21,6 +21,7 @@ pub struct Report {
 
 impl Report {
     pub fn new(name: Arc<str>, metrics: Arc<Metrics>, status: Arc<HubStatus>) -> Report {
+        metrics.reconnects_at_zero(&name, super::RECONNECT_REASONS);
         Report { name, metrics, status }
     }
 
@@ -110,8 +111,9 @@ impl Report {
         self.metrics.decode_error(&self.name, reason, error);
     }
 
-    pub fn unknown_target(&self, target: &str) {
-        self.metrics.unknown_target(&self.name, target);
+    /// A target the profile does not know; `named`: whether metrics may use its name.
+    pub fn unknown_target(&self, target: &str, named: bool) {
+        self.metrics.unknown_target(&self.name, target, named);
     }
 
     pub fn unknown_state(&self, state: &str) {
@@ -124,6 +126,8 @@ impl Report {
     }
 
     pub fn reconnect(&self, reason: &'static str) {
+        // A reason missing from the list would have no zero series to alert from.
+        debug_assert!(super::RECONNECT_REASONS.contains(&reason), "unlisted reason {reason}");
         self.metrics.reconnect(&self.name, reason);
     }
 

@@ -46,6 +46,8 @@ pub async fn until_connected(
 ) -> Result<Option<Sink>, SinkError> {
     let label = label(config);
     metrics.link.init(label);
+    // At zero from the start, so an alert's `increase()` sees the first undelivered event.
+    metrics.undelivered(label, 0);
     let mut attempts = match config.kind {
         SinkKind::Kafka => Attempts::Kafka(None),
         _ => Attempts::Fresh,

@@ -11,13 +11,15 @@ use prometheus::{Histogram, IntCounter, IntCounterVec, IntGauge};
 use super::Metrics;
 use crate::event::EventType;
 
-/// How many invocation targets a hub keeps resolved; others are looked up each time.
-const TARGETS_KEPT: usize = 16;
+/// How many distinct invocation targets a hub counts under their own names, the profile's own
+/// included; the rest count as `other`, so a hostile or chatty server cannot grow the label
+/// set (the log keeps the names).
+const TARGETS_NAMED: usize = 32;
 
 /// One hub's per-frame and per-event counters: frames received (resolved at once), invocations
-/// by target (the first [`TARGETS_KEPT`] targets kept resolved) and `events_enqueued_total` by
-/// event type, these two resolved the first time each label occurs (so `/metrics` shows only
-/// the targets and types a hub produced).
+/// by target (the profile's targets and `other` created at zero, then the first others seen up
+/// to [`TARGETS_NAMED`]) and `events_enqueued_total` by event type, resolved the first time
+/// each type occurs (so `/metrics` shows only the types a hub produced).
 pub struct HubCounters {
     hub: String,
     enqueued_vec: IntCounterVec,
@@ -27,6 +29,7 @@ pub struct HubCounters {
     dropped: IntCounter,
     invocations_vec: IntCounterVec,
     invocations: Mutex<Vec<(Box<str>, IntCounter)>>,
+    other_invocations: IntCounter,
 }
 
 impl HubCounters {
@@ -40,18 +43,22 @@ impl HubCounters {
         self.frames.inc();
     }
 
-    /// An invocation of `target` arrived.
-    pub fn invocation(&self, target: &str) {
+    /// An invocation of `target` arrived. True when it is counted under its own name, false
+    /// when as `other`.
+    pub fn invocation(&self, target: &str) -> bool {
         let mut kept = self.invocations.lock().unwrap_or_else(|p| p.into_inner());
         if let Some((_, counter)) = kept.iter().find(|(t, _)| &**t == target) {
             counter.inc();
-            return;
+            return true;
         }
-        let counter = self.invocations_vec.with_label_values(&[&self.hub, target]);
-        counter.inc();
-        if kept.len() < TARGETS_KEPT {
+        if kept.len() < TARGETS_NAMED {
+            let counter = self.invocations_vec.with_label_values(&[&self.hub, target]);
+            counter.inc();
             kept.push((target.into(), counter));
+            return true;
         }
+        self.other_invocations.inc();
+        false
     }
 
     /// An event of `kind` was handed to the queue.
@@ -82,7 +89,11 @@ impl SinkCounters {
 }
 
 impl Metrics {
-    pub fn hub_counters(&self, hub: &str) -> HubCounters {
+    /// `known`: the profile's targets, counted by name from zero.
+    pub fn hub_counters(&self, hub: &str, known: &[&str]) -> HubCounters {
+        let named = known.iter().take(TARGETS_NAMED);
+        let invocations =
+            named.map(|&t| (t.into(), self.invocations.with_label_values(&[hub, t]))).collect();
         HubCounters {
             hub: hub.to_owned(),
             enqueued_vec: self.events_enqueued.clone(),
@@ -91,7 +102,8 @@ impl Metrics {
             frames: self.frames.with_label_values(&[hub]),
             dropped: self.dropped.with_label_values(&[hub]),
             invocations_vec: self.invocations.clone(),
-            invocations: Mutex::new(Vec::new()),
+            invocations: Mutex::new(invocations),
+            other_invocations: self.invocations.with_label_values(&[hub, "other"]),
         }
     }
 
@@ -111,7 +123,7 @@ mod tests {
     #[test]
     fn resolved_handles_count_into_the_labelled_series() {
         let metrics = Metrics::new();
-        let hub = metrics.hub_counters("rm");
+        let hub = metrics.hub_counters("rm", &[]);
         hub.enqueued(EventType::RedMistCarPatched);
         hub.enqueued(EventType::RedMistCarPatched);
         hub.enqueued(EventType::RedMistReset);
@@ -135,5 +147,25 @@ mod tests {
         sink.published(Duration::from_millis(2), Duration::from_millis(3));
         assert_eq!(metrics.counter_value("events_published_total", &[("sink", "nats")]), 1);
         assert!(text.len() < metrics.render().len(), "latency histograms appear");
+    }
+
+    #[test]
+    fn a_hub_names_its_profiles_targets_from_zero_and_at_most_so_many_others() {
+        let metrics = Metrics::new();
+        let hub = metrics.hub_counters("rm", &["ReceiveCarPatches", "ReceiveReset"]);
+        let count = |t| metrics.counter_value("invocations_received_total", &[("target", t)]);
+        let text = metrics.render();
+        let zero = "invocations_received_total{hub=\"rm\",target=\"ReceiveReset\"} 0";
+        assert!(text.contains(zero), "known targets exist at zero: {text}");
+        assert!(text.contains("target=\"other\"} 0"), "{text}");
+        for n in 0..100 {
+            let named = hub.invocation(&format!("Junk{n}"));
+            assert_eq!(named, n < TARGETS_NAMED - 2, "Junk{n}");
+        }
+        assert!(hub.invocation("ReceiveCarPatches"), "the profile's own keep their names");
+        assert_eq!(count("ReceiveCarPatches"), 1);
+        assert_eq!(count("other"), 100 - (TARGETS_NAMED as u64 - 2));
+        let series = metrics.render().matches("signalr_bridge_invocations_received_total{").count();
+        assert_eq!(series, TARGETS_NAMED + 1, "bounded: the named ones and `other`");
     }
 }

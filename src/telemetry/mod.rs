@@ -222,9 +222,10 @@ impl Metrics {
     }
 
     /// An invocation no profile knows; it is still published, as a generic event.
-    pub fn unknown_target(&self, hub: &str, target: &str) {
+    pub fn unknown_target(&self, hub: &str, target: &str, named: bool) {
         debug!(hub, target, "Invocation target unknown to the profile; published as generic.");
-        self.unknown_targets.with_label_values(&[hub, target]).inc();
+        let label = if named { target } else { "other" };
+        self.unknown_targets.with_label_values(&[hub, label]).inc();
     }
 
     /// A state name the profile does not know; the event still carries it. The label is the
@@ -252,6 +253,13 @@ impl Metrics {
     pub fn set_hub_state(&self, hub: &str, state: HubState) {
         for s in HubState::ALL {
             self.hub_state.with_label_values(&[hub, s.as_str()]).set(i64::from(s == state));
+        }
+    }
+
+    /// Creates `hub`'s `reconnects_total` series for every reason, at zero.
+    pub fn reconnects_at_zero(&self, hub: &str, reasons: &[&str]) {
+        for reason in reasons {
+            self.reconnects.with_label_values(&[hub, reason]);
         }
     }
 

@@ -52,6 +52,10 @@ async fn broker_comes_late(yaml: String, proxy: &FaultProxy, sink: &str) -> u64 
     assert!(counter(&app, "sink_connect_failures_total", &failures) > 0, "{sink}");
     let metrics = get(&app, "/metrics").await.1;
     assert!(metrics.contains("signalr_bridge_sink_connected 0"), "{sink}");
+    let zero = format!("signalr_bridge_undelivered_total{{sink=\"{sink}\"}} 0");
+    assert!(metrics.contains(&zero), "{sink}: undelivered exists at zero");
+    let reconnects = "signalr_bridge_reconnects_total{hub=\"rm\",reason=\"transport\"} 0";
+    assert!(metrics.contains(reconnects), "{sink}: reconnects exist at zero");
     let capacity = app.metrics.render().contains("signalr_bridge_queue_capacity ");
     assert!(
         capacity && metrics.contains("signalr_bridge_queue_depth "),

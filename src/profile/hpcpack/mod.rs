@@ -135,6 +135,9 @@ impl HpcPack {
         all
     }
 
+    /// The server methods this profile turns into typed events (`normalize` below).
+    pub const TARGETS: &'static [&'static str] = &["JobStateChange", "TaskStateChange"];
+
     /// Turns one invocation into events; on error nothing is pushed for it. `hub` is the
     /// classic hub name from the frame (`None` on the Core path): a known method arriving from
     /// the other hub is not what it seems, so it goes out as a generic event.

@@ -202,3 +202,16 @@ fn unknown_state_metric_keeps_label_set_bounded() {
     let count = |state| metrics.counter_value("unknown_states_total", &[("state", state)]);
     assert_eq!((count("Hibernating"), count("other")), (2, 2));
 }
+
+#[test]
+fn every_listed_target_is_one_the_profile_decodes() {
+    let hpc = profile(json!({"job_ids": [17]}));
+    let arguments = RawValue::from_string("[5, 6, 7]".into()).unwrap();
+    for target in HpcPack::TARGETS {
+        let mut out = Vec::new();
+        let result = hpc.normalize(&ctx("c", 0), None, target, &arguments, &mut out);
+        assert!(!matches!(result, Ok(Normalized::UnknownTarget)), "{target}");
+    }
+    let result = hpc.normalize(&ctx("c", 0), None, "Nothing", &arguments, &mut Vec::new());
+    assert_eq!(result.unwrap(), Normalized::UnknownTarget);
+}

@@ -144,6 +144,16 @@ impl RedMist {
         SnapshotRequest { event_id, url }
     }
 
+    /// The server methods this profile turns into typed events (`normalize` below).
+    pub const TARGETS: &'static [&'static str] = &[
+        "ReceiveCarPatches",
+        "ReceiveSessionPatch",
+        "ReceiveReset",
+        "ReceiveControlLog",
+        "ReceiveInCarUpdateV2",
+        "ReceiveMessage",
+    ];
+
     /// Turns one invocation into events; on error nothing is pushed for it.
     pub fn normalize(
         &self,

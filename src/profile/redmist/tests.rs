@@ -192,6 +192,14 @@ fn a_gzip_bomb_is_refused_with_its_own_reason() {
 }
 
 #[test]
+fn every_listed_target_is_one_the_profile_decodes() {
+    for target in RedMist::TARGETS {
+        let (result, _) = run(&profile(), target, "[5, 6, 7]");
+        assert!(!matches!(result, Ok(Normalized::UnknownTarget)), "{target}");
+    }
+}
+
+#[test]
 fn unknown_target_passes_through_generically() {
     let (result, out) = run(&profile(), "ReceiveInCarVideoMetadata", r#"[{"a":1}]"#);
     assert_eq!(result.unwrap(), Normalized::UnknownTarget);
