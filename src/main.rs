@@ -42,16 +42,15 @@ enum Command {
     Tail(Box<signalr_bridge::tail::TailArgs>),
 }
 
-/// Parses the command line. A `tail` usage error exits with `EX_USAGE` (64); the other
-/// commands keep clap's own exit code.
+/// Parses the command line. Every usage error, whatever the command, exits with `EX_USAGE`
+/// (64); `--help` and `--version` exit 0.
 fn parse() -> Result<Cli, ExitCode> {
     Cli::try_parse().map_err(|e| {
-        let usage = e.use_stderr() && std::env::args_os().nth(1).is_some_and(|a| a == "tail");
         let _ = e.print();
-        if usage {
+        if e.use_stderr() {
             ExitCode::from(signalr_bridge::tail::EXIT_USAGE)
         } else {
-            ExitCode::from(e.exit_code().clamp(0, 255) as u8)
+            ExitCode::SUCCESS
         }
     })
 }

@@ -55,15 +55,28 @@ fn explain(error: config::ConfigError) -> String {
     let text = dotted_keys(&error.to_string());
     if text.contains("unknown field") {
         format!("{text}; fix: remove the key or correct its spelling (keys are snake_case)")
-    } else if text.contains("missing field") {
-        format!("{text}; fix: add the key")
+    } else if text.contains("missing field") || text.contains("missing configuration field") {
+        format!("{text}; fix: add the key (docs/configuration.md lists every key and its values)")
     } else if text.contains("unknown variant") {
         format!("{text}; fix: use one of the listed values")
+    } else if let Some(values) = enum_values(&text) {
+        format!("{text}; fix: use {values}")
     } else if text.contains("does not have variant") {
         format!("{text}; fix: use one of the values documented for the key")
+    } else if text.contains("expected an integer") || text.contains("expected u") {
+        format!("{text}; fix: write a whole number without quotes or units")
+    } else if text.contains("expected a boolean") {
+        format!("{text}; fix: write true or false")
     } else {
         text
     }
+}
+
+/// The values of the enum a "does not have variant" error names.
+fn enum_values(text: &str) -> Option<String> {
+    let (_, rest) = text.split_once("enum ")?;
+    let (name, _) = rest.split_once(" does not have variant")?;
+    super::enums::values_of(name)
 }
 
 /// The config crate names a field inside a list element `hubs[0]protocol`; users write

@@ -229,6 +229,7 @@ fn default_sim_event() -> i64 {
 mod admin;
 mod auth;
 mod discovery;
+mod enums;
 mod error;
 mod hub;
 mod kafka;
