@@ -120,7 +120,6 @@ impl SessionError {
             self,
             SessionError::Negotiate(N::Unauthorized(_))
                 | SessionError::Connect(transport::ConnectError::Unauthorized(_))
-                | SessionError::Token(_)
                 | SessionError::TokenEndpoint(T::Refused { .. } | T::Secret(_))
         )
     }
@@ -158,7 +157,7 @@ impl SessionError {
             SessionError::NoClassicHub | SessionError::Url(_) => "config",
             SessionError::Shutdown => "shutdown",
             SessionError::QueueClosed => "queue_closed",
-            SessionError::Token(_) => "auth",
+            SessionError::Token(_) => "credentials_file",
             SessionError::TokenEndpoint(_) => "token_endpoint",
         }
     }
@@ -182,6 +181,7 @@ pub const RECONNECT_REASONS: &[&str] = &[
     "request",
     "config",
     "token_endpoint",
+    "credentials_file",
     "close_allow_reconnect",
     "close",
 ];

@@ -54,8 +54,9 @@ pub enum ConnectError {
 /// Why no token could be had.
 #[derive(Debug, thiserror::Error)]
 pub enum TokenError {
-    #[error("cannot read bearer token file {path}: {reason}")]
-    File { path: String, reason: String },
+    /// A credentials file the config names cannot be read: not the hub's refusal.
+    #[error("cannot read {key} {path}: {reason}; fix: check that the file exists and the bridge's user may read it (the Secret's mount)")]
+    File { key: &'static str, path: String, reason: String },
 }
 
 /// HTTP client and TLS configuration, shared by the hubs with the same settings.
@@ -222,6 +223,7 @@ pub fn current_credentials(auth: &AuthConfig) -> Result<Option<Credentials>, Tok
         (None, Some(path)) => Secret::new(
             std::fs::read_to_string(path)
                 .map_err(|e| TokenError::File {
+                    key: "auth.password_file",
                     path: path.display().to_string(),
                     reason: e.to_string(),
                 })?
@@ -240,6 +242,7 @@ pub fn current_token(auth: &AuthConfig) -> Result<Option<Secret>, TokenError> {
     }
     let Some(path) = &auth.bearer_token_file else { return Ok(None) };
     let text = std::fs::read_to_string(path).map_err(|e| TokenError::File {
+        key: "auth.bearer_token_file",
         path: path.display().to_string(),
         reason: e.to_string(),
     })?;

@@ -329,3 +329,26 @@ async fn a_shutdown_during_a_resume_is_not_a_reconnect() {
     // ... when the bridge is told to stop.
     shut_down_while_resuming(app, "hpc").await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unreadable_password_file_is_reported_as_such_not_as_a_refusal() {
+    let sim = classic_sim().await;
+    let job = sim.control().submit_job();
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("hpc-password");
+    let hub = hpc_hub(&sim, job, "x").replace(
+        "auth: { username: hpcadmin, password: 'x' }",
+        &format!("auth: {{ username: hpcadmin, password_file: '{}' }}", missing.display()),
+    );
+    let sink =
+        format!("sink: {{ kind: file, file: {{ path: '{}' }} }}\n", dir.path().join("e").display());
+    let app = start(config(&(hub + &sink))).await;
+    let unreadable = [("hub", "hpc"), ("reason", "credentials_file")];
+    eventually(WAIT, "two failed attempts", || counter(&app, "reconnects_total", &unreadable) >= 2)
+        .await;
+    assert_eq!(counter(&app, "reconnects_total", &[("reason", "auth")]), 0, "not a refusal");
+    let error = app.status.hubs[0].snapshot().last_error.unwrap_or_default();
+    assert!(error.contains("cannot read auth.password_file"), "{error}");
+    assert!(error.contains("fix:"), "{error}");
+    assert_eq!(app.shutdown().await.undelivered, 0);
+}
