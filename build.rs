@@ -6,11 +6,19 @@ use std::process::Command;
 
 fn main() {
     println!("cargo:rerun-if-env-changed=SIGNALR_BRIDGE_COMMIT");
-    // A new commit moves the branch HEAD points to; rebuild the stamp then.
-    println!("cargo:rerun-if-changed=.git/HEAD");
-    if let Ok(head) = std::fs::read_to_string(".git/HEAD") {
-        if let Some(branch) = head.strip_prefix("ref: ") {
-            println!("cargo:rerun-if-changed=.git/{}", branch.trim());
+    // A new commit moves the branch HEAD points to; rebuild the stamp then. Only paths that
+    // exist are watched: a missing one would make Cargo run this script on every build (a
+    // worktree's `.git` file, a packed ref, a source tarball).
+    let git_path = |path: &str| {
+        let out = Command::new("git").args(["rev-parse", "--git-path", path]).output().ok()?;
+        let found = String::from_utf8(out.stdout).ok()?.trim().to_owned();
+        (out.status.success() && std::path::Path::new(&found).exists()).then_some(found)
+    };
+    let branch = Command::new("git").args(["symbolic-ref", "-q", "HEAD"]).output().ok();
+    let branch = branch.and_then(|o| String::from_utf8(o.stdout).ok()).unwrap_or_default();
+    for path in ["HEAD", branch.trim(), "packed-refs"] {
+        if let Some(found) = (!path.is_empty()).then(|| git_path(path)).flatten() {
+            println!("cargo:rerun-if-changed={found}");
         }
     }
     let from_git = || {

@@ -173,7 +173,9 @@ impl App {
         );
         self.status.begin_shutdown();
         // Visible to a scrape during the grace period, and in the log.
-        let (waiting, spooled) = (self.metrics.queue_depth(), self.metrics.spool.events());
+        // Waiting: in memory or spooled, not yet taken by the publisher (spooled: of those and
+        // of the ones taken, how many the spool still holds).
+        let (waiting, spooled) = (self.metrics.queue_depth().max(0), self.metrics.spool.events());
         self.metrics.info.set_pending_at_shutdown(waiting);
         if waiting > 0 || spooled > 0 {
             info!(waiting, spooled, "Events not yet delivered at the start of the shutdown.");

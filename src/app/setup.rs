@@ -27,6 +27,7 @@ pub(super) fn open_spool(
     let (spool, recovered) = Spool::open(config.options())
         .with_context(|| format!("opening the spool in {}", config.dir.display()))?;
     metrics.spool.cut(recovered.cut_bytes);
+    metrics.queued_from_earlier_run(recovered.events);
     if recovered.events > 0 || recovered.cut_bytes > 0 {
         info!(
             dir = %config.dir.display(),

@@ -120,7 +120,7 @@ impl SessionError {
             self,
             SessionError::Negotiate(N::Unauthorized(_))
                 | SessionError::Connect(transport::ConnectError::Unauthorized(_))
-                | SessionError::TokenEndpoint(T::Refused { .. } | T::Secret(_))
+                | SessionError::TokenEndpoint(T::Refused { .. })
         )
     }
 
@@ -135,7 +135,6 @@ impl SessionError {
         )
     }
 
-    /// A bounded label for the reconnects metric.
     /// The `reason` label of `reconnects_total`: one of [`RECONNECT_REASONS`].
     pub fn reason(&self) -> &'static str {
         match self {
@@ -158,6 +157,9 @@ impl SessionError {
             SessionError::Shutdown => "shutdown",
             SessionError::QueueClosed => "queue_closed",
             SessionError::Token(_) => "credentials_file",
+            SessionError::TokenEndpoint(auth::oauth2::TokenEndpointError::Secret(_)) => {
+                "credentials_file"
+            }
             SessionError::TokenEndpoint(_) => "token_endpoint",
         }
     }

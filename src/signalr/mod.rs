@@ -68,7 +68,7 @@ pub async fn run_hub(hub: Arc<Hub>, cancel: CancellationToken) {
                 warn!(hub = %hub.spec.name, error = error.as_deref().unwrap_or(""), "Server closed the connection without allowing reconnect; reconnecting with backoff anyway.");
                 "close"
             }
-            Exit::Lost(e @ SessionError::Token(_)) => {
+            Exit::Lost(e) if e.reason() == "credentials_file" => {
                 error!(hub = %hub.spec.name, error = %e, "A credentials file cannot be read; nothing was sent to the hub. Retrying with backoff.");
                 e.reason()
             }

@@ -51,7 +51,11 @@ impl HubCounters {
             counter.inc();
             return true;
         }
-        if kept.len() < TARGETS_NAMED {
+        // A name must look like a method (and not be `other`) to become a label of its own.
+        let plain = target.len() <= 64
+            && target != "other"
+            && target.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+        if plain && kept.len() < TARGETS_NAMED {
             let counter = self.invocations_vec.with_label_values(&[&self.hub, target]);
             counter.inc();
             kept.push((target.into(), counter));
@@ -167,5 +171,10 @@ mod tests {
         assert_eq!(count("other"), 100 - (TARGETS_NAMED as u64 - 2));
         let series = metrics.render().matches("signalr_bridge_invocations_received_total{").count();
         assert_eq!(series, TARGETS_NAMED + 1, "bounded: the named ones and `other`");
+        let fresh = metrics.hub_counters("fresh", &[]);
+        assert!(!fresh.invocation(&"x".repeat(65)), "too long for a label");
+        assert!(!fresh.invocation("Send<script>"), "not a method name");
+        assert!(!fresh.invocation("other"), "the overflow's own name");
+        assert!(fresh.invocation("ReceiveNews"));
     }
 }

@@ -269,6 +269,11 @@ impl Metrics {
 
     /// The publisher took an event read from its hub at `read_at` off the queue, to publish it
     /// now; `None` for events not headed for the broker (a hard stop's spooling).
+    /// `events` an earlier run left in the spool wait for the publisher too.
+    pub fn queued_from_earlier_run(&self, events: u64) {
+        self.queue_depth.add(i64::try_from(events).unwrap_or(i64::MAX));
+    }
+
     pub fn event_dequeued(&self, read_at: Option<time::OffsetDateTime>) {
         self.queue_depth.dec();
         if let Some(read_at) = read_at {

@@ -41,12 +41,12 @@ impl SpoolMetrics {
         }
     }
 
-    /// The spool's level after an ack or at start.
     /// Events in the spool not yet acknowledged.
     pub fn events(&self) -> i64 {
         self.events.get()
     }
 
+    /// The spool's level after an ack or at start.
     pub fn level(&self, events: u64, bytes: u64) {
         self.events.set(events as i64);
         self.bytes.set(bytes as i64);

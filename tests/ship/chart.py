@@ -257,6 +257,8 @@ BAD_VALUES = [
     ("a misspelt top-level key", "", {"replicas": 2}),
     ("a replica count as text", "/replicaCount", {"replicaCount": "two"}),
     ("an unknown update strategy", "/updateStrategy/type", {"updateStrategy": {"type": "BlueGreen"}}),
+    ("a rolling update block with Recreate", "/updateStrategy",
+     {"updateStrategy": {"type": "Recreate", "rollingUpdate": {"maxSurge": 1}}}),
     ("a port out of range", "/metrics/port", {"metrics": {"port": 70000}}),
     ("an unknown pull policy", "/image/pullPolicy", {"image": {"pullPolicy": "Sometimes"}}),
     ("a spool size without a quantity", "/persistence/size", {"persistence": {"size": "lots"}}),

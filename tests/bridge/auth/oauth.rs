@@ -122,3 +122,22 @@ async fn a_wrong_client_secret_is_a_clear_error_that_never_shows_the_secret() {
         assert!(!text.contains("wrong-secret-7f3a"), "secret leaked: {text}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unreadable_client_secret_file_is_not_a_refusal() {
+    let sim = oauth_simulator(300).await;
+    let dir = tempfile::tempdir().unwrap();
+    let auth = format!(
+        "    auth:\n      oauth2:\n        token_url: {}\n        client_id: bridge\n        client_secret_file: '{}'\n",
+        sim.control().token_url(),
+        dir.path().join("missing").display()
+    );
+    let (app, _) = bridge_to_file(&sim, dir.path(), &auth, "").await;
+    let unreadable = [("reason", "credentials_file")];
+    eventually(WAIT, "failed attempts", || counter(&app, "reconnects_total", &unreadable) >= 1)
+        .await;
+    assert_eq!(counter(&app, "reconnects_total", &[("reason", "auth")]), 0, "not a refusal");
+    let error = app.status.hubs[0].snapshot().last_error.unwrap_or_default();
+    assert!(error.contains("client secret"), "{error}");
+    assert_eq!(app.shutdown().await.undelivered, 0);
+}
