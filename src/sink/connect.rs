@@ -5,6 +5,7 @@
 
 use std::time::Duration;
 
+use signalr_proto::backoff::{self, Schedule};
 use tokio_util::sync::CancellationToken;
 use tracing::{error, info, warn};
 
@@ -13,8 +14,9 @@ use crate::config::{NatsMode, SinkConfig, SinkKind};
 use crate::status::AppStatus;
 use crate::telemetry::Metrics;
 
-/// The longest wait between two attempts.
-const MAX_DELAY: Duration = Duration::from_secs(10);
+/// Between attempts: 0.5 s, doubling, at most 10 s, no jitter (one process, one broker).
+const SCHEDULE: Schedule =
+    Schedule { initial_delay_ms: 500, max_delay_ms: 10_000, multiplier: 2.0, jitter: 0.0 };
 
 /// How an attempt is made: Kafka's producer is built once and asked again (librdkafka keeps
 /// reconnecting on its own); the other sinks connect afresh each time.
@@ -83,19 +85,15 @@ pub async fn until_connected(
     }
 }
 
-/// 0.5 s, doubling, at most [`MAX_DELAY`].
+/// The wait after `failures` failed attempts, by [`SCHEDULE`].
 fn delay(failures: u32) -> Duration {
-    let millis = 500u64.saturating_mul(1 << failures.min(10));
-    Duration::from_millis(millis).min(MAX_DELAY)
+    backoff::delay(&SCHEDULE, failures, 0.0)
 }
 
 impl Attempts {
     async fn next(&mut self, config: &SinkConfig) -> Result<Sink, SinkError> {
         let Attempts::Kafka(built) = self else { return Sink::connect(config).await };
-        let kafka = config
-            .kafka
-            .as_ref()
-            .ok_or_else(|| SinkError::Config("sink kind `kafka` needs a `kafka` section".into()))?;
+        let kafka = super::kafka_section(config)?;
         let sink = match built.take() {
             Some(sink) => sink,
             None => kafka::build(kafka)?,
@@ -118,6 +116,6 @@ mod tests {
     fn delays_double_from_half_a_second_up_to_ten() {
         let ms: Vec<u128> = (0..7).map(|n| delay(n).as_millis()).collect();
         assert_eq!(ms, [500, 1000, 2000, 4000, 8000, 10000, 10000]);
-        assert_eq!(delay(u32::MAX), MAX_DELAY);
+        assert_eq!(delay(u32::MAX), Duration::from_millis(SCHEDULE.max_delay_ms));
     }
 }

@@ -31,7 +31,7 @@ pub use publisher::run_publisher;
 
 use crate::config::{SinkConfig, SinkKind};
 use kafka::KafkaSink;
-use nats::{NatsPublisher, NatsSink};
+use nats::NatsSink;
 use stream::StreamSink;
 
 /// A connected sink, ready for [`run_publisher`].
@@ -39,6 +39,8 @@ pub struct Sink {
     target: Target,
     /// Events published before waiting for acknowledgements.
     max_in_flight: usize,
+    /// The `sink` metric label, from the config ([`label`]).
+    label: &'static str,
 }
 
 /// The closed set of places events go.
@@ -98,7 +100,6 @@ impl SinkError {
 impl Sink {
     /// Opens the configured sink: connects to the broker (bounded), or opens the file.
     pub async fn connect(config: &SinkConfig) -> Result<Sink, SinkError> {
-        let max_in_flight = config.max_in_flight.max(1);
         let target = match config.kind {
             SinkKind::Stdout => Target::Stdout(StreamSink::stdout()),
             SinkKind::File => {
@@ -115,31 +116,28 @@ impl Sink {
                 Target::Nats(Box::new(nats::connect(&nats).await?))
             }
             SinkKind::Kafka => {
-                let kafka = config.kafka.as_ref().ok_or_else(|| {
-                    SinkError::Config("sink kind `kafka` needs a `kafka` section".into())
-                })?;
-                Target::Kafka(Box::new(kafka::connect(kafka).await?))
+                Target::Kafka(Box::new(kafka::connect(kafka_section(config)?).await?))
             }
         };
-        Ok(Sink { target, max_in_flight })
+        Ok(Sink::new(target, config))
     }
 
     fn new(target: Target, config: &SinkConfig) -> Sink {
-        Sink { target, max_in_flight: config.max_in_flight.max(1) }
+        Sink { target, max_in_flight: config.max_in_flight.max(1), label: label(config) }
     }
 
     /// The `sink` metric label.
     pub fn label(&self) -> &'static str {
-        match &self.target {
-            Target::Stdout(_) => "stdout",
-            Target::File(_) => "file",
-            Target::Nats(n) => match n.publisher {
-                NatsPublisher::Core => "nats",
-                NatsPublisher::JetStream(_) => "jetstream",
-            },
-            Target::Kafka(_) => "kafka",
-        }
+        self.label
     }
+}
+
+/// The `kafka` section a Kafka sink needs.
+fn kafka_section(config: &SinkConfig) -> Result<&crate::config::KafkaSinkConfig, SinkError> {
+    config
+        .kafka
+        .as_ref()
+        .ok_or_else(|| SinkError::Config("sink kind `kafka` needs a `kafka` section".into()))
 }
 
 /// Closes the queue of a sink that never connected: what it holds goes to the spool when
